@@ -1,0 +1,414 @@
+#!/usr/bin/env node
+// Starts, describes and stops the local AWS emulators (no Docker) that StreamFunctions tests and
+// local runs use: Kinesis (kinesis-mock), DynamoDB (dynalite) and S3 (s3rver).
+//
+// Every emulator gets free loopback ports, so several runs (two test runs in parallel, a developer's
+// shell and CI) never collide: each run has its own --state-dir holding pids, ports and logs.
+// Called through scripts/local-aws.sh, which installs the npm packages from the committed lock file.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+const modules = path.join(here, 'node_modules');
+
+// s3rver only accepts these credentials; dynalite and kinesis-mock accept any, so one pair serves all.
+const ACCESS_KEY = 'S3RVER';
+const SECRET_KEY = 'S3RVER';
+const ALL_SERVICES = ['kinesis', 'dynamodb', 's3'];
+const PORT_ATTEMPTS = 5;
+
+const USAGE = `usage: scripts/local-aws.sh <command> [options]
+
+commands:
+  up       start the emulators (reuses running ones in the same state dir) and print their variables
+  env      print the variables of the running emulators
+  status   say which emulators run, with pid and endpoint; exit 1 if any is down
+  down     stop the emulators by pid and remove the state dir
+  install  only install the npm packages (done by every other command when needed)
+
+options:
+  --state-dir DIR     where pids, ports, logs and S3 data live (default: <repo>/.local-aws)
+  --services LIST     comma-separated subset of kinesis,dynamodb,s3 (default: all)
+  --region NAME       region the Kinesis emulator puts in ARNs (default: $AWS_REGION or us-east-1)
+  --owner-pid PID     stop the emulators by themselves when process PID exits
+  --timeout SECONDS   how long to wait for each emulator to answer (default: 60)
+  --json              print JSON instead of shell 'export' lines
+
+  eval "$(scripts/local-aws.sh up)"   # then every AWS SDK and the aws CLI talk to the emulators`;
+
+function fail(message, code = 1) {
+  process.stderr.write(`local-aws: ${message}\n`);
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const opts = {
+    command: argv[0],
+    stateDir: path.join(repoRoot, '.local-aws'),
+    services: ALL_SERVICES,
+    region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+    ownerPid: 0,
+    timeoutSeconds: 60,
+    json: false,
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) fail(`${arg} needs a value\n${USAGE}`, 2);
+      return argv[++i];
+    };
+    switch (arg) {
+      case '--state-dir': opts.stateDir = path.resolve(value()); break;
+      case '--services': {
+        opts.services = value().split(',').map(s => s.trim().toLowerCase()).filter(Boolean);
+        const unknown = opts.services.filter(s => !ALL_SERVICES.includes(s));
+        if (unknown.length || !opts.services.length) fail(`--services takes a subset of ${ALL_SERVICES.join(',')}; got '${unknown.join(',')}'`, 2);
+        break;
+      }
+      case '--region': opts.region = value(); break;
+      case '--owner-pid': {
+        opts.ownerPid = Number.parseInt(value(), 10);
+        if (!(opts.ownerPid > 0)) fail('--owner-pid takes a process id', 2);
+        break;
+      }
+      case '--timeout': {
+        opts.timeoutSeconds = Number.parseFloat(value());
+        if (!(opts.timeoutSeconds > 0)) fail('--timeout takes a number of seconds > 0', 2);
+        break;
+      }
+      case '--json': opts.json = true; break;
+      case '-h': case '--help': process.stdout.write(USAGE + '\n'); process.exit(0); break;
+      default: fail(`unknown option '${arg}'\n${USAGE}`, 2);
+    }
+  }
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State file
+
+const stateFile = dir => path.join(dir, 'state.json');
+
+function readState(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile(dir), 'utf8'));
+  } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    fail(`cannot read ${stateFile(dir)}: ${e.message}`);
+  }
+}
+
+function writeState(dir, state) {
+  const tmp = stateFile(dir) + '.tmp';
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
+  fs.renameSync(tmp, stateFile(dir));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+function isAlive(pid) {
+  if (!pid) return false;
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+// A pid from a state file may have been reused by an unrelated process after a reboot: only signal
+// a process whose command line is the one we started.
+function isOurs(pid, marker) {
+  if (!isAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return true; // no /proc (not Linux): trust the pid
+  }
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+async function stopProcess(pid, marker) {
+  if (!isOurs(pid, marker)) return;
+  // Emulators run in their own process group (detached): signal the group so no child survives.
+  const signal = sig => { try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } } };
+  signal('SIGTERM');
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) signal('SIGKILL');
+  for (let i = 0; i < 20 && isAlive(pid); i++) await sleep(50);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emulators
+
+const EMULATORS = {
+  kinesis: {
+    marker: path.join('kinesis-local', 'main.js'),
+    ports: 2, // kinesis-mock always opens a plain and a TLS port
+    start: async ({ ports: [plain, tls], opts }) => ({
+      args: [path.join(modules, 'kinesis-local', 'main.js')],
+      env: {
+        KINESIS_MOCK_PLAIN_PORT: String(plain),
+        KINESIS_MOCK_TLS_PORT: String(tls),
+        KINESIS_MOCK_CERT_PATH: path.join(modules, 'kinesis-local', 'server.json'),
+        AWS_REGION: opts.region,
+        // AWS's default shard quota in the large regions; kinesis-mock's own default is 50, which
+        // parallel tests creating streams would exhaust.
+        SHARD_LIMIT: process.env.SHARD_LIMIT || '500',
+        LOG_LEVEL: process.env.LOG_LEVEL || 'WARN',
+      },
+    }),
+    probe: port => request(port, 'POST', '/', '{}', {
+      'Content-Type': 'application/x-amz-json-1.1',
+      'X-Amz-Target': 'Kinesis_20131202.ListStreams',
+      ...fakeSignature('kinesis'),
+    }),
+  },
+  dynamodb: {
+    marker: path.join('dynalite', 'cli.js'),
+    ports: 1,
+    start: async ({ ports: [port] }) => ({
+      args: [path.join(modules, 'dynalite', 'cli.js'), '--host', '127.0.0.1', '--port', String(port)],
+      env: {},
+    }),
+    probe: port => request(port, 'POST', '/', '{}', {
+      'Content-Type': 'application/x-amz-json-1.0',
+      'X-Amz-Target': 'DynamoDB_20120810.ListTables',
+      ...fakeSignature('dynamodb'),
+    }),
+  },
+  s3: {
+    marker: path.join('s3rver', 'bin', 's3rver.js'),
+    ports: 1,
+    start: async ({ ports: [port], opts }) => {
+      const dataDir = path.join(opts.stateDir, 's3-data');
+      fs.mkdirSync(dataDir, { recursive: true });
+      return {
+        args: [path.join(modules, 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', String(port), '--silent'],
+        env: {},
+      };
+    },
+    probe: port => request(port, 'GET', '/', null, {}),
+  },
+};
+
+// The emulators check that a request is signed, not the signature itself.
+function fakeSignature(service) {
+  return {
+    'X-Amz-Date': '20200101T000000Z',
+    Authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20200101/us-east-1/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+  };
+}
+
+function request(port, method, urlPath, body, headers) {
+  return new Promise(resolve => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, timeout: 2000 }, res => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    if (body !== null) req.write(body);
+    req.end();
+  });
+}
+
+function logTail(file, lines = 15) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function startOne(name, opts) {
+  const emulator = EMULATORS[name];
+  const logFile = path.join(opts.stateDir, `${name}.log`);
+  let lastError = '';
+  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+    const ports = [];
+    for (let i = 0; i < emulator.ports; i++) ports.push(await freePort());
+    const { args, env } = await emulator.start({ ports, opts });
+    const log = fs.openSync(logFile, 'a');
+    const child = spawn(process.execPath, args, {
+      cwd: opts.stateDir,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', log, log],
+      detached: true, // own process group: survives this script, stopped by pid with its children
+    });
+    fs.closeSync(log);
+    child.unref();
+    let exited = false;
+    child.on('exit', () => { exited = true; });
+
+    const deadline = Date.now() + opts.timeoutSeconds * 1000;
+    while (Date.now() < deadline && !exited) {
+      if (await emulator.probe(ports[0])) {
+        return { pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile };
+      }
+      await sleep(100);
+    }
+    await stopProcess(child.pid, emulator.marker);
+    const tail = logTail(logFile);
+    // Another process can take a free port between our probe and the emulator's bind: try new ports.
+    if (exited && /EADDRINUSE|address already in use/i.test(tail)) {
+      lastError = `ports ${ports.join(',')} were taken`;
+      continue;
+    }
+    throw new Error(exited
+      ? `${name} emulator exited before answering; last lines of ${logFile}:\n${tail}`
+      : `${name} emulator did not answer within ${opts.timeoutSeconds}s; last lines of ${logFile}:\n${tail}`);
+  }
+  throw new Error(`${name} emulator could not bind a free port after ${PORT_ATTEMPTS} attempts (${lastError})`);
+}
+
+async function probeAll(state) {
+  const results = await Promise.all(Object.entries(state.services).map(async ([name, s]) =>
+    [name, isOurs(s.pid, s.marker) && await EMULATORS[name].probe(s.port)]));
+  return Object.fromEntries(results);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const ENV_NAMES = { kinesis: 'AWS_ENDPOINT_URL_KINESIS', dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB', s3: 'AWS_ENDPOINT_URL_S3' };
+
+function variables(state) {
+  const vars = {};
+  for (const [name, s] of Object.entries(state.services)) vars[ENV_NAMES[name]] = s.endpoint;
+  vars.AWS_REGION = state.region;
+  vars.AWS_DEFAULT_REGION = state.region; // what the AWS CLI v1 and older tools read
+  vars.AWS_ACCESS_KEY_ID = state.accessKeyId;
+  vars.AWS_SECRET_ACCESS_KEY = state.secretAccessKey;
+  // Never let an SDK fall back to the instance metadata service while pointed at emulators.
+  vars.AWS_EC2_METADATA_DISABLED = 'true';
+  return vars;
+}
+
+function print(state, json) {
+  if (json) {
+    process.stdout.write(JSON.stringify({ stateDir: state.stateDir, region: state.region, variables: variables(state), services: state.services }) + '\n');
+    return;
+  }
+  for (const [k, v] of Object.entries(variables(state))) process.stdout.write(`export ${k}=${v}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+async function down(opts, quiet = false) {
+  const state = readState(opts.stateDir);
+  if (state) {
+    if (state.watcherPid && state.watcherPid !== process.pid) await stopProcess(state.watcherPid, 'local-aws.mjs');
+    await Promise.all(Object.values(state.services).map(s => stopProcess(s.pid, s.marker)));
+  }
+  // Only remove what this script creates: never a folder it did not make.
+  if (fs.existsSync(opts.stateDir) && (state || fs.existsSync(path.join(opts.stateDir, '.local-aws')))) {
+    fs.rmSync(opts.stateDir, { recursive: true, force: true });
+  }
+  if (!quiet) process.stderr.write(state ? `local-aws: stopped ${Object.keys(state.services).join(', ')}\n` : 'local-aws: nothing was running\n');
+}
+
+async function up(opts) {
+  const existing = readState(opts.stateDir);
+  if (existing) {
+    const alive = await probeAll(existing);
+    const wanted = opts.services.every(s => alive[s]);
+    if (wanted && Object.values(alive).every(Boolean)) {
+      process.stderr.write(`local-aws: already running in ${opts.stateDir}\n`);
+      print(existing, opts.json);
+      return;
+    }
+    process.stderr.write('local-aws: found stopped emulators from an earlier run; restarting\n');
+    await down(opts, true);
+  }
+  fs.mkdirSync(opts.stateDir, { recursive: true });
+  fs.writeFileSync(path.join(opts.stateDir, '.local-aws'), 'created by scripts/local-aws.sh; removed by its down command\n');
+
+  const started = {};
+  const results = await Promise.allSettled(opts.services.map(async name => { started[name] = await startOne(name, opts); }));
+  const failures = results.filter(r => r.status === 'rejected').map(r => r.reason.message);
+  const state = {
+    version: 1,
+    stateDir: opts.stateDir,
+    region: opts.region,
+    accessKeyId: ACCESS_KEY,
+    secretAccessKey: SECRET_KEY,
+    services: started,
+    watcherPid: 0,
+  };
+  writeState(opts.stateDir, state);
+  if (failures.length) {
+    await down(opts, true);
+    fail(failures.join('\n'));
+  }
+  if (opts.ownerPid) {
+    const watcher = spawn(process.execPath, [fileURLToPath(import.meta.url), 'watch-owner', '--state-dir', opts.stateDir, '--owner-pid', String(opts.ownerPid)], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    watcher.unref();
+    state.watcherPid = watcher.pid;
+    writeState(opts.stateDir, state);
+  }
+  process.stderr.write(`local-aws: ${Object.entries(started).map(([n, s]) => `${n} ${s.endpoint} (pid ${s.pid})`).join(', ')}\n`);
+  print(state, opts.json);
+}
+
+async function status(opts) {
+  const state = readState(opts.stateDir);
+  if (!state) {
+    process.stdout.write(`no emulators in ${opts.stateDir}\n`);
+    process.exit(1);
+  }
+  const alive = await probeAll(state);
+  for (const [name, s] of Object.entries(state.services)) {
+    process.stdout.write(`${name.padEnd(9)} ${alive[name] ? 'up  ' : 'DOWN'} pid ${s.pid} ${s.endpoint}\n`);
+  }
+  process.exit(Object.values(alive).every(Boolean) ? 0 : 1);
+}
+
+// Runs detached beside the emulators: when the owner (a test host, say) dies without calling
+// 'down' — killed, crashed — the emulators go with it instead of lingering on the machine.
+async function watchOwner(opts) {
+  while (isAlive(opts.ownerPid)) {
+    if (!fs.existsSync(stateFile(opts.stateDir))) return; // stopped by 'down' already
+    await sleep(1000);
+  }
+  await down(opts, true);
+}
+
+const opts = parseArgs(process.argv.slice(2));
+try {
+  switch (opts.command) {
+    case 'up': await up(opts); break;
+    case 'down': await down(opts); break;
+    case 'env': {
+      const state = readState(opts.stateDir);
+      if (!state) fail(`no emulators in ${opts.stateDir}: run 'scripts/local-aws.sh up' first`);
+      print(state, opts.json);
+      break;
+    }
+    case 'status': await status(opts); break;
+    case 'watch-owner': await watchOwner(opts); break;
+    case 'install': break; // the wrapper installed the packages already
+    case undefined: case '-h': case '--help': process.stdout.write(USAGE + '\n'); break;
+    default: fail(`unknown command '${opts.command}'\n${USAGE}`, 2);
+  }
+} catch (e) {
+  fail(e.stack || String(e));
+}

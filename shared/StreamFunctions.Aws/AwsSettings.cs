@@ -1,0 +1,209 @@
+using Amazon.Runtime;
+using StreamFunctions.Aws.Exceptions;
+using StreamFunctions.Aws.Internal;
+
+namespace StreamFunctions.Aws;
+
+/// <summary>
+/// Where and as whom StreamFunctions talks to AWS: the region, each service's endpoint and the
+/// credentials, resolved once from the same settings every AWS SDK reads.
+/// </summary>
+/// <remarks>
+/// <para>Endpoints follow the SDKs' service-specific endpoint rules, first match wins:
+/// <c>AWS_ENDPOINT_URL_&lt;SERVICE&gt;</c>, <c>AWS_ENDPOINT_URL</c>, the profile's <c>services</c> section,
+/// the profile's <c>endpoint_url</c>; <c>AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true</c> (or the profile's
+/// <c>ignore_configured_endpoint_urls</c>) turns them all off. No setting means AWS's own endpoint.
+/// So LocalStack is one variable (<c>AWS_ENDPOINT_URL=http://localhost:4566</c>) and real AWS is none.</para>
+/// <para>The region is <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, then the profile's <c>region</c>.
+/// With custom endpoints and no region set, <c>us-east-1</c> (LocalStack's and the emulators' default).</para>
+/// <para>Credentials: see <see cref="Credentials"/>.</para>
+/// </remarks>
+public sealed class AwsSettings
+{
+    /// <summary>The region used with custom endpoints when none is configured.</summary>
+    public const string LocalDefaultRegion = "us-east-1";
+
+    private readonly Dictionary<AwsService, ResolvedEndpoint> _endpoints;
+    private readonly Func<AwsService, ResolvedEndpoint?> _resolve;
+    private readonly Lazy<ResolvedCredentials> _credentials;
+
+    private AwsSettings(
+        string region,
+        string regionSource,
+        string profileName,
+        bool ignoresConfiguredEndpoints,
+        Func<AwsService, ResolvedEndpoint?> resolve,
+        Func<bool, ResolvedCredentials> credentials)
+    {
+        Region = region;
+        RegionSource = regionSource;
+        ProfileName = profileName;
+        IgnoresConfiguredEndpoints = ignoresConfiguredEndpoints;
+        _resolve = resolve;
+        _endpoints = [];
+        foreach (var service in AwsService.All)
+        {
+            if (resolve(service) is { } endpoint)
+            {
+                _endpoints[service] = endpoint;
+            }
+        }
+
+        HasCustomEndpoints = _endpoints.Count > 0;
+        _credentials = new Lazy<ResolvedCredentials>(() => credentials(HasCustomEndpoints), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The AWS region, e.g. <c>eu-west-1</c>.</summary>
+    public string Region { get; }
+
+    /// <summary>Where <see cref="Region"/> came from, for diagnostics (e.g. <c>AWS_REGION</c>).</summary>
+    public string RegionSource { get; }
+
+    /// <summary>The shared-config profile in use (<c>AWS_PROFILE</c>, else <c>default</c>).</summary>
+    public string ProfileName { get; }
+
+    /// <summary>Whether configured endpoint URLs are ignored (<c>AWS_IGNORE_CONFIGURED_ENDPOINT_URLS</c>).</summary>
+    public bool IgnoresConfiguredEndpoints { get; }
+
+    /// <summary>Whether any StreamFunctions service has a custom endpoint (LocalStack, emulators, a proxy).</summary>
+    public bool HasCustomEndpoints { get; }
+
+    /// <summary>
+    /// The credentials to sign with. From <c>AWS_ACCESS_KEY_ID</c> / <c>AWS_SECRET_ACCESS_KEY</c>
+    /// (<c>AWS_SESSION_TOKEN</c>) when set; otherwise with custom endpoints the profile's keys, else the
+    /// placeholder keys <c>test</c>/<c>test</c> that LocalStack and the emulators accept (never the
+    /// instance metadata service); otherwise the AWS SDK's default chain (profile, web identity,
+    /// container, instance metadata). Resolved on first use.
+    /// </summary>
+    /// <exception cref="AwsConfigurationException">Only one of the key variables is set, or no chain yields credentials.</exception>
+    public AWSCredentials Credentials => _credentials.Value.Credentials;
+
+    /// <summary>Where <see cref="Credentials"/> came from, for diagnostics; never the secret itself.</summary>
+    public string CredentialSource => _credentials.Value.Source;
+
+    /// <summary>Reads the settings from the environment and the shared config file it names.</summary>
+    /// <param name="environment">Where to read variables; the process environment when <see langword="null"/>.</param>
+    /// <exception cref="AwsConfigurationException">A variable or the config file holds an unusable value, or no region is set for real AWS.</exception>
+    public static AwsSettings FromEnvironment(IEnvironmentVariables? environment = null)
+    {
+        var env = environment ?? EnvironmentVariables.Process;
+        var profileName = NonEmpty(env.GetValue("AWS_PROFILE")) ?? NonEmpty(env.GetValue("AWS_DEFAULT_PROFILE")) ?? "default";
+        var configPath = NonEmpty(env.GetValue("AWS_CONFIG_FILE")) ?? Path.Combine(HomeDirectory(env), ".aws", "config");
+        var config = SharedConfigFile.Load(configPath);
+        var profile = config.Profile(profileName);
+
+        var ignore = ParseBool(env.GetValue("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            ?? ParseBool(profile?.Get("ignore_configured_endpoint_urls"), $"ignore_configured_endpoint_urls in profile '{profileName}' of {configPath}")
+            ?? false;
+
+        ResolvedEndpoint? Resolve(AwsService service)
+        {
+            if (ignore)
+            {
+                return null;
+            }
+
+            if (NonEmpty(env.GetValue(service.EndpointVariable)) is { } specific)
+            {
+                return ResolvedEndpoint.Parse(specific, service.EndpointVariable);
+            }
+
+            if (NonEmpty(env.GetValue("AWS_ENDPOINT_URL")) is { } global)
+            {
+                return ResolvedEndpoint.Parse(global, "AWS_ENDPOINT_URL");
+            }
+
+            if (profile?.Get("services") is { } servicesName
+                && config.Services(servicesName)?.SubSections.GetValueOrDefault(service.ConfigKey)?.GetValueOrDefault("endpoint_url") is { } fromServices)
+            {
+                return ResolvedEndpoint.Parse(fromServices, $"[services {servicesName}] {service.ConfigKey}.endpoint_url in {configPath}");
+            }
+
+            if (profile?.Get("endpoint_url") is { } fromProfile)
+            {
+                return ResolvedEndpoint.Parse(fromProfile, $"endpoint_url of profile '{profileName}' in {configPath}");
+            }
+
+            return null;
+        }
+
+        var (region, regionSource) = NonEmpty(env.GetValue("AWS_REGION")) is { } r1 ? (r1, "AWS_REGION")
+            : NonEmpty(env.GetValue("AWS_DEFAULT_REGION")) is { } r2 ? (r2, "AWS_DEFAULT_REGION")
+            : profile?.Get("region") is { } r3 ? (r3, $"region of profile '{profileName}' in {configPath}")
+            : (null, null);
+
+        var settings = new AwsSettings(
+            region ?? LocalDefaultRegion,
+            regionSource ?? "default for custom endpoints",
+            profileName,
+            ignore,
+            Resolve,
+            custom => AwsCredentialsResolver.Resolve(env, profileName, custom));
+
+        if (region is null && !settings.HasCustomEndpoints)
+        {
+            throw new AwsConfigurationException(
+                $"No AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION, or 'region' in profile '{profileName}' of {configPath}). " +
+                "To run against LocalStack or local emulators instead, set AWS_ENDPOINT_URL.");
+        }
+
+        if (!IsValidRegion(settings.Region))
+        {
+            throw new AwsConfigurationException($"{settings.RegionSource} = '{settings.Region}' is not a region name (expected e.g. 'eu-west-1').");
+        }
+
+        return settings;
+    }
+
+    /// <summary>The custom endpoint of <paramref name="service"/>, or <see langword="null"/> for AWS's own.</summary>
+    /// <param name="service">The service.</param>
+    /// <exception cref="AwsConfigurationException">The configured endpoint is not an absolute http(s) URL.</exception>
+    public Uri? GetEndpoint(AwsService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return (_endpoints.TryGetValue(service, out var known) ? known : _resolve(service))?.Uri;
+    }
+
+    /// <summary>Says which endpoint a service uses and where that came from, for logs and <c>sfn</c> output.</summary>
+    /// <param name="service">The service.</param>
+    public string DescribeEndpoint(AwsService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var endpoint = _endpoints.TryGetValue(service, out var known) ? known : _resolve(service);
+        return endpoint is null ? $"AWS {service} in {Region}" : $"{endpoint.Uri} (from {endpoint.Source})";
+    }
+
+    private static string HomeDirectory(IEnvironmentVariables env) =>
+        NonEmpty(env.GetValue("HOME")) ?? NonEmpty(env.GetValue("USERPROFILE")) ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static bool? ParseBool(string? value, string source) => NonEmpty(value)?.ToLowerInvariant() switch
+    {
+        null => null,
+        "true" => true,
+        "false" => false,
+        var other => throw new AwsConfigurationException($"{source} = '{other}' must be 'true' or 'false'."),
+    };
+
+    private static bool IsValidRegion(string region) =>
+        region.Length is > 0 and <= 63 && region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+
+    private sealed record ResolvedEndpoint(Uri Uri, string Source)
+    {
+        public static ResolvedEndpoint Parse(string value, string source)
+        {
+            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
+            {
+                throw new AwsConfigurationException($"{source} = '{value}' is not an endpoint URL: expected e.g. 'http://localhost:4566' (http or https, a host, an optional port and path).");
+            }
+
+            if (uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            {
+                throw new AwsConfigurationException($"{source} = '{value}': an endpoint URL takes no query or fragment.");
+            }
+
+            return new ResolvedEndpoint(uri, source);
+        }
+    }
+}

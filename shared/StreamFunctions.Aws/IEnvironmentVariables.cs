@@ -1,0 +1,58 @@
+namespace StreamFunctions.Aws;
+
+/// <summary>
+/// Read access to environment variables. Everything in StreamFunctions reads the environment through
+/// this seam (the direct <see cref="Environment"/> calls are banned by analyzer), so that settings can
+/// be built from a test's dictionary or an emulator's variables without touching the process.
+/// </summary>
+public interface IEnvironmentVariables
+{
+    /// <summary>Returns the variable's value, or <see langword="null"/> when it is not set.</summary>
+    /// <param name="name">The variable's name, case-sensitive as on Linux.</param>
+    string? GetValue(string name);
+}
+
+/// <summary>Factory methods for <see cref="IEnvironmentVariables"/>.</summary>
+public static class EnvironmentVariables
+{
+    /// <summary>The variables of this process.</summary>
+    public static IEnvironmentVariables Process { get; } = new ProcessEnvironmentVariables();
+
+    /// <summary>A fixed set of variables, for tests and for settings built from emulators' variables.</summary>
+    /// <param name="variables">The variables; later changes to the dictionary are not seen.</param>
+    public static IEnvironmentVariables From(IReadOnlyDictionary<string, string> variables)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        return new DictionaryEnvironmentVariables(new Dictionary<string, string>(variables, StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// <paramref name="overrides"/> first, then <paramref name="fallback"/>: e.g. an emulator's endpoints
+    /// over the process environment.
+    /// </summary>
+    /// <param name="overrides">Variables that win.</param>
+    /// <param name="fallback">Where the other variables come from.</param>
+    public static IEnvironmentVariables Overlay(IReadOnlyDictionary<string, string> overrides, IEnvironmentVariables fallback)
+    {
+        ArgumentNullException.ThrowIfNull(fallback);
+        var top = From(overrides);
+        return new OverlayEnvironmentVariables(top, fallback);
+    }
+
+    private sealed class ProcessEnvironmentVariables : IEnvironmentVariables
+    {
+#pragma warning disable RS0030 // The one place that reads the process environment.
+        public string? GetValue(string name) => Environment.GetEnvironmentVariable(name);
+#pragma warning restore RS0030
+    }
+
+    private sealed class DictionaryEnvironmentVariables(Dictionary<string, string> variables) : IEnvironmentVariables
+    {
+        public string? GetValue(string name) => variables.TryGetValue(name, out var value) ? value : null;
+    }
+
+    private sealed class OverlayEnvironmentVariables(IEnvironmentVariables top, IEnvironmentVariables bottom) : IEnvironmentVariables
+    {
+        public string? GetValue(string name) => top.GetValue(name) ?? bottom.GetValue(name);
+    }
+}

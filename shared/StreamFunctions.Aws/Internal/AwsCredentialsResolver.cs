@@ -1,0 +1,60 @@
+using Amazon.Runtime;
+using Amazon.Runtime.CredentialManagement;
+using Amazon.Runtime.Credentials;
+using StreamFunctions.Aws.Exceptions;
+
+namespace StreamFunctions.Aws.Internal;
+
+/// <summary>Credentials with a description of where they came from.</summary>
+internal sealed record ResolvedCredentials(AWSCredentials Credentials, string Source);
+
+/// <summary>The credential chain behind <see cref="AwsSettings.Credentials"/>.</summary>
+internal static class AwsCredentialsResolver
+{
+    /// <summary>The keys LocalStack documents and the emulators accept: any non-empty pair works.</summary>
+    internal const string LocalPlaceholderKey = "test";
+
+    public static ResolvedCredentials Resolve(IEnvironmentVariables env, string profileName, bool customEndpoints)
+    {
+        var accessKey = NonEmpty(env.GetValue("AWS_ACCESS_KEY_ID"));
+        var secretKey = NonEmpty(env.GetValue("AWS_SECRET_ACCESS_KEY"));
+        var sessionToken = NonEmpty(env.GetValue("AWS_SESSION_TOKEN"));
+        if (accessKey is not null && secretKey is not null)
+        {
+            return sessionToken is null
+                ? new(new BasicAWSCredentials(accessKey, secretKey), "environment (AWS_ACCESS_KEY_ID)")
+                : new(new SessionAWSCredentials(accessKey, secretKey, sessionToken), "environment (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN)");
+        }
+
+        if (accessKey is not null || secretKey is not null)
+        {
+            var missing = accessKey is null ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY";
+            var present = accessKey is null ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID";
+            throw new AwsConfigurationException($"{present} is set but {missing} is not: set both, or neither to use the profile or the default chain.");
+        }
+
+        var profiles = new CredentialProfileStoreChain(NonEmpty(env.GetValue("AWS_SHARED_CREDENTIALS_FILE")));
+        if (customEndpoints)
+        {
+            // Local endpoints: a profile's keys if it has them, else placeholders. Never the instance
+            // metadata service, whose lookups stall for seconds on a machine that is not in AWS.
+            return profiles.TryGetAWSCredentials(profileName, out var fromProfile)
+                ? new(fromProfile, $"profile '{profileName}'")
+                : new(new BasicAWSCredentials(LocalPlaceholderKey, LocalPlaceholderKey), "placeholder keys for custom endpoints");
+        }
+
+        try
+        {
+            // The SDK's own chain: profile, web identity, SSO, container and instance credentials. The
+            // returned object refreshes temporary credentials by itself.
+            return new(new DefaultAWSCredentialsIdentityResolver().ResolveIdentity(clientConfig: null), "AWS SDK default chain");
+        }
+        catch (AmazonClientException e)
+        {
+            throw new AwsConfigurationException(
+                $"No AWS credentials found (environment, profile '{profileName}', web identity, container or instance metadata): {e.Message}", e);
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

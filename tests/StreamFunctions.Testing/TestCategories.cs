@@ -1,0 +1,15 @@
+namespace StreamFunctions.Testing;
+
+/// <summary>
+/// Trait names and values. Tests that need the emulators carry
+/// <c>[Trait(TestCategories.Category, TestCategories.Integration)]</c>, so that
+/// <c>scripts/test.sh --unit</c> (filter <c>Category!=Integration</c>) runs without them.
+/// </summary>
+public static class TestCategories
+{
+    /// <summary>The trait name.</summary>
+    public const string Category = "Category";
+
+    /// <summary>Tests that start or use the local AWS emulators (or LocalStack, or AWS).</summary>
+    public const string Integration = "Integration";
+}
