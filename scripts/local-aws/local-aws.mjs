@@ -114,7 +114,15 @@ function writeState(dir, state) {
 
 function isAlive(pid) {
   if (!pid) return false;
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { if (e.code !== 'EPERM') return false; }
+  // Emulators are detached, so a stopped one waits for the machine's init to reap it; until then
+  // signal 0 still finds it. A zombie runs no code and holds no port: it counts as stopped.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): trust the signal
+  }
 }
 
 // A pid from a state file may have been reused by an unrelated process after a reboot: only signal

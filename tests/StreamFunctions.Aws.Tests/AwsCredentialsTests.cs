@@ -1,0 +1,94 @@
+using Amazon.Runtime;
+using StreamFunctions.Aws.Exceptions;
+
+namespace StreamFunctions.Aws.Tests;
+
+public sealed class AwsCredentialsTests : IDisposable
+{
+    private readonly TestEnvironment _env = new();
+
+    public void Dispose() => _env.Dispose();
+
+    [Fact]
+    public void Credentials_WithKeyVariables_UseThem()
+    {
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE").Set("AWS_SECRET_ACCESS_KEY", "secret").Settings();
+
+        var keys = settings.Credentials.GetCredentials();
+
+        Assert.Equal("AKIDEXAMPLE", keys.AccessKey);
+        Assert.Equal("secret", keys.SecretKey);
+        Assert.False(keys.UseToken);
+        Assert.Equal("environment (AWS_ACCESS_KEY_ID)", settings.CredentialSource);
+    }
+
+    [Fact]
+    public void Credentials_WithSessionToken_CarryTheToken()
+    {
+        var settings = _env.Set("AWS_REGION", "eu-west-1")
+            .Set("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE").Set("AWS_SECRET_ACCESS_KEY", "secret").Set("AWS_SESSION_TOKEN", "token")
+            .Settings();
+
+        var keys = settings.Credentials.GetCredentials();
+
+        Assert.Equal("token", keys.Token);
+        Assert.True(keys.UseToken);
+    }
+
+    [Theory]
+    [InlineData("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")]
+    [InlineData("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID")]
+    public void Credentials_WithOnlyOneKeyVariable_ThrowNamingTheMissingOne(string present, string missing)
+    {
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set(present, "x").Settings();
+
+        var error = Assert.Throws<AwsConfigurationException>(() => settings.Credentials);
+
+        Assert.Contains($"{present} is set but {missing} is not", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Credentials_WithCustomEndpointsAndNoKeys_ArePlaceholdersNotTheMetadataService()
+    {
+        var settings = _env.Set("AWS_ENDPOINT_URL", "http://localhost:4566").Settings();
+
+        var keys = settings.Credentials.GetCredentials();
+
+        Assert.Equal(("test", "test"), (keys.AccessKey, keys.SecretKey));
+        Assert.Equal("placeholder keys for custom endpoints", settings.CredentialSource);
+    }
+
+    [Fact]
+    public void Credentials_WithCustomEndpointsAndProfileKeys_UseTheProfile()
+    {
+        var settings = _env
+            .WithCredentials("[local]\naws_access_key_id = LOCALKEY\naws_secret_access_key = LOCALSECRET\n")
+            .Set("AWS_PROFILE", "local")
+            .Set("AWS_ENDPOINT_URL", "http://localhost:4566")
+            .Settings();
+
+        var keys = settings.Credentials.GetCredentials();
+
+        Assert.Equal("LOCALKEY", keys.AccessKey);
+        Assert.Equal("profile 'local'", settings.CredentialSource);
+    }
+
+    [Fact]
+    public void Credentials_AreResolvedOnFirstUseOnly()
+    {
+        // A broken key pair must not stop code that never signs (e.g. 'sfn' printing its settings).
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "x").Settings();
+
+        Assert.Equal("eu-west-1", settings.Region);
+        Assert.Throws<AwsConfigurationException>(() => settings.Credentials);
+    }
+
+    [Fact]
+    public void Credentials_FromKeys_AreImmutableCopies()
+    {
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "A").Set("AWS_SECRET_ACCESS_KEY", "B").Settings();
+
+        Assert.IsType<BasicAWSCredentials>(settings.Credentials);
+        Assert.Same(settings.Credentials, settings.Credentials);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Amazon.DynamoDBv2;
+using Amazon.DynamoDBv2.Model;
+using StreamFunctions.Aws;
+using StreamFunctions.LocalAws.Exceptions;
+using StreamFunctions.Testing;
+
+namespace StreamFunctions.LocalAws.Tests.Integration;
+
+[Trait(TestCategories.Category, TestCategories.Integration)]
+public sealed class LocalAwsEmulatorsIntegrationTests
+{
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task StartAsync_TwiceInParallel_GivesEachSetItsOwnPortsAndState()
+    {
+        var starts = await Task.WhenAll(LocalAwsEmulators.StartAsync(), LocalAwsEmulators.StartAsync());
+        await using var first = starts[0];
+        await using var second = starts[1];
+
+        var firstPorts = first.Processes.Values.Select(p => p.Endpoint.Port).ToHashSet();
+        var secondPorts = second.Processes.Values.Select(p => p.Endpoint.Port).ToHashSet();
+        Assert.Equal(3, firstPorts.Count);
+        Assert.Empty(firstPorts.Intersect(secondPorts));
+        Assert.NotEqual(first.StateDirectory, second.StateDirectory);
+
+        // Each answers, and what one holds the other does not.
+        var table = LocalAwsFixture.UniqueName("isolation");
+        using var firstDynamo = new AwsClientFactory(first.Settings).CreateDynamoDBClient();
+        using var secondDynamo = new AwsClientFactory(second.Settings).CreateDynamoDBClient();
+        await firstDynamo.CreateTableAsync(new CreateTableRequest
+        {
+            TableName = table,
+            AttributeDefinitions = [new AttributeDefinition("k", ScalarAttributeType.S)],
+            KeySchema = [new KeySchemaElement("k", KeyType.HASH)],
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+        });
+        Assert.Contains(table, (await firstDynamo.ListTablesAsync()).TableNames);
+        Assert.DoesNotContain(table, (await secondDynamo.ListTablesAsync()).TableNames ?? []);
+        foreach (var set in new[] { first, second })
+        {
+            using var s3 = new AwsClientFactory(set.Settings).CreateS3Client();
+            await s3.ListBucketsAsync();
+            Assert.Contains("\"StreamNames\"", await ListKinesisStreamsAsync(set.Settings.GetEndpoint(AwsService.Kinesis)!), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task StopAsync_StopsEveryEmulatorByPidAndRemovesItsState()
+    {
+        var emulators = await LocalAwsEmulators.StartAsync();
+        var processes = emulators.Processes.Values.ToList();
+        Assert.All(processes, p => Assert.True(IsRunning(p.ProcessId)));
+
+        await emulators.StopAsync();
+
+        Assert.All(processes, p => Assert.False(IsRunning(p.ProcessId), $"{p.Service} (pid {p.ProcessId}) still runs"));
+        Assert.All(processes, p => Assert.False(Accepts(p.Endpoint), $"{p.Service} still accepts on {p.Endpoint}"));
+        Assert.False(Directory.Exists(emulators.StateDirectory));
+        await emulators.StopAsync(); // a second stop is harmless
+    }
+
+    [Fact]
+    public async Task Script_WhenItsOwnerProcessDies_StopsTheEmulatorsByItself()
+    {
+        using var owner = Process.Start(new ProcessStartInfo("sleep", "120") { UseShellExecute = false })!;
+        var script = RepositoryLayout.FindLocalAwsScript(EnvironmentVariables.Process);
+        var stateDir = Path.Combine(Path.GetTempPath(), "sfn-owner-test-" + Guid.NewGuid().ToString("N")[..8]);
+        var up = await RunAsync("bash", script, "up", "--state-dir", stateDir, "--services", "dynamodb", "--json", "--owner-pid", owner.Id.ToString(CultureInfo.InvariantCulture));
+        var emulators = LocalAwsEmulators.Parse(script, up);
+        var pid = emulators.Processes["dynamodb"].ProcessId;
+        Assert.True(IsRunning(pid));
+
+        owner.Kill();
+        await owner.WaitForExitAsync();
+
+        var stopped = await WaitUntilAsync(() => !IsRunning(pid), StopWait);
+        Assert.True(stopped, $"dynamodb emulator (pid {pid}) outlived its owner by {StopWait.TotalSeconds} s");
+        Assert.True(await WaitUntilAsync(() => !Directory.Exists(stateDir), StopWait));
+    }
+
+    [Fact]
+    public async Task StartAsync_WithUnknownService_FailsWithTheScriptsMessage()
+    {
+        var options = new LocalAwsOptions { Services = ["sqs"] };
+
+        var error = await Assert.ThrowsAsync<LocalAwsException>(() => LocalAwsEmulators.StartAsync(options));
+
+        Assert.Contains("--services takes a subset of kinesis,dynamodb,s3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("exit code 2", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ListKinesisStreamsAsync(Uri endpoint)
+    {
+        // No Kinesis client yet at this layer: one raw JSON 1.1 call. The emulator checks that a request
+        // is signed, not the signature.
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent("{}", Encoding.UTF8) };
+        request.Content.Headers.ContentType = new("application/x-amz-json-1.1");
+        request.Headers.Add("X-Amz-Target", "Kinesis_20131202.ListStreams");
+        request.Headers.Add("X-Amz-Date", "20260101T000000Z");
+        request.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=S3RVER/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0");
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        // A killed child that nobody has reaped yet is a zombie: it runs no code and holds no port.
+        var stat = $"/proc/{pid}/stat";
+        if (!File.Exists(stat))
+        {
+            return false;
+        }
+
+        try
+        {
+            var text = File.ReadAllText(stat);
+            return text[(text.LastIndexOf(')') + 2)..].First() != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Accepts(Uri endpoint)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(endpoint.Host, endpoint.Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+
+    private static async Task<string> RunAsync(string file, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {await stderr}");
+        return await stdout;
+    }
+}
