@@ -148,6 +148,35 @@ async function stopProcess(pid, marker) {
   for (let i = 0; i < 20 && isAlive(pid); i++) await sleep(50);
 }
 
+// Whether process pid holds the listening socket on port. Two parallel runs can draw the same free
+// port; the loser's emulator then fails to bind while the winner answers its probe, so an answer on
+// the port alone does not prove that our emulator is the one listening.
+function ownsPort(pid, port) {
+  let tables;
+  try {
+    tables = ['/proc/net/tcp', '/proc/net/tcp6'].map(f => { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } }).join('\n');
+  } catch {
+    return true;
+  }
+  if (!tables.trim()) return true; // no /proc (not Linux): trust the probe
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set();
+  for (const line of tables.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    // cols: sl local_address rem_address st ... inode (index 9); st 0A = LISTEN
+    if (cols.length > 9 && cols[1].endsWith(':' + hexPort) && cols[3] === '0A') inodes.add(cols[9]);
+  }
+  let fds;
+  try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { return false; }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) return true;
+    } catch { /* fd closed meanwhile */ }
+  }
+  return false;
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -265,7 +294,7 @@ async function startOne(name, opts) {
 
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     while (Date.now() < deadline && !exited) {
-      if (await emulator.probe(ports[0])) {
+      if (await emulator.probe(ports[0]) && ownsPort(child.pid, ports[0])) {
         return { pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile };
       }
       await sleep(100);
@@ -273,7 +302,7 @@ async function startOne(name, opts) {
     await stopProcess(child.pid, emulator.marker);
     const tail = logTail(logFile);
     // Another process can take a free port between our probe and the emulator's bind: try new ports.
-    if (exited && /EADDRINUSE|address already in use/i.test(tail)) {
+    if (/EADDRINUSE|address already in use/i.test(tail)) {
       lastError = `ports ${ports.join(',')} were taken`;
       continue;
     }

@@ -161,7 +161,7 @@ public sealed class AwsSettings
     public Uri? GetEndpoint(AwsService service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        return (_endpoints.TryGetValue(service, out var known) ? known : _resolve(service))?.Uri;
+        return Find(service)?.Uri;
     }
 
     /// <summary>Says which endpoint a service uses and where that came from, for logs and <c>sfn</c> output.</summary>
@@ -169,9 +169,11 @@ public sealed class AwsSettings
     public string DescribeEndpoint(AwsService service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        var endpoint = _endpoints.TryGetValue(service, out var known) ? known : _resolve(service);
+        var endpoint = Find(service);
         return endpoint is null ? $"AWS {service} in {Region}" : $"{endpoint.Uri} (from {endpoint.Source})";
     }
+
+    private ResolvedEndpoint? Find(AwsService service) => _endpoints.TryGetValue(service, out var known) ? known : _resolve(service);
 
     private static string HomeDirectory(IEnvironmentVariables env) =>
         NonEmpty(env.GetValue("HOME")) ?? NonEmpty(env.GetValue("USERPROFILE")) ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);

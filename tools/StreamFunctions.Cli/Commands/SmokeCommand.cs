@@ -68,7 +68,7 @@ internal static class SmokeCommand
             output.WriteLine(
                 $"summary: records in {report.RecordsIn:N0}, out S3 {report.S3RecordsOut:N0} ({report.S3Bytes:N0} bytes), " +
                 $"out DynamoDB {report.DynamoItemsOut:N0}, mismatches {report.Mismatches}, conditional write rejected: {(report.ConditionalWriteRejected ? "yes" : "NO")}, " +
-                $"{report.Elapsed.TotalSeconds:0.00} s ({report.RecordsIn * 2 / Math.Max(report.Elapsed.TotalSeconds, 0.001):N0} records/s)");
+                $"{report.Elapsed.TotalSeconds:0.00} s (each record written to and read from both stores)");
             output.WriteLine(report.Succeeded ? "smoke run passed" : "smoke run FAILED");
             return report.Succeeded ? 0 : 1;
         }
