@@ -32,7 +32,7 @@ trap 'rm -rf "$results"' EXIT
 
 if ! dotnet build StreamFunctions.sln -c Release; then
   echo "test.sh: the build failed; no test ran" >&2
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 

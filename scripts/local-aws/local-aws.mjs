@@ -93,6 +93,42 @@ function parseArgs(argv) {
 // State file
 
 const stateFile = dir => path.join(dir, 'state.json');
+const MARKER = '.local-aws';
+const LOCK = '.lock.d';
+// What 'up' writes into a state dir, and all that 'down' removes: never anything else in it.
+const OWN_FILES = ['state.json', 'state.json.tmp', MARKER, 's3-data', ...ALL_SERVICES.map(n => `${n}.log`)];
+
+// One 'up' or 'down' at a time per state dir, across processes: mkdir is atomic. A lock left by a
+// process that died is taken over.
+async function withLock(dir, fn) {
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, LOCK);
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let holder = 0;
+      try { holder = Number.parseInt(fs.readFileSync(path.join(lock, 'pid'), 'utf8'), 10); } catch { /* being written */ }
+      if (holder && !isAlive(holder)) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
+      if (Date.now() > deadline) throw new Error(`${dir} is locked by process ${holder || '?'} (another up/down)`);
+      await sleep(100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function removeOwnFiles(dir) {
+  for (const name of OWN_FILES) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  try { fs.rmdirSync(dir); } catch { /* not empty: someone else's files stay */ }
+}
 
 function readState(dir) {
   try {
@@ -272,7 +308,7 @@ function logTail(file, lines = 15) {
   }
 }
 
-async function startOne(name, opts) {
+async function startOne(name, opts, onSpawn) {
   const emulator = EMULATORS[name];
   const logFile = path.join(opts.stateDir, `${name}.log`);
   let lastError = '';
@@ -280,7 +316,7 @@ async function startOne(name, opts) {
     const ports = [];
     for (let i = 0; i < emulator.ports; i++) ports.push(await freePort());
     const { args, env } = await emulator.start({ ports, opts });
-    const log = fs.openSync(logFile, 'a');
+    const log = fs.openSync(logFile, 'w'); // one attempt per log: an old EADDRINUSE must not explain a new failure
     const child = spawn(process.execPath, args, {
       cwd: opts.stateDir,
       env: { ...process.env, ...env },
@@ -289,6 +325,7 @@ async function startOne(name, opts) {
     });
     fs.closeSync(log);
     child.unref();
+    onSpawn({ pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile });
     let exited = false;
     child.on('exit', () => { exited = true; });
 
@@ -347,20 +384,35 @@ function print(state, json) {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-async function down(opts, quiet = false) {
-  const state = readState(opts.stateDir);
-  if (state) {
-    if (state.watcherPid && state.watcherPid !== process.pid) await stopProcess(state.watcherPid, 'local-aws.mjs');
-    await Promise.all(Object.values(state.services).map(s => stopProcess(s.pid, s.marker)));
+async function down(opts, quiet = false, locked = false) {
+  if (!fs.existsSync(opts.stateDir)) {
+    if (!quiet) process.stderr.write('local-aws: nothing was running\n');
+    return;
   }
-  // Only remove what this script creates: never a folder it did not make.
-  if (fs.existsSync(opts.stateDir) && (state || fs.existsSync(path.join(opts.stateDir, '.local-aws')))) {
-    fs.rmSync(opts.stateDir, { recursive: true, force: true });
-  }
-  if (!quiet) process.stderr.write(state ? `local-aws: stopped ${Object.keys(state.services).join(', ')}\n` : 'local-aws: nothing was running\n');
+  const work = async () => {
+    const state = readState(opts.stateDir);
+    if (state) {
+      if (state.watcherPid && state.watcherPid !== process.pid) await stopProcess(state.watcherPid, 'local-aws.mjs');
+      await Promise.all(Object.values(state.services).map(s => stopProcess(s.pid, s.marker)));
+    }
+    if (state || fs.existsSync(path.join(opts.stateDir, MARKER))) removeOwnFiles(opts.stateDir);
+    if (!quiet) process.stderr.write(state ? `local-aws: stopped ${Object.keys(state.services).join(', ')}\n` : 'local-aws: nothing was running\n');
+  };
+  if (locked) return work();
+  await withLock(opts.stateDir, work);
+  try { fs.rmdirSync(opts.stateDir); } catch { /* not empty, or gone */ }
 }
 
 async function up(opts) {
+  // A folder that holds anything but our own files is not ours to fill, nor later to empty.
+  if (fs.existsSync(opts.stateDir)) {
+    const foreign = fs.readdirSync(opts.stateDir).filter(n => n !== LOCK && !OWN_FILES.includes(n));
+    if (foreign.length) fail(`--state-dir ${opts.stateDir} already holds files local-aws did not write (${foreign.slice(0, 3).join(', ')}): use a new or empty folder`, 2);
+  }
+  await withLock(opts.stateDir, () => upLocked(opts));
+}
+
+async function upLocked(opts) {
   const existing = readState(opts.stateDir);
   if (existing) {
     const alive = await probeAll(existing);
@@ -371,14 +423,12 @@ async function up(opts) {
       return;
     }
     process.stderr.write('local-aws: found stopped emulators from an earlier run; restarting\n');
-    await down(opts, true);
+    await down(opts, true, true);
   }
   fs.mkdirSync(opts.stateDir, { recursive: true });
-  fs.writeFileSync(path.join(opts.stateDir, '.local-aws'), 'created by scripts/local-aws.sh; removed by its down command\n');
+  fs.writeFileSync(path.join(opts.stateDir, MARKER), 'created by scripts/local-aws.sh; its down command removes only its own files\n');
 
   const started = {};
-  const results = await Promise.allSettled(opts.services.map(async name => { started[name] = await startOne(name, opts); }));
-  const failures = results.filter(r => r.status === 'rejected').map(r => r.reason.message);
   const state = {
     version: 1,
     stateDir: opts.stateDir,
@@ -388,9 +438,15 @@ async function up(opts) {
     services: started,
     watcherPid: 0,
   };
+  // Every pid goes into the state file the moment it exists, so that an interrupted 'up' (Ctrl+C,
+  // a killed caller) leaves nothing that 'down' cannot find.
+  const results = await Promise.allSettled(opts.services.map(async name => {
+    started[name] = await startOne(name, opts, spawned => { started[name] = spawned; writeState(opts.stateDir, state); });
+  }));
+  const failures = results.filter(r => r.status === 'rejected').map(r => r.reason.message);
   writeState(opts.stateDir, state);
   if (failures.length) {
-    await down(opts, true);
+    await down(opts, true, true);
     fail(failures.join('\n'));
   }
   if (opts.ownerPid) {

@@ -50,7 +50,8 @@ public sealed class AwsSettings
         }
 
         HasCustomEndpoints = _endpoints.Count > 0;
-        _credentials = new Lazy<ResolvedCredentials>(() => credentials(HasCustomEndpoints), LazyThreadSafetyMode.ExecutionAndPublication);
+        HasOnlyLocalEndpoints = HasCustomEndpoints && _endpoints.Values.All(e => IsLocalHost(e.Uri));
+        _credentials = new Lazy<ResolvedCredentials>(() => credentials(HasOnlyLocalEndpoints), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The AWS region, e.g. <c>eu-west-1</c>.</summary>
@@ -69,10 +70,18 @@ public sealed class AwsSettings
     public bool HasCustomEndpoints { get; }
 
     /// <summary>
+    /// Whether there are custom endpoints and every one is on this machine or LocalStack
+    /// (<c>localhost</c>, a loopback address, <c>*.localhost</c>, <c>localhost.localstack.cloud</c>):
+    /// only then may <see cref="Credentials"/> fall back to placeholder keys.
+    /// </summary>
+    public bool HasOnlyLocalEndpoints { get; }
+
+    /// <summary>
     /// The credentials to sign with. From <c>AWS_ACCESS_KEY_ID</c> / <c>AWS_SECRET_ACCESS_KEY</c>
-    /// (<c>AWS_SESSION_TOKEN</c>) when set; otherwise with custom endpoints the profile's keys, else the
-    /// placeholder keys <c>test</c>/<c>test</c> that LocalStack and the emulators accept (never the
-    /// instance metadata service); otherwise the AWS SDK's default chain (profile, web identity,
+    /// (<c>AWS_SESSION_TOKEN</c>) when set; otherwise, when every endpoint is local
+    /// (<see cref="HasOnlyLocalEndpoints"/>), the profile's keys, else the placeholder keys
+    /// <c>test</c>/<c>test</c> that LocalStack and the emulators accept (never the instance metadata
+    /// service); otherwise (AWS, or a VPC endpoint or proxy) the AWS SDK's default chain (profile, web identity,
     /// container, instance metadata). Resolved on first use.
     /// </summary>
     /// <exception cref="AwsConfigurationException">Only one of the key variables is set, or no chain yields credentials.</exception>
@@ -87,7 +96,7 @@ public sealed class AwsSettings
     public static AwsSettings FromEnvironment(IEnvironmentVariables? environment = null)
     {
         var env = environment ?? EnvironmentVariables.Process;
-        var profileName = NonEmpty(env.GetValue("AWS_PROFILE")) ?? NonEmpty(env.GetValue("AWS_DEFAULT_PROFILE")) ?? "default";
+        var profileName = NonEmpty(env.GetValue("AWS_PROFILE")) ?? "default";
         var configPath = NonEmpty(env.GetValue("AWS_CONFIG_FILE")) ?? Path.Combine(HomeDirectory(env), ".aws", "config");
         var config = SharedConfigFile.Load(configPath);
         var profile = config.Profile(profileName);
@@ -138,7 +147,7 @@ public sealed class AwsSettings
             profileName,
             ignore,
             Resolve,
-            custom => AwsCredentialsResolver.Resolve(env, profileName, custom));
+            local => AwsCredentialsResolver.Resolve(env, profileName, local));
 
         if (region is null && !settings.HasCustomEndpoints)
         {
@@ -177,6 +186,12 @@ public sealed class AwsSettings
 
     private static string HomeDirectory(IEnvironmentVariables env) =>
         NonEmpty(env.GetValue("HOME")) ?? NonEmpty(env.GetValue("USERPROFILE")) ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+
+    private static bool IsLocalHost(Uri uri) =>
+        uri.IsLoopback
+        || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
+        || uri.Host.Equals("localhost.localstack.cloud", StringComparison.OrdinalIgnoreCase)
+        || uri.Host.EndsWith(".localhost.localstack.cloud", StringComparison.OrdinalIgnoreCase);
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -55,7 +55,7 @@ public sealed class AwsCredentialsTests : IDisposable
         var keys = settings.Credentials.GetCredentials();
 
         Assert.Equal(("test", "test"), (keys.AccessKey, keys.SecretKey));
-        Assert.Equal("placeholder keys for custom endpoints", settings.CredentialSource);
+        Assert.Equal("placeholder keys for local endpoints", settings.CredentialSource);
     }
 
     [Fact]
@@ -84,11 +84,38 @@ public sealed class AwsCredentialsTests : IDisposable
     }
 
     [Fact]
-    public void Credentials_FromKeys_AreImmutableCopies()
+    public void Credentials_AreResolvedOnceAndCached()
     {
         var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "A").Set("AWS_SECRET_ACCESS_KEY", "B").Settings();
 
         Assert.IsType<BasicAWSCredentials>(settings.Credentials);
         Assert.Same(settings.Credentials, settings.Credentials);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:4566", true)]
+    [InlineData("http://127.0.0.1:45123", true)]
+    [InlineData("http://[::1]:4566", true)]
+    [InlineData("https://localhost.localstack.cloud:4566", true)]
+    [InlineData("http://s3.localhost.localstack.cloud:4566", true)]
+    [InlineData("https://vpce-0abc-123.sqs.eu-west-1.vpce.amazonaws.com", false)]
+    [InlineData("http://localstack:4566", false)]
+    public void HasOnlyLocalEndpoints_DecidesWhetherPlaceholderKeysMayBeUsed(string endpoint, bool local)
+    {
+        // A VPC endpoint or remote proxy must keep the real credential chain (web identity, container,
+        // instance): placeholder keys there would fail every call with InvalidAccessKeyId.
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ENDPOINT_URL_SQS", endpoint).Settings();
+
+        Assert.True(settings.HasCustomEndpoints);
+        Assert.Equal(local, settings.HasOnlyLocalEndpoints);
+    }
+
+    [Fact]
+    public void HasOnlyLocalEndpoints_WithOneRemoteAmongLocalEndpoints_IsFalse()
+    {
+        var settings = _env.Set("AWS_ENDPOINT_URL", "http://localhost:4566")
+            .Set("AWS_ENDPOINT_URL_S3", "https://bucket.vpce-1.s3.eu-west-1.vpce.amazonaws.com").Settings();
+
+        Assert.False(settings.HasOnlyLocalEndpoints);
     }
 }

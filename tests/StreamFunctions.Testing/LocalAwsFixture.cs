@@ -20,6 +20,9 @@ public sealed class LocalAwsFixture : IAsyncLifetime
     /// <summary>The variable that selects the endpoints: unset (emulators) or <c>environment</c>.</summary>
     public const string EndpointsVariable = "SFN_TEST_ENDPOINTS";
 
+    /// <summary>The services integration tests use: each must have a custom endpoint.</summary>
+    public static IReadOnlyList<AwsService> TestedServices { get; } = [AwsService.Kinesis, AwsService.DynamoDB, AwsService.S3];
+
     private LocalAwsEmulators? _emulators;
     private AwsSettings? _settings;
 
@@ -55,11 +58,12 @@ public sealed class LocalAwsFixture : IAsyncLifetime
         if (string.Equals(mode, "environment", StringComparison.Ordinal))
         {
             var settings = AwsSettings.FromEnvironment();
-            if (!settings.HasCustomEndpoints)
+            var onAws = TestedServices.Where(s => settings.GetEndpoint(s) is null).ToList();
+            if (onAws.Count > 0)
             {
                 throw new InvalidOperationException(
-                    $"{EndpointsVariable}=environment but no AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> is set: " +
-                    "integration tests create and delete resources and never run against real AWS.");
+                    $"{EndpointsVariable}=environment but {string.Join(", ", onAws)} would reach real AWS: set AWS_ENDPOINT_URL " +
+                    "(or AWS_ENDPOINT_URL_<SERVICE> for each). Integration tests create and delete resources and never run against real AWS.");
             }
 
             _settings = settings;

@@ -14,7 +14,7 @@ internal static class AwsCredentialsResolver
     /// <summary>The keys LocalStack documents and the emulators accept: any non-empty pair works.</summary>
     internal const string LocalPlaceholderKey = "test";
 
-    public static ResolvedCredentials Resolve(IEnvironmentVariables env, string profileName, bool customEndpoints)
+    public static ResolvedCredentials Resolve(IEnvironmentVariables env, string profileName, bool onlyLocalEndpoints)
     {
         var accessKey = NonEmpty(env.GetValue("AWS_ACCESS_KEY_ID"));
         var secretKey = NonEmpty(env.GetValue("AWS_SECRET_ACCESS_KEY"));
@@ -34,13 +34,14 @@ internal static class AwsCredentialsResolver
         }
 
         var profiles = new CredentialProfileStoreChain(NonEmpty(env.GetValue("AWS_SHARED_CREDENTIALS_FILE")));
-        if (customEndpoints)
+        if (onlyLocalEndpoints)
         {
-            // Local endpoints: a profile's keys if it has them, else placeholders. Never the instance
-            // metadata service, whose lookups stall for seconds on a machine that is not in AWS.
+            // Every endpoint is on this machine (emulators, LocalStack): a profile's keys if it has
+            // them, else placeholders. Never the instance metadata service, whose lookups stall for
+            // seconds on a machine that is not in AWS. A VPC endpoint or proxy gets the real chain.
             return profiles.TryGetAWSCredentials(profileName, out var fromProfile)
                 ? new(fromProfile, $"profile '{profileName}'")
-                : new(new BasicAWSCredentials(LocalPlaceholderKey, LocalPlaceholderKey), "placeholder keys for custom endpoints");
+                : new(new BasicAWSCredentials(LocalPlaceholderKey, LocalPlaceholderKey), "placeholder keys for local endpoints");
         }
 
         try

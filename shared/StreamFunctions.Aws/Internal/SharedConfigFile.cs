@@ -63,12 +63,15 @@ internal sealed class SharedConfigFile
 
             if (trimmed[0] == '[')
             {
-                if (trimmed[^1] != ']')
+                // The header ends at its first ']'; a comment may follow it ("[profile dev] # note").
+                var close = trimmed.IndexOf(']', StringComparison.Ordinal);
+                var rest = close < 0 ? string.Empty : trimmed[(close + 1)..].TrimStart();
+                if (close < 0 || (rest.Length > 0 && rest[0] is not ('#' or ';')))
                 {
-                    throw new AwsConfigurationException($"{path}:{lineNumber}: a section header must end with ']': '{trimmed}'");
+                    throw new AwsConfigurationException($"{path}:{lineNumber}: a section header is '[name]', optionally followed by a # or ; comment: '{trimmed}'");
                 }
 
-                var name = NormalizeSectionName(trimmed[1..^1]);
+                var name = NormalizeSectionName(trimmed[1..close]);
                 if (!sections.TryGetValue(name, out current))
                 {
                     current = new Section();

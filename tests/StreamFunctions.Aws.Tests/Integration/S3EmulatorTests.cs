@@ -15,7 +15,17 @@ public sealed class S3EmulatorTests(LocalAwsFixture aws) : IAsyncLifetime, IDisp
 
     public async Task InitializeAsync() => await _s3.PutBucketAsync(_bucket);
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync()
+    {
+        // Leave nothing behind, which matters when the endpoints are a long-lived LocalStack.
+        var listed = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket });
+        foreach (var o in listed.S3Objects ?? [])
+        {
+            await _s3.DeleteObjectAsync(_bucket, o.Key);
+        }
+
+        await _s3.DeleteBucketAsync(_bucket);
+    }
 
     public void Dispose() => _s3.Dispose();
 

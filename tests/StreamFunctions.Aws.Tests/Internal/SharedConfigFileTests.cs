@@ -53,6 +53,23 @@ public sealed class SharedConfigFileTests
     }
 
     [Fact]
+    public void Parse_SectionHeaderFollowedByComment_IsRead()
+    {
+        var file = SharedConfigFile.Parse("config", "[profile dev] # the dev account\nregion = eu-west-1\n[default] ; note\nregion = us-west-2\n");
+
+        Assert.Equal("eu-west-1", file.Profile("dev")?.Get("region"));
+        Assert.Equal("us-west-2", file.Profile("default")?.Get("region"));
+    }
+
+    [Fact]
+    public void Parse_TextAfterSectionHeader_ThrowsWithFileAndLine()
+    {
+        var error = Assert.Throws<AwsConfigurationException>(() => SharedConfigFile.Parse("config", "[default] region = x\n"));
+
+        Assert.StartsWith("config:1:", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_KeysAreCaseInsensitiveAndCrLfTolerated()
     {
         var file = SharedConfigFile.Parse("config", "[default]\r\nRegion = eu-west-3\r\n");

@@ -26,7 +26,6 @@ public sealed class LocalAwsEmulatorsIntegrationTests
         var secondPorts = second.Processes.Values.Select(p => p.Endpoint.Port).ToHashSet();
         Assert.Equal(3, firstPorts.Count);
         Assert.Empty(firstPorts.Intersect(secondPorts));
-        Assert.NotEqual(first.StateDirectory, second.StateDirectory);
 
         // Each answers, and what one holds the other does not.
         var table = LocalAwsFixture.UniqueName("isolation");
@@ -81,6 +80,48 @@ public sealed class LocalAwsEmulatorsIntegrationTests
         var stopped = await WaitUntilAsync(() => !IsRunning(pid), StopWait);
         Assert.True(stopped, $"dynamodb emulator (pid {pid}) outlived its owner by {StopWait.TotalSeconds} s");
         Assert.True(await WaitUntilAsync(() => !Directory.Exists(stateDir), StopWait));
+    }
+
+    [Fact]
+    public async Task Script_WithAStateDirHoldingOtherFiles_RefusesAndLeavesThemAlone()
+    {
+        var script = RepositoryLayout.FindLocalAwsScript(EnvironmentVariables.Process);
+        var dir = Directory.CreateTempSubdirectory("sfn-foreign-").FullName;
+        var precious = Path.Combine(dir, "precious.txt");
+        await File.WriteAllTextAsync(precious, "not the emulators'");
+        try
+        {
+            var up = await RunRawAsync("bash", script, "up", "--state-dir", dir, "--services", "dynamodb");
+            var down = await RunRawAsync("bash", script, "down", "--state-dir", dir);
+
+            Assert.Equal(2, up.ExitCode);
+            Assert.Contains("already holds files local-aws did not write (precious.txt)", up.Stderr, StringComparison.Ordinal);
+            Assert.Equal(0, down.ExitCode);
+            Assert.Equal("not the emulators'", await File.ReadAllTextAsync(precious));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Script_TwoUpsOnOneStateDirAtOnce_ShareOneSetThatDownStopsCompletely()
+    {
+        var script = RepositoryLayout.FindLocalAwsScript(EnvironmentVariables.Process);
+        var dir = Path.Combine(Path.GetTempPath(), "sfn-same-" + Guid.NewGuid().ToString("N")[..8]);
+        var ups = await Task.WhenAll(
+            RunRawAsync("bash", script, "up", "--state-dir", dir, "--services", "dynamodb", "--json"),
+            RunRawAsync("bash", script, "up", "--state-dir", dir, "--services", "dynamodb", "--json"));
+        Assert.All(ups, u => Assert.True(u.ExitCode == 0, u.Stderr));
+        var pids = ups.Select(u => LocalAwsEmulators.Parse(script, u.Stdout).Processes["dynamodb"].ProcessId).ToList();
+
+        var down = await RunRawAsync("bash", script, "down", "--state-dir", dir);
+
+        Assert.Equal(0, down.ExitCode);
+        Assert.Single(pids.Distinct());
+        Assert.False(IsRunning(pids[0]), $"dynamodb emulator (pid {pids[0]}) still runs after down");
+        Assert.False(Directory.Exists(dir));
     }
 
     [Fact]
@@ -161,6 +202,13 @@ public sealed class LocalAwsEmulatorsIntegrationTests
 
     private static async Task<string> RunAsync(string file, params string[] arguments)
     {
+        var result = await RunRawAsync(file, arguments);
+        Assert.True(result.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {result.Stderr}");
+        return result.Stdout;
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunRawAsync(string file, params string[] arguments)
+    {
         var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
@@ -171,7 +219,6 @@ public sealed class LocalAwsEmulatorsIntegrationTests
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed: {await stderr}");
-        return await stdout;
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

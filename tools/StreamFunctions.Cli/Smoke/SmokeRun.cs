@@ -48,10 +48,10 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         output.WriteLine($"  DynamoDB  {settings.DescribeEndpoint(AwsService.DynamoDB)}");
         output.WriteLine($"  region    {settings.Region} (from {settings.RegionSource}); credentials from {settings.CredentialSource}");
 
-        await s3.PutBucketAsync(name, cancellationToken).ConfigureAwait(false);
-        await CreateTableAsync(dynamo, name, cancellationToken).ConfigureAwait(false);
         try
         {
+            await s3.PutBucketAsync(name, cancellationToken).ConfigureAwait(false);
+            await CreateTableAsync(dynamo, name, cancellationToken).ConfigureAwait(false);
             var (s3Out, bytes, s3Mismatches) = await RoundTripS3Async(s3, name, generated, cancellationToken).ConfigureAwait(false);
             var (dynamoOut, rejected, dynamoMismatches) = await RoundTripDynamoAsync(dynamo, name, generated, cancellationToken).ConfigureAwait(false);
             return new SmokeReport(records, s3Out, bytes, dynamoOut, rejected, s3Mismatches + dynamoMismatches, clock.Elapsed);
@@ -193,18 +193,38 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
 
     private async Task CleanUpAsync(IAmazonS3 s3, IAmazonDynamoDB dynamo, string name)
     {
-        // Cleanup runs even after a failure or Ctrl+C; its own failure is reported, never hidden.
+        // Cleanup runs even after a failure or Ctrl+C, also when only one of the two was created; its
+        // own failure is reported, never hidden.
+        var removed = new List<string>(2);
         try
         {
-            var objects = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = name }).ConfigureAwait(false);
-            foreach (var o in objects.S3Objects ?? [])
+            try
             {
-                await s3.DeleteObjectAsync(name, o.Key).ConfigureAwait(false);
+                var objects = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = name }).ConfigureAwait(false);
+                foreach (var o in objects.S3Objects ?? [])
+                {
+                    await s3.DeleteObjectAsync(name, o.Key).ConfigureAwait(false);
+                }
+
+                await s3.DeleteBucketAsync(name).ConfigureAwait(false);
+                removed.Add("bucket");
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket")
+            {
+                // Never created: the run failed before.
             }
 
-            await s3.DeleteBucketAsync(name).ConfigureAwait(false);
-            await dynamo.DeleteTableAsync(name).ConfigureAwait(false);
-            output.WriteLine($"  ok  removed bucket and table {name}");
+            try
+            {
+                await dynamo.DeleteTableAsync(name).ConfigureAwait(false);
+                removed.Add("table");
+            }
+            catch (ResourceNotFoundException)
+            {
+                // Never created: the run failed before.
+            }
+
+            output.WriteLine(removed.Count > 0 ? $"  ok  removed {string.Join(" and ", removed)} {name}" : $"  ok  nothing to remove ({name} was not created)");
         }
         catch (AmazonServiceException e) when (e is AmazonS3Exception or AmazonDynamoDBException)
         {
