@@ -188,12 +188,7 @@ async function stopProcess(pid, marker) {
 // port; the loser's emulator then fails to bind while the winner answers its probe, so an answer on
 // the port alone does not prove that our emulator is the one listening.
 function ownsPort(pid, port) {
-  let tables;
-  try {
-    tables = ['/proc/net/tcp', '/proc/net/tcp6'].map(f => { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } }).join('\n');
-  } catch {
-    return true;
-  }
+  const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map(f => { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } }).join('\n');
   if (!tables.trim()) return true; // no /proc (not Linux): trust the probe
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   const inodes = new Set();
@@ -325,14 +320,15 @@ async function startOne(name, opts, onSpawn) {
     });
     fs.closeSync(log);
     child.unref();
-    onSpawn({ pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile });
+    const spawned = { pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile };
+    onSpawn(spawned);
     let exited = false;
     child.on('exit', () => { exited = true; });
 
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
     while (Date.now() < deadline && !exited) {
       if (await emulator.probe(ports[0]) && ownsPort(child.pid, ports[0])) {
-        return { pid: child.pid, port: ports[0], ports, endpoint: `http://127.0.0.1:${ports[0]}`, marker: emulator.marker, log: logFile };
+        return spawned;
       }
       await sleep(100);
     }

@@ -1,6 +1,7 @@
 using Amazon.Runtime;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Aws.Internal;
+using static StreamFunctions.Aws.Internal.ConfigValues;
 
 namespace StreamFunctions.Aws;
 
@@ -193,7 +194,6 @@ public sealed class AwsSettings
         || uri.Host.Equals("localhost.localstack.cloud", StringComparison.OrdinalIgnoreCase)
         || uri.Host.EndsWith(".localhost.localstack.cloud", StringComparison.OrdinalIgnoreCase);
 
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static bool? ParseBool(string? value, string source) => NonEmpty(value)?.ToLowerInvariant() switch
     {

@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using Amazon.Runtime.Credentials;
 using StreamFunctions.Aws.Exceptions;
+using static StreamFunctions.Aws.Internal.ConfigValues;
 
 namespace StreamFunctions.Aws.Internal;
 
@@ -57,5 +58,4 @@ internal static class AwsCredentialsResolver
         }
     }
 
-    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

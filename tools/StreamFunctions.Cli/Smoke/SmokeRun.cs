@@ -43,6 +43,7 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         using var dynamo = factory.CreateDynamoDBClient();
         var name = "sfn-smoke-" + Guid.NewGuid().ToString("N")[..10];
         var generated = Generate(records);
+        var expected = generated.Select(e => e.ToJson()).ToList();
 
         output.WriteLine($"  S3        {settings.DescribeEndpoint(AwsService.S3)}");
         output.WriteLine($"  DynamoDB  {settings.DescribeEndpoint(AwsService.DynamoDB)}");
@@ -52,8 +53,8 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         {
             await s3.PutBucketAsync(name, cancellationToken).ConfigureAwait(false);
             await CreateTableAsync(dynamo, name, cancellationToken).ConfigureAwait(false);
-            var (s3Out, bytes, s3Mismatches) = await RoundTripS3Async(s3, name, generated, cancellationToken).ConfigureAwait(false);
-            var (dynamoOut, rejected, dynamoMismatches) = await RoundTripDynamoAsync(dynamo, name, generated, cancellationToken).ConfigureAwait(false);
+            var (s3Out, bytes, s3Mismatches) = await RoundTripS3Async(s3, name, expected, cancellationToken).ConfigureAwait(false);
+            var (dynamoOut, rejected, dynamoMismatches) = await RoundTripDynamoAsync(dynamo, name, generated, expected, cancellationToken).ConfigureAwait(false);
             return new SmokeReport(records, s3Out, bytes, dynamoOut, rejected, s3Mismatches + dynamoMismatches, clock.Elapsed);
         }
         finally
@@ -79,12 +80,12 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         return events;
     }
 
-    private async Task<(int Out, long Bytes, int Mismatches)> RoundTripS3Async(IAmazonS3 s3, string bucket, List<ClickEvent> events, CancellationToken cancellationToken)
+    private async Task<(int Out, long Bytes, int Mismatches)> RoundTripS3Async(IAmazonS3 s3, string bucket, List<string> expected, CancellationToken cancellationToken)
     {
         var body = new StringBuilder();
-        foreach (var e in events)
+        foreach (var line in expected)
         {
-            body.Append(e.ToJson()).Append('\n');
+            body.Append(line).Append('\n');
         }
 
         var key = "smoke/" + BaseTime.ToString("yyyy/MM/dd/HH", CultureInfo.InvariantCulture) + "/records.jsonl";
@@ -95,16 +96,16 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
             await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = stream, ContentType = "application/x-ndjson", UseChunkEncoding = false }, cancellationToken).ConfigureAwait(false);
         }
 
-        output.WriteLine($"  ok  wrote {events.Count:N0} records ({bytes.Length:N0} bytes of JSON lines) to s3://{bucket}/{key}");
+        output.WriteLine($"  ok  wrote {expected.Count:N0} records ({bytes.Length:N0} bytes of JSON lines) to s3://{bucket}/{key}");
         using var got = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(got.ResponseStream, Encoding.UTF8);
         var lines = (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var mismatches = Compare(events.Select(e => e.ToJson()).ToList(), [.. lines]);
+        var mismatches = Compare(expected, [.. lines]);
         output.WriteLine($"  {(mismatches == 0 ? "ok" : "FAIL")}  read back {lines.Length:N0} records from S3, {mismatches} mismatched");
         return (lines.Length, bytes.Length, mismatches);
     }
 
-    private async Task<(int Out, bool Rejected, int Mismatches)> RoundTripDynamoAsync(IAmazonDynamoDB dynamo, string table, List<ClickEvent> events, CancellationToken cancellationToken)
+    private async Task<(int Out, bool Rejected, int Mismatches)> RoundTripDynamoAsync(IAmazonDynamoDB dynamo, string table, List<ClickEvent> events, List<string> expected, CancellationToken cancellationToken)
     {
         foreach (var chunk in events.Chunk(DynamoBatchSize))
         {
@@ -149,8 +150,7 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         while (startKey is not null);
 
         read.Sort(StringComparer.Ordinal);
-        var expected = events.Select(e => e.ToJson()).Order(StringComparer.Ordinal).ToList();
-        var mismatches = Compare(expected, read);
+        var mismatches = Compare([.. expected.Order(StringComparer.Ordinal)], read);
         output.WriteLine($"  {(mismatches == 0 ? "ok" : "FAIL")}  read back {read.Count:N0} items with consistent reads, {mismatches} mismatched");
         return (read.Count, rejected, mismatches);
     }
