@@ -88,13 +88,13 @@ internal sealed class RecordingInvoker : ILambdaInvoker
 }
 
 /// <summary>An on-failure destination that keeps the records it gets.</summary>
-internal sealed class RecordingDestination : Destinations.IOnFailureDestination
+internal sealed class RecordingDestination : EventSources.Destinations.IOnFailureDestination
 {
-    private readonly ConcurrentQueue<Destinations.OnFailureRecord> _records = new();
+    private readonly ConcurrentQueue<EventSources.Destinations.OnFailureRecord> _records = new();
 
-    public IReadOnlyList<Destinations.OnFailureRecord> Records => [.. _records];
+    public IReadOnlyList<EventSources.Destinations.OnFailureRecord> Records => [.. _records];
 
-    public Task SendAsync(Destinations.OnFailureRecord record, CancellationToken cancellationToken = default)
+    public Task SendAsync(EventSources.Destinations.OnFailureRecord record, CancellationToken cancellationToken = default)
     {
         _records.Enqueue(record);
         return Task.CompletedTask;
