@@ -376,6 +376,42 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
     }
 
     [Fact]
+    public async Task Drain_AfterMergeShards_ReadsBothParentsToTheirEndBeforeTheChild()
+    {
+        var stream = await harness.CreateStreamAsync(shards: 2);
+        await harness.PutAsync(stream, [.. Enumerable.Range(0, 10).Select(i => ($"k{i}", $"parent{i}"))]);
+        await harness.Kinesis.MergeShardsAsync(new MergeShardsRequest(stream, ShardIds.Format(0), ShardIds.Format(1)));
+        await harness.WaitForOpenShardsAsync(stream, 1);
+        await harness.PutAsync(stream, [.. Enumerable.Range(0, 5).Select(i => ($"k{i}", $"child{i}"))]);
+        var sut = CreateSut(stream);
+
+        await sut.DrainAsync();
+
+        var delivered = _invoker.DeliveredData;
+        Assert.Equal(15, delivered.Count);
+        Assert.All(delivered.Take(10), d => Assert.StartsWith("parent", d, StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"child{i}"), delivered.Skip(10));
+    }
+
+    [Fact]
+    public async Task Drain_WithTumblingWindowStateOver1MB_EndsTheWindowEarly()
+    {
+        var stream = await harness.CreateStreamAsync();
+        var big = new string('x', (1024 * 1024) + 1);
+        _invoker.Respond = e => Task.FromResult(RecordingInvoker.Ok(e.Records.Count > 0 ? $$$"""{"state":{"blob":"{{{big}}}"}}""" : """{"state":{}}"""));
+        var sut = CreateSut(stream, o => o.TumblingWindowInSeconds = harness.WindowSeconds);
+        await harness.MoveToNextWindowAsync(harness.WindowSeconds);
+        await harness.PutManyAsync(stream, 1);
+
+        await sut.DrainAsync();
+
+        var calls = _invoker.Calls;
+        Assert.Equal(2, calls.Count);
+        Assert.Equal((true, true), (calls[1].IsFinalInvokeForWindow, calls[1].IsWindowTerminatedEarly));
+        Assert.Empty(calls[1].Records);
+    }
+
+    [Fact]
     public async Task Drain_WithACheckpointFromAnEarlierRunner_ResumesAfterIt()
     {
         var stream = await harness.CreateStreamAsync();

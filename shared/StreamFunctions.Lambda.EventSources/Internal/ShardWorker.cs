@@ -63,8 +63,15 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
             }
             catch (KinesisExpiredIteratorException)
             {
+                // Iterators last 5 minutes: start again from the checkpoint, dropping what was buffered.
                 Reset();
-                return (0, 0);
+                _iterator = await StartIteratorAsync(cancellationToken).ConfigureAwait(false);
+                response = await context.Kinesis.GetRecordsAsync(new GetRecordsRequest(_iterator, Math.Min(10_000, Capacity)), cancellationToken).ConfigureAwait(false);
+            }
+            catch (KinesisException e) when (e.IsRetryable)
+            {
+                // Throttled (or a transient service error): the iterator is still good; read again next poll.
+                response = new GetRecordsResponse([], _iterator, 0);
             }
 
             if (response.Records.Count > 0 && _buffer.Count == 0)
@@ -244,6 +251,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
         work.Push(new Attempt(batch, Retries: 0, Invocations: 0, LastResult: null, LastPayload: null));
         while (work.Count > 0)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var attempt = work.Pop();
             var records = attempt.Records;
             if (_options.MaximumRecordAgeInSeconds > 0)

@@ -1,0 +1,106 @@
+using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Lambda.EventSources.Tests.Support;
+using StreamFunctions.Streams;
+using StreamFunctions.Streams.Exceptions;
+using StreamFunctions.Testing.Kinesis;
+
+namespace StreamFunctions.Lambda.EventSources.Tests;
+
+/// <summary>Runner behaviours that need a fault-injecting stream or a running loop (in memory only).</summary>
+public sealed class KinesisEventSourceMappingTests : IAsyncDisposable
+{
+    private readonly InMemoryStreamHarness _harness = new();
+    private readonly RecordingInvoker _invoker = new();
+    private readonly InMemoryShardCheckpointStore _checkpoints = new();
+
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
+
+    [Fact]
+    public async Task Poll_WhenGetRecordsIsThrottled_KeepsItsPlaceAndReadsNextPoll()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        await _harness.PutManyAsync(stream, 3);
+        var kinesis = (InMemoryKinesis)_harness.Kinesis;
+        var throttle = true;
+        kinesis.Fault = op => op == "GetRecords" && throttle ? new KinesisThroughputExceededException("Rate exceeded for shard shardId-000000000000.") : null;
+        var sut = CreateSut(stream);
+
+        var first = await sut.PollOnceAsync();
+        throttle = false;
+        await sut.DrainAsync();
+
+        Assert.Equal(0, first.RecordsRead);
+        Assert.Equal(["r0", "r1", "r2"], _invoker.DeliveredData);
+    }
+
+    [Fact]
+    public async Task Poll_WhenTheIteratorExpired_RestartsFromTheCheckpoint()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        await _harness.PutManyAsync(stream, 2);
+        var sut = CreateSut(stream);
+        await sut.DrainAsync();
+        await _harness.PutManyAsync(stream, 2, prefix: "late");
+        var kinesis = (InMemoryKinesis)_harness.Kinesis;
+        var expire = true;
+        kinesis.Fault = op =>
+        {
+            if (op == "GetRecords" && expire)
+            {
+                expire = false;
+                return new KinesisExpiredIteratorException("Iterator expired.");
+            }
+
+            return null;
+        };
+
+        await sut.DrainAsync();
+
+        Assert.Equal(["r0", "r1", "late0", "late1"], _invoker.DeliveredData);
+    }
+
+    [Fact]
+    public async Task RunAsync_UntilCancelled_DeliversRecordsWrittenWhileRunning()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        var delivered = new TaskCompletionSource();
+        _invoker.Respond = e =>
+        {
+            if (e.Data.Contains("r1"))
+            {
+                delivered.TrySetResult();
+            }
+
+            return Task.FromResult(RecordingInvoker.Ok());
+        };
+        var options = new KinesisEventSourceOptions { StreamName = stream, PollInterval = TimeSpan.FromMilliseconds(5) };
+        var sut = new KinesisEventSourceMapping(_harness.Kinesis, _invoker, options, _checkpoints, time: TimeProvider.System);
+        using var cancel = new CancellationTokenSource();
+
+        var running = sut.RunAsync(cancel.Token);
+        await _harness.PutManyAsync(stream, 2);
+        await delivered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
+        Assert.Equal(["r0", "r1"], _invoker.DeliveredData);
+    }
+
+    [Fact]
+    public async Task Drain_WithoutADestination_DropsExhaustedBatchesAndCheckpointsPastThem()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        var sequences = await _harness.PutManyAsync(stream, 2);
+        _invoker.Respond = _ => Task.FromResult(RecordingInvoker.Unhandled());
+        var options = new KinesisEventSourceOptions { StreamName = stream, MaximumRetryAttempts = 1 };
+        var sut = new KinesisEventSourceMapping(_harness.Kinesis, _invoker, options, _checkpoints, time: _harness.Time);
+
+        await sut.DrainAsync();
+
+        Assert.Equal(2, _invoker.Calls.Count);
+        Assert.Equal(sequences[1], (await _checkpoints.GetAsync(ShardIds.Format(0)))!.SequenceNumber);
+    }
+
+    private KinesisEventSourceMapping CreateSut(string stream) =>
+        new(_harness.Kinesis, _invoker, new KinesisEventSourceOptions { StreamName = stream, PollInterval = TimeSpan.Zero }, _checkpoints, time: _harness.Time);
+}
