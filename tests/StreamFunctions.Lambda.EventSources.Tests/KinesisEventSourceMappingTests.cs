@@ -1,4 +1,5 @@
 using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Lambda.EventSources.Destinations;
 using StreamFunctions.Lambda.EventSources.Tests.Support;
 using StreamFunctions.Streams;
 using StreamFunctions.Streams.Exceptions;
@@ -99,6 +100,58 @@ public sealed class KinesisEventSourceMappingTests : IAsyncDisposable
 
         Assert.Equal(2, _invoker.Calls.Count);
         Assert.Equal(sequences[1], (await _checkpoints.GetAsync(ShardIds.Format(0)))!.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task Poll_StartingAtLatestWhenTheFirstInvocationFails_RedeliversInsteadOfTakingANewLatest()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        var options = new KinesisEventSourceOptions { StreamName = stream, StartingPosition = StartingPosition.Latest };
+        var sut = new KinesisEventSourceMapping(_harness.Kinesis, _invoker, options, _checkpoints, time: _harness.Time);
+        await sut.DrainAsync();
+        await _harness.PutManyAsync(stream, 2);
+        _invoker.Respond = e => e.Index == 0 ? throw new HttpRequestException("connection reset") : Task.FromResult(RecordingInvoker.Ok());
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => sut.PollOnceAsync());
+        await sut.DrainAsync();
+
+        Assert.Equal([["r0", "r1"], ["r0", "r1"]], _invoker.Calls.Select(c => c.Data));
+    }
+
+    [Fact]
+    public async Task Poll_WhenTheDestinationFails_StopsAtTheBatchAndSendsItNextPoll()
+    {
+        var stream = await _harness.CreateStreamAsync();
+        var sequences = await _harness.PutManyAsync(stream, 2);
+        _invoker.Respond = _ => Task.FromResult(RecordingInvoker.Unhandled());
+        var destination = new FlakyDestination();
+        var options = new KinesisEventSourceOptions { StreamName = stream, MaximumRetryAttempts = 0 };
+        var sut = new KinesisEventSourceMapping(_harness.Kinesis, _invoker, options, _checkpoints, destination, _harness.Time);
+
+        await Assert.ThrowsAsync<Exceptions.OnFailureDestinationException>(() => sut.PollOnceAsync());
+        Assert.Null(await _checkpoints.GetAsync(ShardIds.Format(0)));
+        await sut.DrainAsync();
+
+        Assert.Equal((sequences[0], sequences[1]), (destination.Sent!.KinesisBatchInfo.StartSequenceNumber, destination.Sent.KinesisBatchInfo.EndSequenceNumber));
+        Assert.Equal(sequences[1], (await _checkpoints.GetAsync(ShardIds.Format(0)))!.SequenceNumber);
+    }
+
+    private sealed class FlakyDestination : IOnFailureDestination
+    {
+        private int _calls;
+
+        public OnFailureRecord? Sent { get; private set; }
+
+        public Task SendAsync(OnFailureRecord record, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                throw new Exceptions.OnFailureDestinationException("destination unavailable");
+            }
+
+            Sent = record;
+            return Task.CompletedTask;
+        }
     }
 
     private KinesisEventSourceMapping CreateSut(string stream) =>

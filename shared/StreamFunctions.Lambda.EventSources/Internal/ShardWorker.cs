@@ -24,6 +24,10 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
     private long _bufferBytes;
     private TumblingWindow? _window;
 
+    // Before the first checkpoint: the first record read from the starting position, so that a restart
+    // after an error does not take a new LATEST (or AT_TIMESTAMP) position past records already read.
+    private string? _origin;
+
     public string ShardId => shard.ShardId;
 
     /// <summary>Whether every record of the closed shard was processed and the end checkpointed.</summary>
@@ -77,6 +81,11 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
             if (response.Records.Count > 0 && _buffer.Count == 0)
             {
                 _bufferSince = context.Time.GetUtcNow();
+            }
+
+            if (response.Records.Count > 0)
+            {
+                _origin ??= response.Records[0].SequenceNumber;
             }
 
             foreach (var record in response.Records)
@@ -150,6 +159,10 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
         if (checkpoint?.SequenceNumber is { } after)
         {
             request = new GetShardIteratorRequest(context.StreamName, ShardId, ShardIteratorType.AfterSequenceNumber, after);
+        }
+        else if (_origin is not null)
+        {
+            request = new GetShardIteratorRequest(context.StreamName, ShardId, ShardIteratorType.AtSequenceNumber, _origin);
         }
         else if (hasKnownParent)
         {
