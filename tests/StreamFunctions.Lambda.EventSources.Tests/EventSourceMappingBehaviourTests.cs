@@ -99,13 +99,13 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
     {
         var stream = await harness.CreateStreamAsync();
         await harness.PutManyAsync(stream, 3, prefix: "old");
-        await harness.LetTimePassAsync(TimeSpan.FromSeconds(2));
+        await harness.LetTimePassAsync(TimeSpan.FromSeconds(1));
         var at = harness.Time.GetUtcNow();
         await harness.PutManyAsync(stream, 2, prefix: "new");
         var sut = CreateSut(stream, o =>
         {
             o.StartingPosition = StartingPosition.AtTimestamp;
-            o.StartingPositionTimestamp = at - TimeSpan.FromMilliseconds(500);
+            o.StartingPositionTimestamp = at - TimeSpan.FromMilliseconds(300);
         });
 
         await sut.DrainAsync();
@@ -297,7 +297,7 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
     {
         var stream = await harness.CreateStreamAsync();
         var old = await harness.PutManyAsync(stream, 2, prefix: "old");
-        await harness.LetTimePassAsync(TimeSpan.FromSeconds(2));
+        await harness.LetTimePassAsync(TimeSpan.FromSeconds(1.5));
         await harness.PutManyAsync(stream, 2, prefix: "new");
         var sut = CreateSut(stream, o => o.MaximumRecordAgeInSeconds = 1);
 
