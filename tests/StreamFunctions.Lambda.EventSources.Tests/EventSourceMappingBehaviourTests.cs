@@ -317,10 +317,10 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
         var seconds = harness.WindowSeconds;
         _invoker.Respond = e =>
         {
-            var count = e.StateJson is { } s && s.Contains("\"n\"", StringComparison.Ordinal)
-                ? int.Parse(s.Split(':')[1].TrimEnd('}'), System.Globalization.CultureInfo.InvariantCulture)
-                : 0;
-            return Task.FromResult(RecordingInvoker.Ok($$$"""{"state":{"n":{{{count + e.Records.Count}}}}}"""));
+            // State values are strings, as the official .NET contract types (Dictionary<string, string>) carry them.
+            using var state = System.Text.Json.JsonDocument.Parse(e.StateJson!);
+            var count = state.RootElement.TryGetProperty("n", out var n) ? int.Parse(n.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : 0;
+            return Task.FromResult(RecordingInvoker.Ok($$$"""{"state":{"n":"{{{count + e.Records.Count}}}"}}"""));
         };
         var sut = CreateSut(stream, o => o.TumblingWindowInSeconds = seconds);
 
@@ -335,7 +335,7 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
 
         var calls = _invoker.Calls;
         Assert.Equal(
-            ["{}|a0,a1|False", """{"n":2}|b0,b1,b2|False""", """{"n":5}||True""", "{}|c0|False"],
+            ["{}|a0,a1|False", """{"n":"2"}|b0,b1,b2|False""", """{"n":"5"}||True""", "{}|c0|False"],
             calls.Select(c => $"{c.StateJson}|{string.Join(',', c.Data)}|{c.IsFinalInvokeForWindow}"));
         Assert.Equal(calls[0].WindowStart, calls[2].WindowStart);
         Assert.Equal(calls[0].WindowEnd, calls[3].WindowStart);
