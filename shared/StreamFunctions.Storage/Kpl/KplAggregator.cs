@@ -27,6 +27,9 @@ namespace StreamFunctions.Storage.Kpl;
 /// </remarks>
 public sealed class KplAggregator : IDisposable
 {
+    // Throws on lone surrogates instead of silently replacing them, which would change the key.
+    private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly int _maxSize;
     private readonly int _maxCount;
     private readonly PooledBuffer _records = new(64 * 1024);
@@ -380,7 +383,15 @@ public sealed class KplAggregator : IDisposable
             throw new InvalidUserRecordException($"User record {index} has a partition key of {text.Length} characters: Kinesis allows at most {KplFormat.MaxPartitionKeyLength}.", index);
         }
 
-        utf8Bytes = Encoding.UTF8.GetByteCount(text);
+        try
+        {
+            utf8Bytes = _strictUtf8.GetByteCount(text);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new InvalidUserRecordException($"User record {index} has a partition key that is not valid Unicode (a lone surrogate at character {e.Index}).", index);
+        }
+
         return text;
     }
 
