@@ -32,7 +32,11 @@ public sealed class KplAggregator : IDisposable
 
     private readonly int _maxSize;
     private readonly int _maxCount;
-    private readonly PooledBuffer _records = new(64 * 1024);
+    // The user records of the open aggregate; their data is copied into _owned (TryAdd) or, inside
+    // AddRange, referenced where the caller has it until the aggregate is built, so it is copied once.
+    private Entry[] _entries = ArrayPool<Entry>.Shared.Rent(1024);
+    private readonly PooledBuffer _owned = new(64 * 1024);
+    private int _recordsSize;
     private readonly PooledBuffer _partitionKeys = new(4 * 1024);
     private readonly PooledBuffer _hashKeys = new(256);
     private readonly Dictionary<string, int> _partitionKeyIndex = new(StringComparer.Ordinal);
@@ -42,7 +46,6 @@ public sealed class KplAggregator : IDisposable
     private string? _firstPartitionKey;
     private int _firstPartitionKeyBytes;
     private string? _firstHashKey;
-    private int _firstDataOffset;
     private int _firstDataLength;
     private bool _firstHasMagic;
 
@@ -67,7 +70,7 @@ public sealed class KplAggregator : IDisposable
         _ => _firstPartitionKeyBytes + KplFormat.Overhead + ProtobufSize,
     };
 
-    private int ProtobufSize => _partitionKeys.WrittenCount + _hashKeys.WrittenCount + _records.WrittenCount;
+    private int ProtobufSize => _partitionKeys.WrittenCount + _hashKeys.WrittenCount + _recordsSize;
 
     /// <summary>
     /// Adds a user record to the current aggregate; false, leaving everything as it was, when it does not
@@ -76,7 +79,9 @@ public sealed class KplAggregator : IDisposable
     /// <param name="record">The user record; its bytes are copied.</param>
     /// <exception cref="InvalidUserRecordException">The partition key is empty or longer than 256 characters,
     /// the explicit hash key is not a decimal 128-bit integer, or partition key plus data exceed 1 MiB.</exception>
-    public bool TryAdd(in UserRecord record)
+    public bool TryAdd(in UserRecord record) => TryAdd(record, copy: true);
+
+    private bool TryAdd(in UserRecord record, bool copy)
     {
         var index = _added;
         var partitionKey = CheckPartitionKey(record.PartitionKey, index, out var partitionKeyBytes);
@@ -178,14 +183,24 @@ public sealed class KplAggregator : IDisposable
             _hashKeys.Advance(p);
         }
 
-        WriteRecord(partitionIndex, hashKey is null ? -1 : hashIndex, data, inner, recordSize);
+        if (_count == _entries.Length)
+        {
+            var grown = ArrayPool<Entry>.Shared.Rent(_count * 2);
+            _entries.AsSpan(0, _count).CopyTo(grown);
+            ArrayPool<Entry>.Shared.Return(_entries, clearArray: true);
+            _entries = grown;
+        }
+
+        _entries[_count] = copy
+            ? new Entry(partitionIndex, hashKey is null ? -1 : hashIndex, Own(data), data.Length, default)
+            : new Entry(partitionIndex, hashKey is null ? -1 : hashIndex, -1, data.Length, record.Data);
+        _recordsSize += recordSize;
         if (_count == 0)
         {
             _firstPartitionKey = partitionKey;
             _firstPartitionKeyBytes = partitionKeyBytes;
             _firstHashKey = hashKey;
             _firstDataLength = data.Length;
-            _firstDataOffset = _records.WrittenCount - data.Length;
             _firstHasMagic = KplFormat.HasMagic(data);
         }
 
@@ -208,16 +223,25 @@ public sealed class KplAggregator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(completed);
         var start = completed.Count;
+        var unsigned = start;
+        var group = Md5MultiBuffer.Lanes;
         try
         {
             foreach (ref readonly var record in records)
             {
-                if (!TryAdd(record))
+                if (!TryAdd(record, copy: false))
                 {
                     completed.Add(BuildCore(sign: false));
-                    if (!TryAdd(record))
+                    if (!TryAdd(record, copy: false))
                     {
                         throw new InvalidOperationException("An empty aggregator refused a valid record.");
+                    }
+
+                    // Sign a full group of lanes while the aggregates are still in cache.
+                    if (completed.Count - unsigned >= group)
+                    {
+                        Sign(CollectionsMarshal.AsSpan(completed)[unsigned..]);
+                        unsigned = completed.Count;
                     }
                 }
             }
@@ -229,7 +253,10 @@ public sealed class KplAggregator : IDisposable
         }
         finally
         {
-            Sign(CollectionsMarshal.AsSpan(completed)[start..]);
+            Sign(CollectionsMarshal.AsSpan(completed)[unsigned..]);
+
+            // The caller's records may change once this returns: the open aggregate takes copies.
+            OwnAll();
         }
 
         return completed.Count - start;
@@ -245,7 +272,9 @@ public sealed class KplAggregator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _records.Dispose();
+        _owned.Dispose();
+        ArrayPool<Entry>.Shared.Return(_entries, clearArray: true);
+        _entries = [];
         _partitionKeys.Dispose();
         _hashKeys.Dispose();
     }
@@ -262,7 +291,7 @@ public sealed class KplAggregator : IDisposable
         if (_count == 1 && !_firstHasMagic)
         {
             var raw = ArrayPool<byte>.Shared.Rent(Math.Max(_firstDataLength, 1));
-            _records.WrittenSpan.Slice(_firstDataOffset, _firstDataLength).CopyTo(raw);
+            DataOf(_entries[0]).CopyTo(raw);
             result = new KinesisAggregate(raw, _firstDataLength, _firstPartitionKey!, _firstHashKey, 1, isAggregated: false);
         }
         else
@@ -277,7 +306,7 @@ public sealed class KplAggregator : IDisposable
             p += _partitionKeys.WrittenCount;
             _hashKeys.WrittenSpan.CopyTo(span[p..]);
             p += _hashKeys.WrittenCount;
-            _records.WrittenSpan.CopyTo(span[p..]);
+            WriteRecords(span[p..^KplFormat.ChecksumSize]);
             if (sign)
             {
                 MD5.HashData(span[4..^KplFormat.ChecksumSize], span[^KplFormat.ChecksumSize..]);
@@ -334,29 +363,66 @@ public sealed class KplAggregator : IDisposable
         }
     }
 
-    private void WriteRecord(int partitionIndex, int hashIndex, ReadOnlySpan<byte> data, int inner, int recordSize)
+    private void WriteRecords(Span<byte> span)
     {
-        var span = _records.GetSpan(recordSize);
         var p = 0;
-        span[p++] = ProtoWire.TagRecords;
-        ProtoWire.WriteVarint(span, ref p, (uint)inner);
-        span[p++] = ProtoWire.TagPartitionKeyIndex;
-        ProtoWire.WriteVarint(span, ref p, (uint)partitionIndex);
-        if (hashIndex >= 0)
+        foreach (ref readonly var entry in _entries.AsSpan(0, _count))
         {
-            span[p++] = ProtoWire.TagExplicitHashKeyIndex;
-            ProtoWire.WriteVarint(span, ref p, (uint)hashIndex);
+            var inner = 1 + ProtoWire.VarintSize((uint)entry.PartitionIndex)
+                + (entry.HashIndex < 0 ? 0 : 1 + ProtoWire.VarintSize((uint)entry.HashIndex))
+                + 1 + ProtoWire.VarintSize((uint)entry.Length) + entry.Length;
+            span[p++] = ProtoWire.TagRecords;
+            ProtoWire.WriteVarint(span, ref p, (uint)inner);
+            span[p++] = ProtoWire.TagPartitionKeyIndex;
+            ProtoWire.WriteVarint(span, ref p, (uint)entry.PartitionIndex);
+            if (entry.HashIndex >= 0)
+            {
+                span[p++] = ProtoWire.TagExplicitHashKeyIndex;
+                ProtoWire.WriteVarint(span, ref p, (uint)entry.HashIndex);
+            }
+
+            span[p++] = ProtoWire.TagData;
+            ProtoWire.WriteVarint(span, ref p, (uint)entry.Length);
+            DataOf(entry).CopyTo(span[p..]);
+            p += entry.Length;
         }
 
-        span[p++] = ProtoWire.TagData;
-        ProtoWire.WriteVarint(span, ref p, (uint)data.Length);
-        data.CopyTo(span[p..]);
-        _records.Advance(p + data.Length);
+        if (p != span.Length)
+        {
+            throw new InvalidOperationException($"The aggregate's records took {p} bytes where {span.Length} were counted.");
+        }
     }
+
+    private ReadOnlySpan<byte> DataOf(in Entry entry) =>
+        entry.OwnedOffset < 0 ? entry.External.Span : _owned.WrittenSpan.Slice(entry.OwnedOffset, entry.Length);
+
+    private int Own(ReadOnlySpan<byte> data)
+    {
+        var offset = _owned.WrittenCount;
+        _owned.Write(data);
+        return offset;
+    }
+
+    /// <summary>Copies the data the open aggregate still references from the caller.</summary>
+    private void OwnAll()
+    {
+        foreach (ref var entry in _entries.AsSpan(0, _count))
+        {
+            if (entry.OwnedOffset < 0)
+            {
+                entry = new Entry(entry.PartitionIndex, entry.HashIndex, Own(entry.External.Span), entry.Length, default);
+            }
+        }
+    }
+
+    /// <summary>A user record of the open aggregate: its key indexes and where its data is.</summary>
+    private readonly record struct Entry(int PartitionIndex, int HashIndex, int OwnedOffset, int Length, ReadOnlyMemory<byte> External);
 
     private void Reset()
     {
-        _records.Clear();
+        _entries.AsSpan(0, _count).Clear();
+        _owned.Clear();
+        _recordsSize = 0;
         _partitionKeys.Clear();
         _hashKeys.Clear();
         _partitionKeyIndex.Clear();
@@ -366,7 +432,6 @@ public sealed class KplAggregator : IDisposable
         _firstHashKey = null;
         _firstPartitionKeyBytes = 0;
         _firstDataLength = 0;
-        _firstDataOffset = 0;
         _firstHasMagic = false;
     }
 

@@ -288,6 +288,21 @@ public sealed class KplAggregatorTests
     }
 
     [Fact]
+    public void AddRange_WithoutFlush_CopiesTheOpenRecordsSoTheCallerMayReuseItsBuffers()
+    {
+        using var sut = CreateSut();
+        var buffer = Encoding.UTF8.GetBytes("original");
+        var aggregates = new List<KinesisAggregate>();
+
+        sut.AddRange([Record("k", buffer), Record("k", "second")], aggregates, flush: false);
+        buffer.AsSpan().Fill((byte)'x');
+        using var aggregate = sut.Build();
+
+        Assert.Empty(aggregates);
+        Assert.Equal(["original", "second"], DecodeAll([aggregate]).Select(r => Encoding.UTF8.GetString(r.Data.Span)));
+    }
+
+    [Fact]
     public void Build_Empty_Throws()
     {
         using var sut = CreateSut();
