@@ -18,8 +18,9 @@ internal static class OpaqueToken
 {
     private const byte IteratorKind = 0x49;
     private const byte ListShardsKind = 0x4C;
-    private const int IteratorLength = 1 + 4 + 4 + 8 + 8 + 4;
-    private const int ListShardsLength = 1 + 4 + 4 + 4 + 8 + 4 + 8 + 4;
+    // Lengths are multiples of 3 so every base64 character carries data bits only: one text per token.
+    private const int IteratorLength = 1 + 4 + 4 + 8 + 8 + 1 + 4;
+    private const int ListShardsLength = 1 + 4 + 4 + 4 + 8 + 4 + 8 + 2 + 4;
 
     public static string Encode(IteratorToken token)
     {
