@@ -90,7 +90,7 @@ internal static class OpaqueToken
 
     private static bool TryOpen(string? text, Span<byte> bytes, byte kind)
     {
-        if (string.IsNullOrEmpty(text) || text.Length > 128)
+        if (string.IsNullOrEmpty(text) || text.Length > 128 || !Base64Url.IsValid(text, out var length) || length != bytes.Length)
         {
             return false;
         }
