@@ -6,7 +6,7 @@ namespace StreamFunctions.StreamLog.Kinesis;
 
 /// <summary>
 /// One shard of an embedded stream: its lineage and life span, its log, and a sparse index
-/// (one entry per 64 KiB of log) from sequence counter and arrival time to address, which turns
+/// (one entry per 64 KiB of log and per segment) from sequence counter and arrival time to address, which turns
 /// AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER and AT_TIMESTAMP into a binary search and a short scan.
 /// </summary>
 internal sealed class EmbeddedShard : IDisposable
@@ -110,7 +110,8 @@ internal sealed class EmbeddedShard : IDisposable
         LastArrivalMilliseconds = arrivalMilliseconds;
         lock (_indexLock)
         {
-            if (_index.Count == 0 || address - _index[^1].Address >= IndexInterval)
+            // Also the first record of each segment, so retention knows when a whole segment is old.
+            if (_index.Count == 0 || address - _index[^1].Address >= IndexInterval || Log.SegmentBaseOf(address) > _index[^1].Address)
             {
                 _index.Add(new IndexEntry(address, counter, arrivalMilliseconds));
             }

@@ -307,6 +307,21 @@ public sealed class AppendLog : IDisposable
         }
     }
 
+    /// <summary>The base address of the segment holding <paramref name="address"/>.</summary>
+    internal long SegmentBaseOf(long address)
+    {
+        var segments = SegmentsSnapshot;
+        for (var i = segments.Length - 1; i >= 0; i--)
+        {
+            if (segments[i].BaseAddress <= address)
+            {
+                return segments[i].BaseAddress;
+            }
+        }
+
+        return segments[0].BaseAddress;
+    }
+
     /// <summary>The segments as readers see them (copy on write).</summary>
     internal Segment[] SegmentsSnapshot => Volatile.Read(ref _segments);
 
