@@ -90,6 +90,7 @@ public abstract class StreamHarness : IAsyncDisposable
             }
         }
 
+        (Kinesis as IDisposable)?.Dispose();
         GC.SuppressFinalize(this);
     }
 }
