@@ -1,3 +1,4 @@
+using StreamFunctions.Testing;
 using StreamFunctions.Streams;
 using StreamFunctions.Streams.Model;
 

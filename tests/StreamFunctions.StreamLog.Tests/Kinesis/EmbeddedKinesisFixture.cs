@@ -1,3 +1,4 @@
+using StreamFunctions.Testing;
 using System.Text;
 using StreamFunctions.StreamLog.Kinesis;
 using StreamFunctions.StreamLog.Log;
