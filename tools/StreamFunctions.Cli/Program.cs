@@ -4,6 +4,7 @@ using StreamFunctions.Cli.Commands;
 var root = new RootCommand("sfn: run StreamFunctions pipelines locally, against LocalStack, or on AWS.")
 {
     SmokeCommand.Create(Console.Out, Console.Error),
+    StatusCommand.Create(Console.Out, Console.Error),
 };
 
 return await root.Parse(args).InvokeAsync();
