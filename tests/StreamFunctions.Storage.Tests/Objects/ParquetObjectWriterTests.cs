@@ -1,4 +1,5 @@
 using System.Text;
+using FsCheck.Xunit;
 using Parquet;
 using Parquet.Schema;
 using StreamFunctions.Storage.Exceptions;
@@ -105,6 +106,34 @@ public sealed class ParquetObjectWriterTests
         Assert.Equal(Enumerable.Range(0, 150_000).Select(i => (object?)(long)i), columns["id"]);
         Assert.Equal(new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc).Date, ((DateTime)columns["at"][0]!).Date);
         Assert.StartsWith("[\"a\",", (string)columns["tags"][0]!, StringComparison.Ordinal);
+    }
+
+    [Property(MaxTest = 30)]
+    public bool ReadOfWrite_AnyValues_GivesThemBack(long[] numbers, string[] texts, bool[] flags)
+    {
+        var count = Math.Max(numbers.Length, Math.Max(texts.Length, 1));
+        var records = new List<byte[]>();
+        for (var i = 0; i < count; i++)
+        {
+            var record = new Dictionary<string, object?>
+            {
+                ["n"] = i < numbers.Length ? numbers[i] : null,
+                ["t"] = i < texts.Length ? texts[i] : null,
+                ["f"] = flags.Length > 0 ? flags[i % flags.Length] : null,
+            };
+            records.Add(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record));
+        }
+
+        var options = new ParquetObjectOptions
+        {
+            Schema = [new("n", ParquetColumnType.WholeNumber), new("t", ParquetColumnType.Text), new("f", ParquetColumnType.Boolean)],
+            RowGroupRecords = 7,
+        };
+        var (_, columns, _) = Read(WriteObject(records, options).GetAwaiter().GetResult()).GetAwaiter().GetResult();
+
+        return columns["n"].SequenceEqual(Enumerable.Range(0, count).Select(i => i < numbers.Length ? (object?)numbers[i] : null))
+            && columns["t"].SequenceEqual(Enumerable.Range(0, count).Select(i => i < texts.Length ? (object?)texts[i] : null))
+            && columns["f"].SequenceEqual(Enumerable.Range(0, count).Select(i => flags.Length > 0 ? (object?)flags[i % flags.Length] : null));
     }
 
     [Fact]
