@@ -1,0 +1,30 @@
+namespace StreamFunctions.Lambda.Events.Exceptions;
+
+/// <summary>The base of every error raised by StreamFunctions.Lambda.Events.</summary>
+public abstract class LambdaEventException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong and where.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    protected LambdaEventException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A Kinesis event is malformed: not JSON, a record without data, or data that is not base64.</summary>
+public sealed class KinesisEventFormatException : LambdaEventException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="recordIndex">The record's index in <c>Records</c>, or -1 outside a record.</param>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="innerException">The parse error, if any.</param>
+    public KinesisEventFormatException(int recordIndex, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        RecordIndex = recordIndex;
+    }
+
+    /// <summary>The record's index in <c>Records</c>, or -1 outside a record.</summary>
+    public int RecordIndex { get; }
+}
