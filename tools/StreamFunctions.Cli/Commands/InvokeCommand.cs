@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using StreamFunctions.Lambda.Local;
+
+namespace StreamFunctions.Cli.Commands;
+
+/// <summary>
+/// <c>sfn invoke &lt;Function&gt; --event events/x.json</c>: builds functions/&lt;Function&gt; (or takes
+/// <c>--bootstrap</c>), runs it under a local Runtime API server, prints the response to stdout and the
+/// function's logs to stderr; exit code 1 when the function failed. The stand-in for <c>sam local invoke</c>.
+/// </summary>
+internal static class InvokeCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var function = new Argument<string>("function") { Description = "The function: a folder under functions/ (e.g. Echo)." };
+        var evnt = new Option<string>("--event", "-e") { Description = "The event file (see events/), or '-' for stdin.", Required = true };
+        var timeout = new Option<int>("--timeout") { Description = "The function timeout in seconds (1 to 900).", DefaultValueFactory = _ => 30 };
+        timeout.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 900)
+            {
+                r.AddError("--timeout must be between 1 and 900 seconds.");
+            }
+        });
+        var bootstrap = new Option<string?>("--bootstrap") { Description = "Run this executable instead of building functions/<Function> (e.g. a Native AOT publish)." };
+        var env = new Option<string[]>("--env") { Description = "NAME=VALUE for the function's environment; repeatable.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("invoke", "Run a function once, locally, through the Lambda Runtime API, with an event.")
+        {
+            function,
+            evnt,
+            timeout,
+            bootstrap,
+            env,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(function)!,
+            parse.GetValue(evnt)!,
+            TimeSpan.FromSeconds(parse.GetValue(timeout)),
+            parse.GetValue(bootstrap),
+            parse.GetValue(env) ?? [],
+            Console.OpenStandardInput(),
+            output,
+            error,
+            cancellationToken));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(string function, string eventPath, TimeSpan timeout, string? bootstrap, string[] env, Stream stdin, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in env)
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                await error.WriteLineAsync($"sfn invoke: --env '{pair}' is not NAME=VALUE.").ConfigureAwait(false);
+                return 2;
+            }
+
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+
+        byte[] payload;
+        try
+        {
+            payload = eventPath == "-" ? await ReadAllAsync(stdin, cancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(eventPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await error.WriteLineAsync($"sfn invoke: cannot read the event '{eventPath}': {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        string executable;
+        try
+        {
+            executable = bootstrap ?? await BuildAsync(function, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            await error.WriteLineAsync($"sfn invoke: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        try
+        {
+            await using var invoker = new ProcessLambdaInvoker(executable, new LocalFunctionOptions { FunctionName = function, Timeout = timeout, Environment = environment }, error);
+            var result = await invoker.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(Encoding.UTF8.GetString(result.Payload.Span)).ConfigureAwait(false);
+            await error.WriteLineAsync($"sfn invoke: {function} request {result.RequestId}: {(result.Succeeded ? "succeeded" : "function error " + result.FunctionError)}").ConfigureAwait(false);
+            return result.Succeeded ? 0 : 1;
+        }
+        catch (FileNotFoundException e)
+        {
+            await error.WriteLineAsync($"sfn invoke: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    private static async Task<string> BuildAsync(string function, TextWriter error, CancellationToken cancellationToken)
+    {
+        var root = RepositoryRoot();
+        var project = Path.Combine(root, "functions", function, function + ".csproj");
+        if (!File.Exists(project))
+        {
+            var known = Directory.Exists(Path.Combine(root, "functions"))
+                ? string.Join(", ", Directory.GetDirectories(Path.Combine(root, "functions")).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+                : "none";
+            throw new InvalidOperationException($"no function '{function}' (no {project}); functions: {known}.");
+        }
+
+        await error.WriteLineAsync($"sfn invoke: building {Path.GetRelativePath(root, project)}...").ConfigureAwait(false);
+        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", "Release", "--nologo", "-v", "quiet"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var log = build.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = build.StandardError.ReadToEndAsync(cancellationToken);
+        await build.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        if (build.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"building {function} failed:\n{await log.ConfigureAwait(false)}{await errors.ConfigureAwait(false)}");
+        }
+
+        return Path.Combine(root, "functions", function, "bin", "Release", "net10.0", "bootstrap");
+    }
+
+    private static string RepositoryRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "StreamFunctions.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("run sfn invoke inside the StreamFunctions repository (no StreamFunctions.sln found above here).");
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+}
