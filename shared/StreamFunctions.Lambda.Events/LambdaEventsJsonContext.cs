@@ -22,4 +22,6 @@ namespace StreamFunctions.Lambda.Events;
 [JsonSerializable(typeof(APIGatewayHttpApiV2ProxyRequest))]
 [JsonSerializable(typeof(APIGatewayHttpApiV2ProxyResponse))]
 [JsonSerializable(typeof(SQSEvent))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(string))]
 public sealed partial class LambdaEventsJsonContext : JsonSerializerContext;
