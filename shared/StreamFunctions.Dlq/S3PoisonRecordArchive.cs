@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.BatchProcessing;
+
+namespace StreamFunctions.Dlq;
+
+/// <summary>
+/// Archives poison records in S3: one JSON-lines object per record under
+/// <c>{prefix}/year=YYYY/month=MM/day=DD/{source}/{partition}/{position}.jsonl</c>. The key is derived
+/// from the record, so archiving the same record twice (a retried invocation) writes the same object
+/// once. Each line holds the payload (base64) and the failure: error type and message, reason, attempts,
+/// function version, time.
+/// </summary>
+public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
+{
+    private readonly IAmazonS3 _s3;
+    private readonly string _bucket;
+    private readonly string _prefix;
+
+    /// <summary>Creates the archive.</summary>
+    /// <param name="s3">The S3 client.</param>
+    /// <param name="bucket">The bucket.</param>
+    /// <param name="prefix">The key prefix, e.g. <c>dlq</c>.</param>
+    public S3PoisonRecordArchive(IAmazonS3 s3, string bucket, string prefix = "dlq")
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
+        ArgumentNullException.ThrowIfNull(prefix);
+        _s3 = s3;
+        _bucket = bucket;
+        _prefix = prefix.Trim('/');
+    }
+
+    /// <summary>The object key a record is archived under.</summary>
+    /// <param name="record">The record.</param>
+    /// <param name="prefix">The key prefix.</param>
+    /// <returns>The key.</returns>
+    public static string KeyOf(PoisonRecord record, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var at = record.FailedAt.ToUniversalTime();
+        var source = Segment(record.Source.Contains(':', StringComparison.Ordinal) ? record.Source[(record.Source.LastIndexOf('/') + 1)..] : record.Source);
+        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/year={at:yyyy}/month={at:MM}/day={at:dd}/{source}/{Segment(record.Partition ?? "-")}/{Segment(record.Position)}.jsonl")
+            .TrimStart('/');
+    }
+
+    /// <summary>The JSON line of a record.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>UTF-8 JSON followed by a newline.</returns>
+    public static byte[] ToJsonLine(PoisonRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var buffer = new ArrayBufferWriter<byte>(256 + (record.Payload.Length * 4 / 3));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("status", "archived");
+            writer.WriteString("source", record.Source);
+            writer.WriteString("partition", record.Partition);
+            writer.WriteString("position", record.Position);
+            writer.WriteString("partitionKey", record.PartitionKey);
+            writer.WriteString("errorType", record.ErrorType);
+            writer.WriteString("errorMessage", record.ErrorMessage);
+            writer.WriteString("reason", record.Reason);
+            writer.WriteNumber("attempts", record.Attempts);
+            writer.WriteString("functionVersion", record.FunctionVersion);
+            writer.WriteString("failedAt", record.FailedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteBase64String("payload", record.Payload.Span);
+            writer.WriteEndObject();
+        }
+
+        return [.. buffer.WrittenSpan, (byte)'\n'];
+    }
+
+    /// <inheritdoc />
+    public async Task ArchiveAsync(PoisonRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var body = ToJsonLine(record);
+        using var content = new MemoryStream(body, writable: false);
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _bucket,
+            Key = KeyOf(record, _prefix),
+            InputStream = content,
+            ContentType = "application/x-ndjson",
+            UseChunkEncoding = false,
+#pragma warning disable CA5351 // Content-MD5 is S3's integrity check for the upload, not a security use.
+            MD5Digest = Convert.ToBase64String(MD5.HashData(body)),
+#pragma warning restore CA5351
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Keys stay readable and safe: anything outside [A-Za-z0-9._=-] becomes '_'.
+    private static string Segment(string value)
+    {
+        var builder = new StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            builder.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' ? c : '_');
+        }
+
+        return builder.Length == 0 ? "_" : builder.ToString();
+    }
+}

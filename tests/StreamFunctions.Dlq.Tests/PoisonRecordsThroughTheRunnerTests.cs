@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.BatchProcessing;
+using StreamFunctions.Kinesis;
+using StreamFunctions.Lambda.EventSources;
+using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Local;
+using StreamFunctions.Streams.Model;
+using StreamFunctions.Testing;
+
+namespace StreamFunctions.Dlq.Tests;
+
+/// <summary>
+/// A consumer function built on BatchProcessor, invoked by the event-source-mapping runner through the
+/// Runtime API, reading the Kinesis emulator and archiving poison records in the S3 emulator.
+/// </summary>
+[Collection(LocalAwsCollection.Name)]
+[Trait(TestCategories.Category, TestCategories.Integration)]
+public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IAsyncLifetime, IDisposable
+{
+    private readonly KinesisClient _kinesis = KinesisClient.Create(aws.Settings);
+    private readonly IAmazonS3 _s3 = aws.Clients.CreateS3Client();
+    private readonly string _bucket = LocalAwsFixture.UniqueName("sfn-dlq");
+    private readonly string _stream = LocalAwsFixture.UniqueName("sfn-poison");
+    private readonly ConcurrentDictionary<int, int> _processed = new();
+
+    public async Task InitializeAsync()
+    {
+        await _s3.PutBucketAsync(_bucket);
+        await _kinesis.CreateStreamAsync(new CreateStreamRequest(_stream, 1));
+        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamStatus != StreamStatus.Active; i++)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        var listed = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket });
+        foreach (var o in listed.S3Objects ?? [])
+        {
+            await _s3.DeleteObjectAsync(_bucket, o.Key);
+        }
+
+        await _s3.DeleteBucketAsync(_bucket);
+        await _kinesis.DeleteStreamAsync(new DeleteStreamRequest(_stream));
+    }
+
+    public void Dispose()
+    {
+        _kinesis.Dispose();
+        _s3.Dispose();
+    }
+
+    [Fact]
+    public async Task Drain_PoisonInThreeOfFiveKeys_GoodRecordsOnceAndPoisonArchivedWithPayloadAndCheckpointPastThem()
+    {
+        // 5 keys x 4 records; the 2nd record of keys 0, 2 and 4 is poison.
+        var records = Enumerable.Range(0, 20).Select(i => new PutRecordsRequestEntry(
+            Encoding.UTF8.GetBytes(i / 5 == 1 && i % 5 % 2 == 0 ? $"poison-{i}" : $"{{\"n\":{i}}}"), $"key-{i % 5}")).ToList();
+        var put = await _kinesis.PutRecordsAsync(new PutRecordsRequest(_stream, records));
+        var checkpoints = new InMemoryShardCheckpointStore();
+        var retriesLeft = new ConcurrentDictionary<int, int>();
+        retriesLeft[13] = 2; // record 13 times out twice, then succeeds
+
+        await using var function = new InProcessLambdaInvoker(Handler(retriesLeft), new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) });
+        var mapping = new KinesisEventSourceMapping(_kinesis, function, new KinesisEventSourceOptions
+        {
+            StreamName = _stream,
+            BatchSize = 7,
+            ReportBatchItemFailures = true,
+            PollInterval = TimeSpan.Zero,
+        }, checkpoints);
+        await mapping.DrainAsync();
+
+        var good = Enumerable.Range(0, 20).Where(i => !(i / 5 == 1 && i % 5 % 2 == 0)).ToList();
+        Assert.Equal(good, _processed.Keys.Order());
+        Assert.All(_processed.Values, count => Assert.Equal(1, count));
+        Assert.Equal(0, retriesLeft[13]);
+
+        var archived = await ArchivedAsync();
+        Assert.Equal(["poison-5", "poison-7", "poison-9"], archived.Select(a => Encoding.UTF8.GetString(a.GetProperty("payload").GetBytesFromBase64())).Order());
+        Assert.All(archived, a => Assert.Equal("Poison", a.GetProperty("reason").GetString()));
+
+        var shard = put.Records[0].ShardId!;
+        Assert.Equal(put.Records[^1].SequenceNumber, (await checkpoints.GetAsync(shard))!.SequenceNumber);
+    }
+
+    private Lambda.Runtime.LambdaHandler Handler(ConcurrentDictionary<int, int> retriesLeft)
+    {
+        var processor = new BatchProcessor(
+            new BatchProcessorOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), FunctionVersion = "$LATEST" },
+            new S3PoisonRecordArchive(_s3, _bucket, "dlq"));
+        return async (payload, _, ct) =>
+        {
+            var evnt = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!;
+            var result = await processor.ProcessAsync(evnt, (record, _) =>
+            {
+                var n = JsonDocument.Parse(record.Kinesis.Data).RootElement.GetProperty("n").GetInt32();
+                if (retriesLeft.TryGetValue(n, out var left) && left > 0)
+                {
+                    retriesLeft[n] = left - 1;
+                    throw new TimeoutException("downstream timed out");
+                }
+
+                _processed.AddOrUpdate(n, 1, (_, c) => c + 1);
+                return ValueTask.CompletedTask;
+            }, ct);
+            return JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse);
+        };
+    }
+
+    private async Task<List<JsonElement>> ArchivedAsync()
+    {
+        var listed = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = "dlq/" });
+        var lines = new List<JsonElement>();
+        foreach (var o in listed.S3Objects ?? [])
+        {
+            using var response = await _s3.GetObjectAsync(_bucket, o.Key);
+            using var reader = new StreamReader(response.ResponseStream);
+            lines.Add(JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement.Clone());
+        }
+
+        return lines;
+    }
+}
