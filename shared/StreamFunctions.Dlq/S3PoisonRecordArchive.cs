@@ -59,7 +59,7 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("status", "archived");
+            writer.WriteString("status", record.Reason == OnFailureRecovery.DataExpired ? "expired" : "archived");
             writer.WriteString("source", record.Source);
             writer.WriteString("partition", record.Partition);
             writer.WriteString("position", record.Position);

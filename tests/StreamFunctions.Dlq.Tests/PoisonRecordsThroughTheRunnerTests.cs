@@ -7,6 +7,7 @@ using StreamFunctions.BatchProcessing;
 using StreamFunctions.Kinesis;
 using StreamFunctions.Lambda.EventSources;
 using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Lambda.EventSources.Destinations;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Streams.Model;
@@ -88,6 +89,72 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
 
         var shard = put.Records[0].ShardId!;
         Assert.Equal(put.Records[^1].SequenceNumber, (await checkpoints.GetAsync(shard))!.SequenceNumber);
+    }
+
+    [Fact]
+    public async Task Bisect_WholeBatchFailsOnOnePoisonRecord_IsolatesItAndTheFailureHandlerArchivesItsPayload()
+    {
+        var records = Enumerable.Range(0, 8).Select(i => new PutRecordsRequestEntry(Encoding.UTF8.GetBytes(i == 5 ? "poison" : $"{{\"n\":{i}}}"), "k")).ToList();
+        var put = await _kinesis.PutRecordsAsync(new PutRecordsRequest(_stream, records));
+        var destination = new CapturingDestination();
+
+        // A function without the batch helper: one bad record fails the whole invocation.
+        await using var function = new InProcessLambdaInvoker((payload, _, _) =>
+        {
+            var evnt = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!;
+            foreach (var record in evnt.Records)
+            {
+                JsonDocument.Parse(record.Kinesis.Data).Dispose();
+            }
+
+            return ValueTask.FromResult<ReadOnlyMemory<byte>>("{}"u8.ToArray());
+        }, new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) });
+        var mapping = new KinesisEventSourceMapping(_kinesis, function, new KinesisEventSourceOptions
+        {
+            StreamName = _stream,
+            BisectBatchOnFunctionError = true,
+            MaximumRetryAttempts = 0,
+            PollInterval = TimeSpan.Zero,
+        }, onFailure: destination);
+        await mapping.DrainAsync();
+
+        var discarded = Assert.Single(destination.Records);
+        Assert.Equal((put.Records[5].SequenceNumber, put.Records[5].SequenceNumber), (discarded.KinesisBatchInfo.StartSequenceNumber, discarded.KinesisBatchInfo.EndSequenceNumber));
+
+        // The failure handler reads the on-failure record as an SQS destination delivers it, and archives the record itself.
+        var batch = DiscardedBatch.Parse(OnFailureRecordJson.Serialize(discarded, includePayload: false));
+        var archived = await OnFailureRecovery.RecoverAsync(batch, _kinesis, new S3PoisonRecordArchive(_s3, _bucket, "dlq"));
+
+        Assert.Equal(1, archived);
+        var line = Assert.Single(await ArchivedAsync());
+        Assert.Equal("poison", Encoding.UTF8.GetString(line.GetProperty("payload").GetBytesFromBase64()));
+        Assert.Equal("RetryAttemptsExhausted", line.GetProperty("reason").GetString());
+        Assert.Equal(put.Records[5].SequenceNumber, line.GetProperty("position").GetString());
+    }
+
+    [Fact]
+    public async Task Recover_StreamNoLongerExists_ArchivesThePointerAsExpired()
+    {
+        var arn = (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamArn.Replace(_stream, _stream + "-gone", StringComparison.Ordinal);
+        var batch = new DiscardedBatch(arn, "shardId-000000000000", "49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", 2, "RecordAgeExceeded", "Unhandled", "$LATEST");
+
+        var archived = await OnFailureRecovery.RecoverAsync(batch, _kinesis, new S3PoisonRecordArchive(_s3, _bucket, "dlq"));
+
+        Assert.Equal(0, archived);
+        var line = Assert.Single(await ArchivedAsync());
+        Assert.Equal("expired", line.GetProperty("status").GetString());
+        Assert.Contains("2 records", line.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+    }
+
+    private sealed class CapturingDestination : IOnFailureDestination
+    {
+        public List<OnFailureRecord> Records { get; } = [];
+
+        public Task SendAsync(OnFailureRecord record, CancellationToken cancellationToken = default)
+        {
+            Records.Add(record);
+            return Task.CompletedTask;
+        }
     }
 
     private Lambda.Runtime.LambdaHandler Handler(ConcurrentDictionary<int, int> retriesLeft)
