@@ -146,6 +146,38 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
         Assert.Contains("2 records", line.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FailureHandlerFunction_SqsOnFailureRecords_ArchivesTheRangeAndReportsBadMessages()
+    {
+        var put = await _kinesis.PutRecordsAsync(new PutRecordsRequest(_stream, [.. Enumerable.Range(0, 3).Select(i => new PutRecordsRequestEntry(Encoding.UTF8.GetBytes("lost-" + i), "k"))]));
+        var arn = (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamArn;
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
+        var onFailure = new OnFailureRecord(
+            new OnFailureRequestContext("req-1", "arn:aws:lambda:us-east-1:000000000000:function:consumer", OnFailureConditions.RetryAttemptsExhausted, 3),
+            new OnFailureResponseContext(200, "$LATEST", "Unhandled"),
+            now,
+            new KinesisBatchInfo(put.Records[0].ShardId!, put.Records[0].SequenceNumber!, put.Records[2].SequenceNumber!, now, now, 3, arn));
+        var sqs = new Lambda.Events.Sqs.SQSEvent
+        {
+            Records =
+            [
+                new() { MessageId = "good", Body = Encoding.UTF8.GetString(OnFailureRecordJson.Serialize(onFailure, includePayload: false)), EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
+                new() { MessageId = "garbage", Body = "not an on-failure record", EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
+            ],
+        };
+        var environment = new Dictionary<string, string>(aws.Emulators?.Variables ?? new Dictionary<string, string>()) { ["DLQ_BUCKET"] = _bucket, ["DLQ_PREFIX"] = "dlq" };
+        var bootstrap = RepositoryPaths.FunctionBootstrap("FailureHandler");
+
+        await using var function = new ProcessLambdaInvoker(bootstrap, new LocalFunctionOptions { FunctionName = "FailureHandler", Timeout = TimeSpan.FromSeconds(60), Environment = environment });
+        var result = await function.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(sqs, LambdaEventsJsonContext.Default.SQSEvent));
+
+        Assert.True(result.Succeeded, Encoding.UTF8.GetString(result.Payload.Span));
+        var response = JsonSerializer.Deserialize(result.Payload.Span, LambdaEventsJsonContext.Default.StreamsEventResponse)!;
+        Assert.Equal("garbage", Assert.Single(response.BatchItemFailures).ItemIdentifier);
+        var archived = await ArchivedAsync();
+        Assert.Equal(["lost-0", "lost-1", "lost-2"], archived.Select(a => Encoding.UTF8.GetString(a.GetProperty("payload").GetBytesFromBase64())).Order());
+    }
+
     private sealed class CapturingDestination : IOnFailureDestination
     {
         public List<OnFailureRecord> Records { get; } = [];

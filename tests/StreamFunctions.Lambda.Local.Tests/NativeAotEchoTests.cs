@@ -17,10 +17,10 @@ public sealed class NativeAotEchoTests(NativeAotEchoTests.PublishedEcho echo) : 
     {
         await using var sut = new ProcessLambdaInvoker(echo.Bootstrap, new LocalFunctionOptions { FunctionName = "Echo", Timeout = TimeSpan.FromSeconds(10) });
 
-        var result = await sut.InvokeAsync(File.ReadAllBytes(Path.Combine(FunctionBinaries.RepositoryRoot(), "events", "kinesis.json")));
+        var result = await sut.InvokeAsync(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "events", "kinesis.json")));
 
         Assert.True(result.Succeeded, Encoding.UTF8.GetString(result.Payload.Span));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(FunctionBinaries.RepositoryRoot(), "events", "kinesis.json")), result.Payload.ToArray());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "events", "kinesis.json")), result.Payload.ToArray());
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class NativeAotEchoTests(NativeAotEchoTests.PublishedEcho echo) : 
 
         public PublishedEcho()
         {
-            var project = Path.Combine(FunctionBinaries.RepositoryRoot(), "functions", "Echo", "Echo.csproj");
+            var project = Path.Combine(RepositoryPaths.Root(), "functions", "Echo", "Echo.csproj");
             var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-r", "linux-x64", "-p:PublishAot=true", "-o", _directory, "--nologo"])
             {
                 RedirectStandardOutput = true,

@@ -1,3 +1,4 @@
+using StreamFunctions.Testing;
 using System.Text;
 using System.Text.Json;
 
@@ -9,7 +10,7 @@ public sealed class ProcessLambdaInvokerTests
     [Fact]
     public async Task Invoke_Echo_ReturnsTheEventAndStaysWarm()
     {
-        await using var sut = new ProcessLambdaInvoker(FunctionBinaries.EchoBootstrap(), new LocalFunctionOptions { FunctionName = "Echo", Timeout = TimeSpan.FromSeconds(30) });
+        await using var sut = new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap("Echo"), new LocalFunctionOptions { FunctionName = "Echo", Timeout = TimeSpan.FromSeconds(30) });
 
         var first = await sut.InvokeAsync("{\"hello\":\"world\"}"u8.ToArray());
         var second = await sut.InvokeAsync("[1,2,3]"u8.ToArray());
@@ -23,7 +24,7 @@ public sealed class ProcessLambdaInvokerTests
     [Fact]
     public async Task Invoke_EchoAskedToFail_ReturnsTheErrorPayload()
     {
-        await using var sut = new ProcessLambdaInvoker(FunctionBinaries.EchoBootstrap(), new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await using var sut = new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap("Echo"), new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) });
 
         var result = await sut.InvokeAsync("{\"fail\":\"as requested\"}"u8.ToArray());
 
@@ -36,7 +37,7 @@ public sealed class ProcessLambdaInvokerTests
     [Fact]
     public async Task Invoke_FunctionFailsToInitialise_ReportsTheInitError()
     {
-        await using var sut = new ProcessLambdaInvoker(FunctionBinaries.EchoBootstrap(), new LocalFunctionOptions
+        await using var sut = new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap("Echo"), new LocalFunctionOptions
         {
             Timeout = TimeSpan.FromSeconds(30),
             Environment = new Dictionary<string, string> { ["AWS_LAMBDA_LOG_LEVEL"] = "LOUD" },

@@ -1,31 +1,19 @@
 using System.Text;
 using StreamFunctions.Cli.Commands;
+using StreamFunctions.Testing;
 
 namespace StreamFunctions.Cli.Tests.Invoke;
 
 public sealed class InvokeCommandTests
 {
-    private static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "StreamFunctions.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no repository root");
-    }
-
-    private static string EchoBootstrap => Path.Combine(Root(), "functions", "Echo", "bin", "Release", "net10.0", "bootstrap");
+    private static string EchoBootstrap => RepositoryPaths.FunctionBootstrap("Echo");
 
     [Fact]
     public async Task Run_EchoWithSampleEvent_PrintsTheResponseAndSucceeds()
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var sample = Path.Combine(Root(), "events", "kinesis.json");
+        var sample = Path.Combine(RepositoryPaths.Root(), "events", "kinesis.json");
 
         var exit = await InvokeCommand.RunAsync("Echo", sample, TimeSpan.FromSeconds(30), EchoBootstrap, [], Stream.Null, output, error, CancellationToken.None);
 
@@ -54,7 +42,7 @@ public sealed class InvokeCommandTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exit = await InvokeCommand.RunAsync("Nope", Path.Combine(Root(), "events", "sqs.json"), TimeSpan.FromSeconds(5), null, [], Stream.Null, output, error, CancellationToken.None);
+        var exit = await InvokeCommand.RunAsync("Nope", Path.Combine(RepositoryPaths.Root(), "events", "sqs.json"), TimeSpan.FromSeconds(5), null, [], Stream.Null, output, error, CancellationToken.None);
 
         Assert.Equal(2, exit);
         Assert.Contains("no function 'Nope'", error.ToString(), StringComparison.Ordinal);
