@@ -7,6 +7,7 @@ var root = new RootCommand("sfn: run StreamFunctions pipelines locally, against 
     SmokeCommand.Create(Console.Out, Console.Error),
     StatusCommand.Create(Console.Out, Console.Error),
     InvokeCommand.Create(Console.Out, Console.Error),
+    DlqCommand.Create(Console.Out, Console.Error),
 };
 
 return await root.Parse(args).InvokeAsync();
