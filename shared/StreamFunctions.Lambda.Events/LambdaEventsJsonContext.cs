@@ -3,6 +3,7 @@ using StreamFunctions.Lambda.Events.ApiGateway;
 using StreamFunctions.Lambda.Events.Firehose;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Lambda.Events.S3;
 using StreamFunctions.Lambda.Events.Sqs;
 
 namespace StreamFunctions.Lambda.Events;
@@ -22,6 +23,7 @@ namespace StreamFunctions.Lambda.Events;
 [JsonSerializable(typeof(APIGatewayHttpApiV2ProxyRequest))]
 [JsonSerializable(typeof(APIGatewayHttpApiV2ProxyResponse))]
 [JsonSerializable(typeof(SQSEvent))]
+[JsonSerializable(typeof(S3Event))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
 public sealed partial class LambdaEventsJsonContext : JsonSerializerContext;

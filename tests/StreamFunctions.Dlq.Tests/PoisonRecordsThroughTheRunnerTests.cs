@@ -161,8 +161,8 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
         {
             Records =
             [
-                new() { MessageId = "good", Body = Encoding.UTF8.GetString(OnFailureRecordJson.Serialize(onFailure, includePayload: false)), EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
-                new() { MessageId = "garbage", Body = "not an on-failure record", EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
+                new() { MessageId = "good", EventSource = "aws:sqs", Body = Encoding.UTF8.GetString(OnFailureRecordJson.Serialize(onFailure, includePayload: false)), EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
+                new() { MessageId = "garbage", EventSource = "aws:sqs", Body = "not an on-failure record", EventSourceArn = "arn:aws:sqs:us-east-1:000000000000:on-failure" },
             ],
         };
         var environment = new Dictionary<string, string>(aws.Emulators?.Variables ?? new Dictionary<string, string>()) { ["DLQ_BUCKET"] = _bucket, ["DLQ_PREFIX"] = "dlq" };
@@ -176,6 +176,46 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
         Assert.Equal("garbage", Assert.Single(response.BatchItemFailures).ItemIdentifier);
         var archived = await ArchivedAsync();
         Assert.Equal(["lost-0", "lost-1", "lost-2"], archived.Select(a => Encoding.UTF8.GetString(a.GetProperty("payload").GetBytesFromBase64())).Order());
+    }
+
+    [Fact]
+    public async Task FailureHandlerFunction_S3OnFailureDestinationObject_ArchivesTheDiscardedRecord()
+    {
+        var put = await _kinesis.PutRecordsAsync(new PutRecordsRequest(_stream, [.. Enumerable.Range(0, 4).Select(i => new PutRecordsRequestEntry(Encoding.UTF8.GetBytes(i == 2 ? "poison" : $"{{\"n\":{i}}}"), "k"))]));
+        await using (var consumer = new InProcessLambdaInvoker((payload, _, _) =>
+        {
+            foreach (var record in JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!.Records)
+            {
+                JsonDocument.Parse(record.Kinesis.Data).Dispose();
+            }
+
+            return ValueTask.FromResult<ReadOnlyMemory<byte>>("{}"u8.ToArray());
+        }))
+        {
+            var mapping = new KinesisEventSourceMapping(_kinesis, consumer, new KinesisEventSourceOptions
+            {
+                StreamName = _stream,
+                BisectBatchOnFunctionError = true,
+                MaximumRetryAttempts = 0,
+                PollInterval = TimeSpan.Zero,
+            }, onFailure: new S3OnFailureDestination(_s3, _bucket, Guid.NewGuid()));
+            await mapping.DrainAsync();
+        }
+
+        var onFailureObject = Assert.Single((await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, Prefix = "aws/lambda/" })).S3Objects ?? []);
+        var notification = new Lambda.Events.S3.S3Event
+        {
+            Records = [new() { EventSource = "aws:s3", EventName = "ObjectCreated:Put", S3 = new() { Bucket = new() { Name = _bucket }, Object = new() { Key = Uri.EscapeDataString(onFailureObject.Key).Replace("%2F", "/", StringComparison.Ordinal), Size = onFailureObject.Size ?? 0 } } }],
+        };
+        var environment = new Dictionary<string, string>(aws.Emulators?.Variables ?? new Dictionary<string, string>()) { ["DLQ_BUCKET"] = _bucket };
+
+        await using var function = new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap("FailureHandler"), new LocalFunctionOptions { FunctionName = "FailureHandler", Timeout = TimeSpan.FromSeconds(60), Environment = environment });
+        var result = await function.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(notification, LambdaEventsJsonContext.Default.S3Event));
+
+        Assert.True(result.Succeeded, Encoding.UTF8.GetString(result.Payload.Span));
+        var line = Assert.Single(await ArchivedAsync());
+        Assert.Equal("poison", Encoding.UTF8.GetString(line.GetProperty("payload").GetBytesFromBase64()));
+        Assert.Equal(put.Records[2].SequenceNumber, line.GetProperty("position").GetString());
     }
 
     private sealed class CapturingDestination : IOnFailureDestination

@@ -14,7 +14,7 @@ public sealed class EventRoundTripTests
     public static TheoryData<string> Samples() => new(
         "kinesis.json", "kinesis-tumbling-window.json", "kinesis-tumbling-window-response.json", "msk.json", "self-managed-kafka.json",
         "firehose-transformation.json", "firehose-transformation-kinesis-source.json", "firehose-transformation-response.json",
-        "http-api-v2.json", "http-api-v2-response.json", "function-url.json", "sqs.json", "batch-item-failures-response.json");
+        "http-api-v2.json", "http-api-v2-response.json", "function-url.json", "sqs.json", "batch-item-failures-response.json", "s3-put.json");
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -34,6 +34,7 @@ public sealed class EventRoundTripTests
             "http-api-v2-response.json" => RoundTrip(original, Json.APIGatewayHttpApiV2ProxyResponse),
             "sqs.json" => RoundTrip(original, Json.SQSEvent),
             "batch-item-failures-response.json" => RoundTrip(original, Json.StreamsEventResponse),
+            "s3-put.json" => RoundTrip(original, Json.S3Event),
             _ => throw new ArgumentOutOfRangeException(nameof(sample), sample, "no contract for this sample"),
         };
 
@@ -111,6 +112,15 @@ public sealed class EventRoundTripTests
 
         Assert.Equal("myValue", sqs.Records[0].MessageAttributes!["myAttribute"].StringValue);
         Assert.Equal("1545082650636", sqs.Records[1].Attributes!["SentTimestamp"]);
+    }
+
+    [Fact]
+    public void Deserialize_S3Sample_DecodesTheKey()
+    {
+        var s3 = Read("s3-put.json", Json.S3Event);
+
+        Assert.Equal("example-bucket", s3.Records[0].S3.Bucket.Name);
+        Assert.Equal("test/key", s3.Records[0].S3.Object.DecodedKey);
     }
 
     [Fact]
