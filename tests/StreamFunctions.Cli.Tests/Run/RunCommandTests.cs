@@ -10,7 +10,8 @@ public sealed class RunCommandTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exit = await RunCommand.RunAsync(records: 1_500, shards: 3, batchSize: 50, "Echo", dataDir: null, output, error, CancellationToken.None);
+        // Many shards and small batches: the runner invokes shards concurrently, and every record must still be counted once.
+        var exit = await RunCommand.RunAsync(records: 1_500, shards: 8, batchSize: 20, "Echo", dataDir: null, output, error, CancellationToken.None);
 
         Assert.True(exit == 0, output + "\n" + error);
         Assert.Contains("out 1,500", output.ToString(), StringComparison.Ordinal);

@@ -105,9 +105,11 @@ internal sealed class LocalPipelineRun(IKinesisApi kinesis, ILambdaInvoker funct
     }
 
     // Reads every event the runner sends and every response the function returns (Echo returns its event).
+    // The runner invokes shards concurrently: every count is taken under one lock.
     private sealed class CheckingInvoker(ILambdaInvoker inner, Dictionary<string, byte[]> sent) : ILambdaInvoker
     {
         private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
 
         public int Delivered { get; private set; }
 
@@ -123,12 +125,22 @@ internal sealed class LocalPipelineRun(IKinesisApi kinesis, ILambdaInvoker funct
 
         public async Task<LambdaInvocationResult> InvokeAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
         {
-            Invocations++;
             var result = await inner.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                Check(payload, result);
+            }
+
+            return result;
+        }
+
+        private void Check(ReadOnlyMemory<byte> payload, LambdaInvocationResult result)
+        {
+            Invocations++;
             if (!result.Succeeded)
             {
                 FunctionErrors++;
-                return result;
+                return;
             }
 
             using var batch = KinesisEventReader.Read(payload.Span);
@@ -150,8 +162,6 @@ internal sealed class LocalPipelineRun(IKinesisApi kinesis, ILambdaInvoker funct
             {
                 Mismatches++;
             }
-
-            return result;
         }
     }
 }
