@@ -461,3 +461,9 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
 
 /// <summary>The behaviours against the in-memory stream.</summary>
 public sealed class InMemoryEventSourceMappingTests() : EventSourceMappingBehaviourTests(new InMemoryStreamHarness());
+
+/// <summary>
+/// The same behaviours against the embedded stream log: EmbeddedKinesis is a drop-in IKinesisApi for
+/// the runner (issue 4 item 5's "same interface").
+/// </summary>
+public sealed class EmbeddedEventSourceMappingTests() : EventSourceMappingBehaviourTests(new EmbeddedStreamHarness());

@@ -91,7 +91,13 @@ public abstract class StreamHarness : IAsyncDisposable
         }
 
         (Kinesis as IDisposable)?.Dispose();
+        OnDisposed();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs after the streams are deleted and the client disposed (e.g. to remove a folder).</summary>
+    protected virtual void OnDisposed()
+    {
     }
 }
 

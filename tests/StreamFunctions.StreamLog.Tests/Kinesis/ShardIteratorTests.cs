@@ -122,6 +122,36 @@ public sealed class ShardIteratorTests : EmbeddedKinesisTestBase
     }
 
     [Fact]
+    public async Task AtTimestamp_BeforeTheOldestRecord_ReadsFromTheOldest()
+    {
+        await Sut.CreateStreamAsync(new CreateStreamRequest("s", 1));
+        var start = Time.GetUtcNow();
+        await PutSeconds(300);
+
+        var (records, _) = await ReadAll(await Iterator("s", Shard0, ShardIteratorType.AtTimestamp, timestamp: start.AddHours(-1)));
+
+        Assert.Equal("r0", Text(records[0]));
+        Assert.Equal(300, records.Count);
+    }
+
+    [Fact]
+    public async Task AtTimestamp_AfterTheNewestRecord_ReadsOnlyRecordsArrivingFromThen()
+    {
+        await Sut.CreateStreamAsync(new CreateStreamRequest("s", 1));
+        var start = Time.GetUtcNow();
+        await PutSeconds(10);
+        var iterator = await Iterator("s", Shard0, ShardIteratorType.AtTimestamp, timestamp: start.AddSeconds(60));
+
+        var (before, _) = await ReadAll(iterator);
+        Time.Advance(TimeSpan.FromSeconds(60));
+        await Put("s", "later", "k");
+        var (after, _) = await ReadAll(iterator);
+
+        Assert.Empty(before);
+        Assert.Equal(["later"], after.Select(Text));
+    }
+
+    [Fact]
     public async Task AtTimestamp_WithoutTimestamp_ThrowsInvalidArgument()
     {
         await Sut.CreateStreamAsync(new CreateStreamRequest("s", 1));
