@@ -61,10 +61,12 @@ public sealed class KinesisEventSourceMapping
     public IShardCheckpointStore Checkpoints { get; }
 
     /// <summary>Polls until cancelled, waiting <see cref="KinesisEventSourceOptions.PollInterval"/> after a poll that found nothing to do.</summary>
+    /// <exception cref="OperationCanceledException">Always, once cancelled (whether between polls, in one, or in a wait).</exception>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var result = await PollOnceAsync(cancellationToken).ConfigureAwait(false);
             if (result.IsIdle && _options.PollInterval > TimeSpan.Zero)
             {
