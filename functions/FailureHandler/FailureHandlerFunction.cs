@@ -15,7 +15,7 @@ namespace StreamFunctions.Functions.FailureHandler;
 /// in batchItemFailures), or by S3 notifications for the objects an S3 on-failure destination writes
 /// (a failure throws, so Lambda's asynchronous retries apply).
 /// </summary>
-internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3, S3PoisonRecordArchive archive)
+internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3, IPoisonRecordArchive archive)
 {
     private readonly BatchProcessor _processor = new(new BatchProcessorOptions { MaxAttempts = 3 });
 
@@ -27,7 +27,15 @@ internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3
             : throw new ArgumentException("DLQ_BUCKET must name the bucket of the DLQ archive.");
         var settings = AwsSettings.FromEnvironment(environment);
         var s3 = new AwsClientFactory(settings).CreateS3Client();
-        return new FailureHandlerFunction(KinesisClient.Create(settings), s3, new S3PoisonRecordArchive(s3, bucket, environment.GetValue("DLQ_PREFIX") ?? "dlq"));
+        var archive = new S3PoisonRecordArchive(s3, bucket, environment.GetValue("DLQ_PREFIX") ?? "dlq");
+
+        // DLQ_NOTIFY_QUEUE_URL (optional): announce every archived record on this SQS queue.
+        return new FailureHandlerFunction(
+            KinesisClient.Create(settings),
+            s3,
+            environment.GetValue("DLQ_NOTIFY_QUEUE_URL") is { Length: > 0 } queueUrl
+                ? new SqsArchiveNotifications(archive, new AwsClientFactory(settings).CreateSqsClient(), queueUrl)
+                : archive);
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Amazon;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.S3;
+using Amazon.SQS;
 
 namespace StreamFunctions.Aws;
 
@@ -39,6 +40,10 @@ public sealed class AwsClientFactory(AwsSettings settings)
     /// <summary>Creates a DynamoDB client. The caller owns and disposes it.</summary>
     public IAmazonDynamoDB CreateDynamoDBClient() =>
         new AmazonDynamoDBClient(Settings.Credentials, Configure(new AmazonDynamoDBConfig(), AwsService.DynamoDB));
+
+    /// <summary>Creates an SQS client. The caller owns and disposes it.</summary>
+    public IAmazonSQS CreateSqsClient() =>
+        new AmazonSQSClient(Settings.Credentials, Configure(new AmazonSQSConfig(), AwsService.Sqs));
 
     private TConfig Configure<TConfig>(TConfig config, AwsService service)
         where TConfig : ClientConfig

@@ -36,6 +36,14 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
         _prefix = prefix.Trim('/');
     }
 
+    /// <summary>The bucket the archive writes to.</summary>
+    public string Bucket => _bucket;
+
+    /// <summary>The object key this archive stores a record under.</summary>
+    /// <param name="record">The record.</param>
+    /// <returns>The key.</returns>
+    public string KeyOf(PoisonRecord record) => KeyOf(record, _prefix);
+
     /// <summary>The object key a record is archived under.</summary>
     /// <param name="record">The record.</param>
     /// <param name="prefix">The key prefix.</param>
