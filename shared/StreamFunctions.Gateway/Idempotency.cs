@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using StreamFunctions.Producers;
+
+namespace StreamFunctions.Gateway;
+
+/// <summary>What a claim on an idempotency key found.</summary>
+public enum IdempotencyStatus
+{
+    /// <summary>The key is new (or its record expired): this request owns it and writes the record.</summary>
+    Claimed,
+
+    /// <summary>The record was written before: <see cref="IdempotencyClaim.Result"/> is the original result.</summary>
+    Completed,
+
+    /// <summary>Another request holds the key and has not finished; retry later.</summary>
+    InProgress,
+
+    /// <summary>The key was used before for different data.</summary>
+    PayloadMismatch,
+}
+
+/// <summary>The outcome of claiming an idempotency key.</summary>
+/// <param name="Key">The stored key (destination and caller's key).</param>
+/// <param name="Status">What was found.</param>
+/// <param name="Token">This claim's token (to complete or release it), when <see cref="IdempotencyStatus.Claimed"/>.</param>
+/// <param name="Result">The original result, when <see cref="IdempotencyStatus.Completed"/>.</param>
+public sealed record IdempotencyClaim(string Key, IdempotencyStatus Status, string? Token, ProduceResult? Result);
+
+/// <summary>
+/// Remembers which idempotency keys were written, for how long, and with what result. A key is claimed
+/// before its record is written (so two concurrent requests cannot both write it), completed with the result
+/// once written, and released if the write failed (so a retry can write it). A claim whose request died is
+/// taken over once its in-progress timeout passes.
+/// </summary>
+public interface IIdempotencyStore
+{
+    /// <summary>Claims a key, or finds what holds it.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="payloadHash">A hash of the record (data and keys), to tell a retry from a reuse of the key.</param>
+    /// <param name="inProgressTimeout">How long the claim blocks others if it is never completed or released.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The claim.</returns>
+    Task<IdempotencyClaim> ClaimAsync(string key, string payloadHash, TimeSpan inProgressTimeout, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the result of a claimed key; it is remembered for the store's window.</summary>
+    /// <param name="claim">The claim.</param>
+    /// <param name="result">The record's result.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when stored.</returns>
+    Task CompleteAsync(IdempotencyClaim claim, ProduceResult result, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives a claimed key up (its record was not written).</summary>
+    /// <param name="claim">The claim.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when released.</returns>
+    Task ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An <see cref="IIdempotencyStore"/> in memory, for one process (the local pipeline and tests).</summary>
+/// <param name="window">How long a written key is remembered.</param>
+/// <param name="time">The clock.</param>
+public sealed class InMemoryIdempotencyStore(TimeSpan window, TimeProvider? time = null) : IIdempotencyStore
+{
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    public Task<IdempotencyClaim> ClaimAsync(string key, string payloadHash, TimeSpan inProgressTimeout, CancellationToken cancellationToken = default)
+    {
+        var now = _time.GetUtcNow();
+        var token = Guid.NewGuid().ToString("N");
+        var mine = new Entry(token, payloadHash, null, now + inProgressTimeout);
+        while (true)
+        {
+            if (_entries.TryAdd(key, mine))
+            {
+                return Task.FromResult(new IdempotencyClaim(key, IdempotencyStatus.Claimed, token, null));
+            }
+
+            if (!_entries.TryGetValue(key, out var existing))
+            {
+                continue;
+            }
+
+            if (existing.ExpiresAt <= now)
+            {
+                if (_entries.TryUpdate(key, mine, existing))
+                {
+                    return Task.FromResult(new IdempotencyClaim(key, IdempotencyStatus.Claimed, token, null));
+                }
+
+                continue;
+            }
+
+            return Task.FromResult(existing.Result is null
+                ? new IdempotencyClaim(key, IdempotencyStatus.InProgress, null, null)
+                : existing.PayloadHash == payloadHash
+                    ? new IdempotencyClaim(key, IdempotencyStatus.Completed, null, existing.Result)
+                    : new IdempotencyClaim(key, IdempotencyStatus.PayloadMismatch, null, null));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task CompleteAsync(IdempotencyClaim claim, ProduceResult result, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        if (_entries.TryGetValue(claim.Key, out var existing) && existing.Token == claim.Token)
+        {
+            _entries.TryUpdate(claim.Key, existing with { Result = result, ExpiresAt = _time.GetUtcNow() + window }, existing);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseAsync(IdempotencyClaim claim, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        if (_entries.TryGetValue(claim.Key, out var existing) && existing.Token == claim.Token)
+        {
+            _entries.TryRemove(new KeyValuePair<string, Entry>(claim.Key, existing));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private sealed record Entry(string Token, string PayloadHash, ProduceResult? Result, DateTimeOffset ExpiresAt);
+}

@@ -1,0 +1,327 @@
+using System.Text;
+using System.Text.Json;
+using StreamFunctions.Producers;
+using StreamFunctions.Streams;
+
+namespace StreamFunctions.Gateway;
+
+/// <summary>One record of an ingest request.</summary>
+/// <param name="Record">What to write.</param>
+/// <param name="IdempotencyKey">The caller's key for deduplication, or null.</param>
+public sealed record IngestRecord(ProducerRecord Record, string? IdempotencyKey);
+
+/// <summary>What is wrong with a request: the record (or null for the request as a whole), the rule and a message.</summary>
+/// <param name="RecordIndex">The record's index in the request, or null.</param>
+/// <param name="Rule">The rule broken, e.g. <c>partitionKey.length</c>.</param>
+/// <param name="Message">What is wrong, for a person.</param>
+public sealed record IngestError(int? RecordIndex, string Rule, string Message);
+
+/// <summary>A request that cannot be accepted, with the HTTP status to answer and every problem found.</summary>
+public sealed class IngestRequestException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="statusCode">The 4xx status.</param>
+    /// <param name="errors">The problems (at least one).</param>
+    public IngestRequestException(int statusCode, IReadOnlyList<IngestError> errors)
+        : base(errors is { Count: > 0 } ? errors[0].Message + (errors.Count > 1 ? $" (and {errors.Count - 1} more)" : string.Empty) : "Invalid request.")
+    {
+        StatusCode = statusCode;
+        Errors = errors;
+    }
+
+    /// <summary>The HTTP status: 400, 413 or 415.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>The problems found.</summary>
+    public IReadOnlyList<IngestError> Errors { get; }
+}
+
+/// <summary>
+/// Reads an ingest request body, enforcing Kinesis's PutRecords limits so a request is accepted whole or
+/// refused whole, never partly:
+/// <list type="bullet">
+/// <item><c>application/json</c>: <c>{"records":[{"partitionKey":"k","data":{…}},{"partitionKey":"k","dataBase64":"…","explicitHashKey":"…","idempotencyKey":"…"}]}</c>.
+/// <c>data</c> is any JSON value, written as its UTF-8 JSON text; <c>dataBase64</c> is the bytes in base64; exactly one of them.</item>
+/// <item><c>application/octet-stream</c>: the body is one record; the partition key comes from the
+/// <c>x-partition-key</c> header (or the <c>partitionKey</c> query parameter), the explicit hash key from
+/// <c>x-explicit-hash-key</c>, the idempotency key from <c>idempotency-key</c>.</item>
+/// </list>
+/// Limits: 1–500 records; a record's data plus partition key at most 1 MiB; all of them at most 5 MiB;
+/// partition key 1–256 characters; explicit hash key a decimal 0…2^128−1; idempotency key 1–256 characters;
+/// JSON nesting at most 64 deep. Every broken rule is reported with the record's index.
+/// </summary>
+public static class IngestRequestReader
+{
+    /// <summary>Records per request (PutRecords: 500).</summary>
+    public const int MaxRecords = 500;
+
+    /// <summary>A record's data plus partition key, in bytes (Kinesis: 1 MiB).</summary>
+    public const int MaxRecordBytes = 1024 * 1024;
+
+    /// <summary>All records' data plus partition keys, in bytes (PutRecords: 5 MiB).</summary>
+    public const int MaxRequestBytes = 5 * 1024 * 1024;
+
+    /// <summary>Partition key length in characters (Kinesis: 256).</summary>
+    public const int MaxPartitionKeyLength = 256;
+
+    /// <summary>Idempotency key length in characters.</summary>
+    public const int MaxIdempotencyKeyLength = 256;
+
+    /// <summary>JSON nesting depth.</summary>
+    public const int MaxDepth = 64;
+
+    // The body of a JSON request may carry base64 (4/3 of the data) and JSON syntax; the Lambda payload limit (6 MB) bounds it anyway.
+    private const int MaxBodyBytes = 8 * 1024 * 1024;
+
+    private const int MaxReportedErrors = 100;
+
+    /// <summary>Reads a request.</summary>
+    /// <param name="body">The body's bytes.</param>
+    /// <param name="contentType">The <c>content-type</c> header, or null (JSON is assumed).</param>
+    /// <param name="headers">The headers (lower-case names), for a binary record's keys.</param>
+    /// <param name="query">The query parameters.</param>
+    /// <returns>The records, in order.</returns>
+    /// <exception cref="IngestRequestException">The request breaks a rule; nothing of it may be written.</exception>
+    public static IReadOnlyList<IngestRecord> Read(ReadOnlyMemory<byte> body, string? contentType, IDictionary<string, string>? headers = null, IDictionary<string, string>? query = null)
+    {
+        var mediaType = contentType?.Split(';', 2)[0].Trim().ToLowerInvariant();
+        return mediaType switch
+        {
+            null or "" or "application/json" or "text/json" => ReadJson(body),
+            "application/octet-stream" => ReadBinary(body, headers, query),
+            _ => throw new IngestRequestException(415, [new IngestError(null, "contentType", $"Content type '{contentType}' is not accepted: send application/json (a batch) or application/octet-stream (one record).")]),
+        };
+    }
+
+    private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query)
+    {
+        string? Header(string name) => headers is not null && headers.TryGetValue(name, out var v) ? v : null;
+        var partitionKey = Header("x-partition-key") ?? (query is not null && query.TryGetValue("partitionKey", out var q) ? q : null);
+        var errors = new List<IngestError>();
+        var record = Validate(0, body, partitionKey, Header("x-explicit-hash-key"), Header("idempotency-key"), errors);
+        return errors.Count > 0 ? throw Invalid(errors) : [record!];
+    }
+
+    private static List<IngestRecord> ReadJson(ReadOnlyMemory<byte> body)
+    {
+        if (body.Length > MaxBodyBytes)
+        {
+            throw new IngestRequestException(413, [new IngestError(null, "body.size", $"The body is {body.Length} bytes; at most {MaxBodyBytes} are read.")]);
+        }
+
+        var records = new List<IngestRecord>();
+        var errors = new List<IngestError>();
+        long total = 0;
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject, "The body must be a JSON object: {\"records\": [...]}.");
+            var sawRecords = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals("records"u8))
+                {
+                    throw new IngestRequestException(400, [new IngestError(null, "body.property", $"Unknown property '{reader.GetString()}': the body holds only \"records\".")]);
+                }
+
+                sawRecords = true;
+                Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray, "\"records\" must be an array.");
+                var index = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (index == MaxRecords)
+                    {
+                        throw new IngestRequestException(413, [new IngestError(index, "records.count", $"A request holds at most {MaxRecords} records.")]);
+                    }
+
+                    var record = ReadRecord(ref reader, body, index, errors);
+                    if (record is not null)
+                    {
+                        total += record.Record.Data.Length + Encoding.UTF8.GetByteCount(record.Record.PartitionKey);
+                        if (total > MaxRequestBytes)
+                        {
+                            throw new IngestRequestException(413, [new IngestError(index, "request.size", $"The records' data and partition keys exceed {MaxRequestBytes} bytes (5 MiB) at record {index}.")]);
+                        }
+
+                        records.Add(record);
+                    }
+
+                    index++;
+                    if (errors.Count >= MaxReportedErrors)
+                    {
+                        throw Invalid(errors);
+                    }
+                }
+            }
+
+            Expect(sawRecords, "The body has no \"records\" array.");
+            Expect(!reader.Read(), "Unexpected content after the body's JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new IngestRequestException(400, [new IngestError(null, "body.json", $"The body is not valid JSON (UTF-8, at most {MaxDepth} levels deep): {e.Message}")]);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw Invalid(errors);
+        }
+
+        return records.Count == 0
+            ? throw new IngestRequestException(400, [new IngestError(null, "records.count", "The request holds no records.")])
+            : records;
+    }
+
+    private static IngestRecord? ReadRecord(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index, List<IngestError> errors)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            errors.Add(new IngestError(index, "record.type", $"Record {index} must be a JSON object."));
+            reader.Skip();
+            return null;
+        }
+
+        string? partitionKey = null, hashKey = null, idempotencyKey = null;
+        ReadOnlyMemory<byte>? data = null;
+        var before = errors.Count;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("partitionKey"u8))
+            {
+                partitionKey = ReadString(ref reader, index, "partitionKey", errors);
+            }
+            else if (reader.ValueTextEquals("explicitHashKey"u8))
+            {
+                hashKey = ReadString(ref reader, index, "explicitHashKey", errors);
+            }
+            else if (reader.ValueTextEquals("idempotencyKey"u8))
+            {
+                idempotencyKey = ReadString(ref reader, index, "idempotencyKey", errors);
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var end = (int)reader.BytesConsumed;
+                if (data is not null)
+                {
+                    errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
+                }
+
+                data = body[start..end];
+            }
+            else if (reader.ValueTextEquals("dataBase64"u8))
+            {
+                var text = ReadString(ref reader, index, "dataBase64", errors);
+                if (data is not null)
+                {
+                    errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
+                }
+
+                if (text is not null)
+                {
+                    var bytes = new byte[(text.Length * 3 / 4) + 3];
+                    if (Convert.TryFromBase64String(text, bytes, out var written))
+                    {
+                        data = bytes.AsMemory(0, written);
+                    }
+                    else
+                    {
+                        errors.Add(new IngestError(index, "dataBase64.encoding", $"Record {index}: \"dataBase64\" is not valid base64."));
+                        data = ReadOnlyMemory<byte>.Empty;
+                    }
+                }
+            }
+            else
+            {
+                errors.Add(new IngestError(index, "record.property", $"Record {index} has an unknown property '{reader.GetString()}'; known: partitionKey, data, dataBase64, explicitHashKey, idempotencyKey."));
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (data is null)
+        {
+            errors.Add(new IngestError(index, "data.required", $"Record {index} has no \"data\" (a JSON value) or \"dataBase64\"."));
+            return null;
+        }
+
+        var record = Validate(index, data.Value, partitionKey, hashKey, idempotencyKey, errors);
+        return errors.Count > before ? null : record;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, int index, string name, List<IngestError> errors)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return reader.GetString();
+        }
+
+        errors.Add(new IngestError(index, name + ".type", $"Record {index}: \"{name}\" must be a string."));
+        reader.Skip();
+        return null;
+    }
+
+    private static IngestRecord? Validate(int index, ReadOnlyMemory<byte> data, string? partitionKey, string? hashKey, string? idempotencyKey, List<IngestError> errors)
+    {
+        var before = errors.Count;
+        if (partitionKey is null)
+        {
+            errors.Add(new IngestError(index, "partitionKey.required", $"Record {index} has no partition key."));
+        }
+        else if (partitionKey.Length is 0 or > MaxPartitionKeyLength)
+        {
+            errors.Add(new IngestError(index, "partitionKey.length", $"Record {index}: the partition key has {partitionKey.Length} characters; it must have 1 to {MaxPartitionKeyLength}."));
+        }
+        else if (!IsValidUtf16(partitionKey))
+        {
+            errors.Add(new IngestError(index, "partitionKey.unicode", $"Record {index}: the partition key is not valid Unicode (a lone surrogate)."));
+        }
+        else if (data.Length + Encoding.UTF8.GetByteCount(partitionKey) > MaxRecordBytes)
+        {
+            errors.Add(new IngestError(index, "record.size", $"Record {index}: data ({data.Length} bytes) and partition key exceed {MaxRecordBytes} bytes (1 MiB)."));
+        }
+
+        if (hashKey is not null && !HashKeys.TryParse(hashKey, out _))
+        {
+            errors.Add(new IngestError(index, "explicitHashKey.range", $"Record {index}: the explicit hash key must be a decimal integer from 0 to 2^128-1."));
+        }
+
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || !IsValidUtf16(idempotencyKey)))
+        {
+            errors.Add(new IngestError(index, "idempotencyKey.length", $"Record {index}: the idempotency key must have 1 to {MaxIdempotencyKeyLength} characters of valid Unicode."));
+        }
+
+        return errors.Count > before ? null : new IngestRecord(new ProducerRecord(data, partitionKey!, hashKey), idempotencyKey);
+    }
+
+    // No lone surrogates: each high surrogate followed by a low one.
+    private static bool IsValidUtf16(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Expect(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new IngestRequestException(400, [new IngestError(null, "body.shape", message)]);
+        }
+    }
+
+    private static IngestRequestException Invalid(List<IngestError> errors) => new(400, errors);
+}
