@@ -109,6 +109,11 @@ public static class IngestRequestReader
             throw new IngestRequestException(413, [new IngestError(null, "body.size", $"The body is {body.Length} bytes; at most {MaxBodyBytes} are read.")]);
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw new IngestRequestException(400, [new IngestError(null, "body.utf8", $"The body is not valid UTF-8 (first bad byte at offset {FirstInvalidUtf8(body.Span)}).")]);
+        }
+
         var records = new List<IngestRecord>();
         var errors = new List<IngestError>();
         long total = 0;
@@ -241,6 +246,11 @@ public static class IngestRequestReader
             }
         }
 
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
         if (data is null)
         {
             errors.Add(new IngestError(index, "data.required", $"Record {index} has no \"data\" (a JSON value) or \"dataBase64\"."));
@@ -256,7 +266,15 @@ public static class IngestRequestReader
         reader.Read();
         if (reader.TokenType == JsonTokenType.String)
         {
-            return reader.GetString();
+            try
+            {
+                return reader.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                errors.Add(new IngestError(index, name + ".unicode", $"Record {index}: \"{name}\" is not valid Unicode (an escaped lone surrogate)."));
+                return null;
+            }
         }
 
         errors.Add(new IngestError(index, name + ".type", $"Record {index}: \"{name}\" must be a string."));
@@ -295,6 +313,22 @@ public static class IngestRequestReader
         }
 
         return errors.Count > before ? null : new IngestRecord(new ProducerRecord(data, partitionKey!, hashKey), idempotencyKey);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
     }
 
     // No lone surrogates: each high surrogate followed by a low one.

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace StreamFunctions.Testing.Faults;
+
+/// <summary>
+/// A loopback HTTP proxy in front of a Kinesis endpoint (the emulator) that makes PutRecords fail per
+/// record the way Kinesis does: a chosen fraction of records is answered with
+/// <c>ProvisionedThroughputExceededException</c> or <c>InternalFailure</c> a given number of times, and only
+/// the other records are forwarded, so a failed record is really not written. Records are told apart by
+/// their partition key and data; the choice is a seeded hash, so a run reproduces. Every other call is
+/// forwarded unchanged. Point a client at <see cref="Endpoint"/>.
+/// </summary>
+public sealed class KinesisFaultProxy : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _upstream;
+    private readonly Uri _target;
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private int _injected;
+    private int _forwardedEntries;
+
+    /// <summary>Starts the proxy.</summary>
+    /// <param name="target">The real endpoint.</param>
+    /// <param name="failFraction">The fraction of records chosen to fail (0–1).</param>
+    /// <param name="failuresPerRecord">How many times each chosen record fails before it is let through.</param>
+    /// <param name="seed">Chooses which records fail.</param>
+    public KinesisFaultProxy(Uri target, double failFraction, int failuresPerRecord, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        _target = target;
+        FailFraction = failFraction;
+        FailuresPerRecord = failuresPerRecord;
+        Seed = seed;
+        _upstream = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        Endpoint = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(Endpoint.ToString());
+        _listener.Start();
+        _ = Task.Run(ServeAsync);
+    }
+
+    /// <summary>Where clients connect.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The fraction of records chosen to fail.</summary>
+    public double FailFraction { get; }
+
+    /// <summary>Failures per chosen record.</summary>
+    public int FailuresPerRecord { get; }
+
+    /// <summary>The seed of the choice.</summary>
+    public int Seed { get; }
+
+    /// <summary>How many record failures were injected.</summary>
+    public int InjectedFailures => Volatile.Read(ref _injected);
+
+    /// <summary>How many PutRecords entries were forwarded (written).</summary>
+    public int ForwardedEntries => Volatile.Read(ref _forwardedEntries);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _listener.Close();
+        _upstream.Dispose();
+    }
+
+    private async Task ServeAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body).ConfigureAwait(false);
+            var target = context.Request.Headers["X-Amz-Target"];
+            var (status, contentType, answer) = target == "Kinesis_20131202.PutRecords"
+                ? await PutRecordsAsync(context.Request, body.ToArray()).ConfigureAwait(false)
+                : await ForwardAsync(context.Request, body.ToArray()).ConfigureAwait(false);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = contentType;
+            await context.Response.OutputStream.WriteAsync(answer).ConfigureAwait(false);
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
+        {
+            context.Response.Abort();
+        }
+    }
+
+    private async Task<(int Status, string ContentType, byte[] Body)> PutRecordsAsync(HttpListenerRequest request, byte[] body)
+    {
+        var json = JsonNode.Parse(body)!.AsObject();
+        var entries = json["Records"]!.AsArray();
+        var outcome = new JsonObject?[entries.Count];
+        var kept = new JsonArray();
+        var keptIndexes = new List<int>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i]!.AsObject();
+            var identity = entry["PartitionKey"]!.GetValue<string>() + "\n" + entry["Data"]!.GetValue<string>();
+            if (Chosen(identity) && _failures.AddOrUpdate(identity, 1, (_, n) => n + 1) <= FailuresPerRecord)
+            {
+                Interlocked.Increment(ref _injected);
+                var throttle = (i % 2) == 0;
+                outcome[i] = new JsonObject
+                {
+                    ["ErrorCode"] = throttle ? "ProvisionedThroughputExceededException" : "InternalFailure",
+                    ["ErrorMessage"] = throttle ? "Rate exceeded for shard (injected by KinesisFaultProxy)." : "Internal service failure (injected by KinesisFaultProxy).",
+                };
+            }
+            else
+            {
+                keptIndexes.Add(i);
+                kept.Add(entry.DeepClone());
+            }
+        }
+
+        if (kept.Count > 0)
+        {
+            json["Records"] = kept;
+            var (status, contentType, answer) = await ForwardAsync(request, Encoding.UTF8.GetBytes(json.ToJsonString())).ConfigureAwait(false);
+            if (status != 200)
+            {
+                return (status, contentType, answer);
+            }
+
+            Interlocked.Add(ref _forwardedEntries, kept.Count);
+            var results = JsonNode.Parse(answer)!["Records"]!.AsArray();
+            for (var k = 0; k < keptIndexes.Count; k++)
+            {
+                outcome[keptIndexes[k]] = results[k]!.DeepClone().AsObject();
+            }
+        }
+
+        var merged = new JsonArray();
+        var failed = 0;
+        foreach (var entry in outcome)
+        {
+            failed += entry!.ContainsKey("ErrorCode") ? 1 : 0;
+            merged.Add(entry);
+        }
+
+        var response = new JsonObject { ["FailedRecordCount"] = failed, ["Records"] = merged, ["EncryptionType"] = "NONE" };
+        return (200, "application/x-amz-json-1.1", Encoding.UTF8.GetBytes(response.ToJsonString()));
+    }
+
+    private bool Chosen(string identity)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + identity), hash);
+        return BitConverter.ToUInt64(hash) < (ulong)(FailFraction * ulong.MaxValue);
+    }
+
+    private async Task<(int Status, string ContentType, byte[] Body)> ForwardAsync(HttpListenerRequest request, byte[] body)
+    {
+        using var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_target, request.RawUrl));
+        message.Content = new ByteArrayContent(body);
+        foreach (var name in request.Headers.AllKeys)
+        {
+            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = request.Headers[name]!;
+            if (!message.Headers.TryAddWithoutValidation(name, value))
+            {
+                message.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var response = await _upstream.SendAsync(message).ConfigureAwait(false);
+        var answer = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+        return ((int)response.StatusCode, response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.1", answer);
+    }
+}
