@@ -95,7 +95,6 @@ public sealed class KinesisRecordProducer : IRecordProducer
     {
         ArgumentNullException.ThrowIfNull(records);
         var state = new State(records);
-        var round = 0;
         while (state.Pending.Count > 0)
         {
             if (_time.GetUtcNow() >= deadline)
@@ -110,7 +109,7 @@ public sealed class KinesisRecordProducer : IRecordProducer
                 break;
             }
 
-            bool retry;
+            int retry;
             try
             {
                 retry = await SendAsync(state, units, cancellationToken).ConfigureAwait(false);
@@ -123,9 +122,10 @@ public sealed class KinesisRecordProducer : IRecordProducer
                 }
             }
 
-            if (retry && state.Pending.Count > 0)
+            if (retry > 0 && state.Pending.Count > 0)
             {
-                var ceiling = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, round++));
+                // Exponential in the retried records' attempts (not in rounds: a long batch with one key takes many rounds without failing).
+                var ceiling = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, retry - 1));
                 var delay = TimeSpan.FromMilliseconds(_random.NextDouble() * ceiling);
                 if (_time.GetUtcNow() + delay >= deadline)
                 {
@@ -140,8 +140,8 @@ public sealed class KinesisRecordProducer : IRecordProducer
         return state.Results!;
     }
 
-    // Sends one PutRecords call; returns whether something failed transiently (so back off before the next round).
-    private async Task<bool> SendAsync(State state, List<Unit> units, CancellationToken cancellationToken)
+    // Sends one PutRecords call; returns the most attempts of a record that failed transiently (0: none; back off before the next round).
+    private async Task<int> SendAsync(State state, List<Unit> units, CancellationToken cancellationToken)
     {
         var entries = new PutRecordsRequestEntry[units.Count];
         for (var i = 0; i < units.Count; i++)
@@ -165,21 +165,23 @@ public sealed class KinesisRecordProducer : IRecordProducer
                 state.Fail(unit.Indexes, e.ErrorCode, e.Message, _options.Ordering);
             }
 
-            return false;
+            return 0;
         }
         catch (KinesisException e) when (e.IsRetryable)
         {
+            var most = 0;
             foreach (var unit in units)
             {
+                most = Math.Max(most, unit.Indexes.Max(i => state.Attempts[i]));
                 state.Retry(unit.Indexes, e.ErrorCode, e.Message, _options.MaxAttempts, _options.Ordering);
             }
 
-            return true;
+            return most;
         }
         catch (KinesisException e)
         {
             state.Fail([.. state.Pending], e.ErrorCode, e.Message, ProducerOrdering.None);
-            return false;
+            return 0;
         }
 
         if (response.Records.Count != units.Count)
@@ -187,7 +189,7 @@ public sealed class KinesisRecordProducer : IRecordProducer
             throw new InvalidOperationException($"PutRecords on {_stream} answered {response.Records.Count} results for {units.Count} entries.");
         }
 
-        var retry = false;
+        var retry = 0;
         for (var i = 0; i < units.Count; i++)
         {
             var unit = units[i];
@@ -213,7 +215,7 @@ public sealed class KinesisRecordProducer : IRecordProducer
             }
             else if (IsRetryable(result.ErrorCode!))
             {
-                retry = true;
+                retry = Math.Max(retry, unit.Indexes.Max(i => state.Attempts[i]));
                 state.Retry(unit.Indexes, result.ErrorCode!, result.ErrorMessage ?? result.ErrorCode!, _options.MaxAttempts, _options.Ordering);
             }
             else
