@@ -67,22 +67,34 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("status", record.Reason == OnFailureRecovery.DataExpired ? "expired" : "archived");
-            writer.WriteString("source", record.Source);
-            writer.WriteString("partition", record.Partition);
-            writer.WriteString("position", record.Position);
+            WriteOrigin(writer, record);
             writer.WriteString("partitionKey", record.PartitionKey);
-            writer.WriteString("errorType", record.ErrorType);
-            writer.WriteString("errorMessage", record.ErrorMessage);
-            writer.WriteString("reason", record.Reason);
-            writer.WriteNumber("attempts", record.Attempts);
-            writer.WriteString("functionVersion", record.FunctionVersion);
-            writer.WriteString("failedAt", record.FailedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            WriteFailure(writer, record);
             writer.WriteBase64String("payload", record.Payload.Span);
             writer.WriteEndObject();
         }
 
         return [.. buffer.WrittenSpan, (byte)'\n'];
+    }
+
+    // Status and where the record came from: the fields archive lines and notifications share.
+    internal static void WriteOrigin(Utf8JsonWriter writer, PoisonRecord record)
+    {
+        writer.WriteString("status", record.Reason == OnFailureRecovery.DataExpired ? "expired" : "archived");
+        writer.WriteString("source", record.Source);
+        writer.WriteString("partition", record.Partition);
+        writer.WriteString("position", record.Position);
+    }
+
+    // Why and when it failed: the fields archive lines and notifications share.
+    internal static void WriteFailure(Utf8JsonWriter writer, PoisonRecord record)
+    {
+        writer.WriteString("errorType", record.ErrorType);
+        writer.WriteString("errorMessage", record.ErrorMessage);
+        writer.WriteString("reason", record.Reason);
+        writer.WriteNumber("attempts", record.Attempts);
+        writer.WriteString("functionVersion", record.FunctionVersion);
+        writer.WriteString("failedAt", record.FailedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
     }
 
     /// <inheritdoc />

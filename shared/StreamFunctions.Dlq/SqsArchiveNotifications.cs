@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -54,19 +53,11 @@ public sealed class SqsArchiveNotifications : IPoisonRecordArchive
         {
             writer.WriteStartObject();
             writer.WriteString("event", "streamfunctions:dlq:archived");
-            writer.WriteString("status", record.Reason == OnFailureRecovery.DataExpired ? "expired" : "archived");
             writer.WriteString("bucket", bucket);
             writer.WriteString("key", key);
-            writer.WriteString("source", record.Source);
-            writer.WriteString("partition", record.Partition);
-            writer.WriteString("position", record.Position);
-            writer.WriteString("errorType", record.ErrorType);
-            writer.WriteString("errorMessage", record.ErrorMessage);
-            writer.WriteString("reason", record.Reason);
-            writer.WriteNumber("attempts", record.Attempts);
-            writer.WriteString("functionVersion", record.FunctionVersion);
+            S3PoisonRecordArchive.WriteOrigin(writer, record);
+            S3PoisonRecordArchive.WriteFailure(writer, record);
             writer.WriteNumber("payloadBytes", record.Payload.Length);
-            writer.WriteString("failedAt", record.FailedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
         }
 
