@@ -66,10 +66,13 @@ public sealed class GatewayService
         IReadOnlyList<IngestRecord> records;
         try
         {
-            records = IngestRequestReader.Read(BodyOf(request), Header(request, "content-type"), request.Headers, request.QueryStringParameters);
-            if (_idempotency is null && records.FirstOrDefault(r => r.IdempotencyKey is not null) is { } keyed)
+            records = IngestRequestReader.Read(BodyOf(request), IngestRequestReader.Header(request.Headers, "content-type"), request.Headers, request.QueryStringParameters);
+            for (var i = 0; _idempotency is null && i < records.Count; i++)
             {
-                throw new IngestRequestException(400, [new IngestError(IndexOf(records, keyed), "idempotencyKey.disabled", "This gateway has no idempotency store (IDEMPOTENCY_TABLE): send records without idempotencyKey, or enable it.")]);
+                if (records[i].IdempotencyKey is not null)
+                {
+                    throw new IngestRequestException(400, [new IngestError(i, "idempotencyKey.disabled", "This gateway has no idempotency store (IDEMPOTENCY_TABLE): send records without idempotencyKey, or enable it.")]);
+                }
             }
         }
         catch (IngestRequestException e)
@@ -85,8 +88,10 @@ public sealed class GatewayService
     {
         var results = new (ProduceResult Result, bool Duplicate)[records.Count];
         var claims = new IdempotencyClaim?[records.Count];
+        var hashes = new string?[records.Count];
         var firstOfKey = new Dictionary<string, int>(StringComparer.Ordinal);
         var aliases = new List<(int Index, int Of)>();
+        var isAlias = new bool[records.Count];
         var claimTasks = new List<(int Index, Task<IdempotencyClaim> Claim)>();
         for (var i = 0; i < records.Count; i++)
         {
@@ -95,14 +100,16 @@ public sealed class GatewayService
                 continue;
             }
 
+            hashes[i] = HashOf(records[i].Record);
             if (firstOfKey.TryGetValue(key, out var first))
             {
                 aliases.Add((i, first));
+                isAlias[i] = true;
                 continue;
             }
 
             firstOfKey[key] = i;
-            claimTasks.Add((i, _idempotency!.ClaimAsync(_producer.Destination + "#" + key, HashOf(records[i].Record), _options.IdempotencyInProgressTimeout, cancellationToken)));
+            claimTasks.Add((i, _idempotency!.ClaimAsync(_producer.Destination + "#" + key, hashes[i]!, _options.IdempotencyInProgressTimeout, cancellationToken)));
         }
 
         foreach (var (index, claim) in claimTasks)
@@ -121,7 +128,7 @@ public sealed class GatewayService
         var toWrite = new List<int>(records.Count);
         for (var i = 0; i < records.Count; i++)
         {
-            if (results[i].Result is null && !aliases.Exists(a => a.Index == i))
+            if (results[i].Result is null && !isAlias[i])
             {
                 toWrite.Add(i);
             }
@@ -158,7 +165,7 @@ public sealed class GatewayService
 
         foreach (var (index, of) in aliases)
         {
-            results[index] = HashOf(records[index].Record) == HashOf(records[of].Record)
+            results[index] = hashes[index] == hashes[of]
                 ? (results[of].Result, true)
                 : (ProduceResult.Failed("IdempotencyKeyReused", $"Record {of} in this request has the same idempotency key and different data.", 0), false);
         }
@@ -174,37 +181,6 @@ public sealed class GatewayService
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private static int IndexOf(IReadOnlyList<IngestRecord> records, IngestRecord record)
-    {
-        for (var i = 0; i < records.Count; i++)
-        {
-            if (ReferenceEquals(records[i], record))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
-    private static string? Header(APIGatewayHttpApiV2ProxyRequest request, string name)
-    {
-        if (request.Headers is null)
-        {
-            return null;
-        }
-
-        foreach (var (key, value) in request.Headers)
-        {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return value;
-            }
-        }
-
-        return null;
-    }
-
     private static ReadOnlyMemory<byte> BodyOf(APIGatewayHttpApiV2ProxyRequest request)
     {
         if (string.IsNullOrEmpty(request.Body))
@@ -217,9 +193,8 @@ public sealed class GatewayService
             return Encoding.UTF8.GetBytes(request.Body);
         }
 
-        var bytes = new byte[request.Body.Length * 3 / 4 + 3];
-        return Convert.TryFromBase64String(request.Body, bytes, out var written)
-            ? bytes.AsMemory(0, written)
+        return IngestRequestReader.TryFromBase64(request.Body, out var bytes)
+            ? bytes
             : throw new IngestRequestException(400, [new IngestError(null, "body.base64", "The body is marked base64-encoded but is not valid base64.")]);
     }
 

@@ -95,10 +95,9 @@ public static class IngestRequestReader
 
     private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query)
     {
-        string? Header(string name) => headers is not null && headers.TryGetValue(name, out var v) ? v : null;
-        var partitionKey = Header("x-partition-key") ?? (query is not null && query.TryGetValue("partitionKey", out var q) ? q : null);
+        var partitionKey = Header(headers, "x-partition-key") ?? (query is not null && query.TryGetValue("partitionKey", out var q) ? q : null);
         var errors = new List<IngestError>();
-        var record = Validate(0, body, partitionKey, Header("x-explicit-hash-key"), Header("idempotency-key"), errors);
+        var record = Validate(0, body, partitionKey, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
         return errors.Count > 0 ? throw Invalid(errors) : [record!];
     }
 
@@ -226,10 +225,9 @@ public static class IngestRequestReader
 
                 if (text is not null)
                 {
-                    var bytes = new byte[(text.Length * 3 / 4) + 3];
-                    if (Convert.TryFromBase64String(text, bytes, out var written))
+                    if (TryFromBase64(text, out var bytes))
                     {
-                        data = bytes.AsMemory(0, written);
+                        data = bytes;
                     }
                     else
                     {
@@ -313,6 +311,45 @@ public static class IngestRequestReader
         }
 
         return errors.Count > before ? null : new IngestRecord(new ProducerRecord(data, partitionKey!, hashKey), idempotencyKey);
+    }
+
+    /// <summary>A header's value, by case-insensitive name (HTTP APIs and Function URLs send lower-case names; other callers may not).</summary>
+    /// <param name="headers">The headers, or null.</param>
+    /// <param name="name">The name.</param>
+    /// <returns>The value, or null.</returns>
+    internal static string? Header(IDictionary<string, string>? headers, string name)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+
+        if (headers.TryGetValue(name, out var exact))
+        {
+            return exact;
+        }
+
+        foreach (var (key, value) in headers)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Decodes base64 into a buffer of the decoded size.</summary>
+    /// <param name="text">The base64 text.</param>
+    /// <param name="bytes">The bytes, when valid.</param>
+    /// <returns>Whether the text was valid base64.</returns>
+    internal static bool TryFromBase64(string text, out ReadOnlyMemory<byte> bytes)
+    {
+        var buffer = new byte[(text.Length * 3 / 4) + 3];
+        var valid = Convert.TryFromBase64String(text, buffer, out var written);
+        bytes = valid ? buffer.AsMemory(0, written) : ReadOnlyMemory<byte>.Empty;
+        return valid;
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
