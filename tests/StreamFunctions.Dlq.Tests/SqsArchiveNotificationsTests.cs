@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -135,11 +134,7 @@ public sealed class SqsArchiveNotificationsTests(LocalAwsFixture aws) : IAsyncLi
 
         public SendMessageEndpoint()
         {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            BaseUrl = $"http://127.0.0.1:{port}/";
+            BaseUrl = $"http://127.0.0.1:{LoopbackPorts.Free()}/";
             _listener.Prefixes.Add(BaseUrl);
             _listener.Start();
             _ = Task.Run(ServeAsync);

@@ -9,6 +9,7 @@ using StreamFunctions.Storage.Records;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Gateway.Tests;
 
@@ -146,30 +147,14 @@ public sealed class GatewayFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, 
     private async Task<List<(int Key, int N)>> ReadAllAsync()
     {
         var found = new List<(int Key, int N)>();
-        var shards = await _kinesis.ListShardsAsync(new ListShardsRequest(_stream));
-        foreach (var shard in shards.Shards)
+        foreach (var record in await StreamContents.ReadAllAsync(_kinesis, _stream))
         {
-            var iterator = (await _kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(_stream, shard.ShardId, ShardIteratorType.TrimHorizon))).ShardIterator;
-            while (iterator is not null)
+            var users = new List<UserRecord>();
+            KplDeaggregator.Deaggregate(record.Data, RecordKey.FromString(record.PartitionKey), users);
+            foreach (var user in users)
             {
-                var page = await _kinesis.GetRecordsAsync(new GetRecordsRequest(iterator, 10_000));
-                foreach (var record in page.Records)
-                {
-                    var users = new List<UserRecord>();
-                    KplDeaggregator.Deaggregate(record.Data, RecordKey.FromString(record.PartitionKey), users);
-                    foreach (var user in users)
-                    {
-                        using var json = JsonDocument.Parse(user.Data);
-                        found.Add((json.RootElement.GetProperty("key").GetInt32(), json.RootElement.GetProperty("n").GetInt32()));
-                    }
-                }
-
-                if (page.Records.Count == 0 && page.MillisBehindLatest == 0)
-                {
-                    break;
-                }
-
-                iterator = page.NextShardIterator;
+                using var json = JsonDocument.Parse(user.Data);
+                found.Add((json.RootElement.GetProperty("key").GetInt32(), json.RootElement.GetProperty("n").GetInt32()));
             }
         }
 

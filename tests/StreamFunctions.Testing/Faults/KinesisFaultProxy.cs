@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -37,11 +36,7 @@ public sealed class KinesisFaultProxy : IDisposable
         FailuresPerRecord = failuresPerRecord;
         Seed = seed;
         _upstream = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Endpoint = new Uri($"http://127.0.0.1:{port}/");
+        Endpoint = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}/");
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
         _ = Task.Run(ServeAsync);
