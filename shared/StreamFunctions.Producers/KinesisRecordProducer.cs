@@ -275,10 +275,13 @@ public sealed class KinesisRecordProducer : IRecordProducer
         // Pending records grouped by the shard they will land on, each group in input order.
         var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var order = new List<string>();
-        foreach (var index in state.Pending)
+        var placed = new Shard[state.Pending.Count];
+        _shards.RouteMany([.. state.Pending.Select(i => state.Records[i].PartitionKey)], placed);
+        for (var p = 0; p < state.Pending.Count; p++)
         {
+            var index = state.Pending[p];
             var record = state.Records[index];
-            var shard = _shards.Route(record.PartitionKey, record.ExplicitHashKey).ShardId;
+            var shard = (record.ExplicitHashKey is null ? placed[p] : _shards.Route(record.PartitionKey, record.ExplicitHashKey)).ShardId;
             if (!groups.TryGetValue(shard, out var group))
             {
                 groups[shard] = group = [];

@@ -44,6 +44,42 @@ public sealed class KinesisShardMapTests
 
         Assert.Contains("RefreshAsync", Assert.Throws<InvalidOperationException>(() => sut.Route("k")).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RouteMany_TenThousandKeysOver1000Shards_EqualsRouteForShortLongAndNonAsciiKeys()
+    {
+        var kinesis = new InMemoryKinesis();
+        await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 1000));
+        var sut = new KinesisShardMap(kinesis, "s");
+        await sut.RefreshAsync();
+        var random = new Random(11);
+        var alphabet = "abcXYZ019-_é日本🙂";
+        var keys = Enumerable.Range(0, 10_000)
+            .Select(i => new string([.. Enumerable.Range(0, 1 + random.Next(i % 10 == 0 ? 256 : 24)).Select(_ => alphabet[random.Next(alphabet.Length)])]))
+            .Select(k => char.IsHighSurrogate(k[^1]) ? k[..^1] + "x" : k)
+            .ToList();
+
+        var batch = new Shard[keys.Count];
+        sut.RouteMany(keys, batch);
+
+        Assert.All(Enumerable.Range(0, keys.Count), i => Assert.Same(sut.Route(keys[i]), batch[i]));
+        Assert.All(Enumerable.Range(0, keys.Count), i => Assert.True(batch[i].HashKeyRange.Contains(HashKeys.FromPartitionKey(keys[i]))));
+        Assert.True(batch.Select(s => s.ShardId).Distinct().Count() > 900);
+    }
+
+    [Fact]
+    public async Task RouteHashKey_ShardBoundaries_GoToTheShardHoldingThem()
+    {
+        var kinesis = new InMemoryKinesis();
+        await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 7));
+        var sut = new KinesisShardMap(kinesis, "s");
+        await sut.RefreshAsync();
+        foreach (var shard in sut.OpenShards)
+        {
+            Assert.Same(shard, sut.RouteHashKey(shard.HashKeyRange.StartingHashKey));
+            Assert.Same(shard, sut.RouteHashKey(shard.HashKeyRange.EndingHashKey));
+        }
+    }
 }
 
 [Collection(LocalAwsCollection.Name)]
@@ -73,7 +109,9 @@ public sealed class KinesisShardMapEmulatorTests(LocalAwsFixture aws) : IDisposa
         foreach (var chunk in keys.Chunk(500))
         {
             var put = await _kinesis.PutRecordsAsync(new PutRecordsRequest(stream, [.. chunk.Select(k => new PutRecordsRequestEntry(Encoding.UTF8.GetBytes("x"), k))]));
-            mismatches += chunk.Where((k, i) => put.Records[i].ShardId != sut.Route(k).ShardId).Count();
+            var batch = new Shard[chunk.Length];
+            sut.RouteMany(chunk, batch);
+            mismatches += chunk.Where((k, i) => put.Records[i].ShardId != sut.Route(k).ShardId || put.Records[i].ShardId != batch[i].ShardId).Count();
         }
 
         Assert.Equal(0, mismatches);

@@ -94,6 +94,7 @@ public class ShardRoutingBenchmarks
 {
     private string[] _keys = [];
     private KinesisShardMap _map = null!;
+    private Shard[] _shards = [];
 
     [GlobalSetup]
     public void Setup()
@@ -103,6 +104,7 @@ public class ShardRoutingBenchmarks
         kinesis.CreateStreamAsync(new CreateStreamRequest("routing", 1000)).GetAwaiter().GetResult();
         _map = new KinesisShardMap(kinesis, "routing");
         _map.RefreshAsync().GetAwaiter().GetResult();
+        _shards = new Shard[_keys.Length];
     }
 
     [Benchmark(OperationsPerInvoke = 4096)]
@@ -115,5 +117,12 @@ public class ShardRoutingBenchmarks
         }
 
         return found;
+    }
+
+    [Benchmark(OperationsPerInvoke = 4096)]
+    public int RouteMany()
+    {
+        _map.RouteMany(_keys, _shards);
+        return _shards[^1].ShardId.Length;
     }
 }

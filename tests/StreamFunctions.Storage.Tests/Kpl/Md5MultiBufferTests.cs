@@ -38,7 +38,22 @@ public sealed class Md5MultiBufferTests
                     $"{lanes} lanes: message {i} ({messages[i].Length} bytes) hashed wrong");
             }
         }
+
+        // The same messages concatenated in one buffer (the partition-key path).
+        var concatenated = messages.SelectMany(m => m).ToArray();
+        var fromBuffer = new byte[messages.Length * 16];
+        Md5Batch.Hash(concatenated, [.. messages.Select(m => m.Length)], fromBuffer);
+        for (var i = 0; i < messages.Length; i++)
+        {
+            Assert.True(
+                MD5.HashData(messages[i]).AsSpan().SequenceEqual(fromBuffer.AsSpan(i * 16, 16)),
+                $"concatenated: message {i} ({messages[i].Length} bytes) hashed wrong");
+        }
     }
+
+    [Fact]
+    public void Hash_LengthsPastTheBuffer_Throws() =>
+        Assert.Throws<ArgumentException>(() => Md5Batch.Hash(new byte[10], [4, 7], new byte[32]));
 
     [Fact]
     public void HashMany_PaddingEdgeLengths_MatchesMd5()

@@ -54,53 +54,61 @@ internal static unsafe class Md5MultiBuffer
         }
     }
 
+    /// <summary>
+    /// Writes the MD5 of each message of <paramref name="concatenated"/> (consecutive, of the given lengths) to
+    /// <c>digests[16 * i ..]</c>: no message is pinned on its own, which matters for many short messages such
+    /// as partition keys.
+    /// </summary>
+    public static void HashMany(ReadOnlySpan<byte> concatenated, ReadOnlySpan<int> lengths, Span<byte> digests)
+    {
+        if (digests.Length < lengths.Length * 16)
+        {
+            throw new ArgumentException("Too small for the digests.", nameof(digests));
+        }
+
+        var data = ArrayPool<nint>.Shared.Rent(lengths.Length);
+        try
+        {
+            fixed (byte* start = concatenated)
+            {
+                var at = 0L;
+                for (var i = 0; i < lengths.Length; i++)
+                {
+                    if (lengths[i] < 0 || at + lengths[i] > concatenated.Length)
+                    {
+                        throw new ArgumentException("The lengths exceed the concatenated messages.", nameof(lengths));
+                    }
+
+                    data[i] = (nint)(start + at);
+                    at += lengths[i];
+                }
+
+                HashPointers(data, lengths, digests, Lanes);
+            }
+        }
+        finally
+        {
+            ArrayPool<nint>.Shared.Return(data);
+        }
+    }
+
     private static void HashGrouped(ReadOnlySpan<ReadOnlyMemory<byte>> messages, Span<byte> digests, int lanes)
     {
-        var order = ArrayPool<int>.Shared.Rent(messages.Length);
         var lengths = ArrayPool<int>.Shared.Rent(messages.Length);
+        var data = ArrayPool<nint>.Shared.Rent(messages.Length);
         var handles = ArrayPool<MemoryHandle>.Shared.Rent(messages.Length);
         var pinned = 0;
         try
         {
             for (var i = 0; i < messages.Length; i++)
             {
-                order[i] = i;
-                lengths[i] = -messages[i].Length;
+                lengths[i] = messages[i].Length;
                 handles[i] = messages[i].Pin();
+                data[i] = (nint)handles[i].Pointer;
                 pinned++;
             }
 
-            Array.Sort(lengths, order, 0, messages.Length);
-            var group = new Lane[16];
-            for (var start = 0; start < messages.Length; start += lanes)
-            {
-                var count = Math.Min(lanes, messages.Length - start);
-                if (count < MinimumLanes)
-                {
-                    for (var k = 0; k < count; k++)
-                    {
-                        var index = order[start + k];
-                        MD5.HashData(messages[index].Span, digests.Slice(index * 16, 16));
-                    }
-
-                    continue;
-                }
-
-                for (var k = 0; k < count; k++)
-                {
-                    var index = order[start + k];
-                    group[k] = new Lane((byte*)handles[index].Pointer, messages[index].Length, index);
-                }
-
-                if (lanes == 16)
-                {
-                    HashGroup16(group.AsSpan(0, count), digests);
-                }
-                else
-                {
-                    HashGroup8(group.AsSpan(0, count), digests);
-                }
-            }
+            HashPointers(data, lengths.AsSpan(0, messages.Length), digests, lanes);
         }
         finally
         {
@@ -110,8 +118,78 @@ internal static unsafe class Md5MultiBuffer
             }
 
             ArrayPool<MemoryHandle>.Shared.Return(handles, clearArray: true);
-            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<nint>.Shared.Return(data);
             ArrayPool<int>.Shared.Return(lengths);
+        }
+    }
+
+    /// <summary>Hashes pinned messages, grouped by block count (most blocks first) so the lanes of a group finish together.</summary>
+    private static void HashPointers(nint[] data, ReadOnlySpan<int> lengths, Span<byte> digests, int lanes)
+    {
+        var count = lengths.Length;
+        if (lanes == 1 || count < MinimumLanes)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                MD5.HashData(new ReadOnlySpan<byte>((byte*)data[i], lengths[i]), digests.Slice(i * 16, 16));
+            }
+
+            return;
+        }
+
+        var order = ArrayPool<int>.Shared.Rent(count);
+        var blocks = ArrayPool<int>.Shared.Rent(count);
+        try
+        {
+            // Sorting is only needed when block counts differ (not for partition keys, which are one block each).
+            var mixed = false;
+            for (var i = 0; i < count; i++)
+            {
+                order[i] = i;
+                blocks[i] = -((lengths[i] / BlockSize) + ((lengths[i] % BlockSize) < 56 ? 1 : 2));
+                mixed |= blocks[i] != blocks[0];
+            }
+
+            if (mixed)
+            {
+                Array.Sort(blocks, order, 0, count);
+            }
+
+            var group = new Lane[16];
+            for (var start = 0; start < count; start += lanes)
+            {
+                var size = Math.Min(lanes, count - start);
+                if (size < MinimumLanes)
+                {
+                    for (var k = 0; k < size; k++)
+                    {
+                        var index = order[start + k];
+                        MD5.HashData(new ReadOnlySpan<byte>((byte*)data[index], lengths[index]), digests.Slice(index * 16, 16));
+                    }
+
+                    continue;
+                }
+
+                for (var k = 0; k < size; k++)
+                {
+                    var index = order[start + k];
+                    group[k] = new Lane((byte*)data[index], lengths[index], index);
+                }
+
+                if (lanes == 16)
+                {
+                    HashGroup16(group.AsSpan(0, size), digests);
+                }
+                else
+                {
+                    HashGroup8(group.AsSpan(0, size), digests);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<int>.Shared.Return(blocks);
         }
     }
 
@@ -176,6 +254,7 @@ internal static unsafe class Md5MultiBuffer
         new Span<byte>(zero, BlockSize).Clear();
         PrepareTails(group, tails);
         var pointers = stackalloc byte*[8];
+        var states = stackalloc uint[4 * 8];
         var maxBlocks = 0;
         var commonBlocks = int.MaxValue;
         foreach (ref readonly var lane in group)
@@ -213,12 +292,16 @@ internal static unsafe class Md5MultiBuffer
             }
 
             Compress8(pointers, ref a, ref b, ref c, ref d);
+            a.Store(states);
+            b.Store(states + 8);
+            c.Store(states + (2 * 8));
+            d.Store(states + (3 * 8));
             for (var k = 0; k < group.Length; k++)
             {
                 ref var lane = ref group[k];
                 if (block == lane.TotalBlocks - 1)
                 {
-                    Finish(digests, lane.Index, a.GetElement(k), b.GetElement(k), c.GetElement(k), d.GetElement(k));
+                    Finish(digests, lane.Index, states[k], states[8 + k], states[(2 * 8) + k], states[(3 * 8) + k]);
                     left--;
                 }
             }
@@ -368,6 +451,7 @@ internal static unsafe class Md5MultiBuffer
         new Span<byte>(zero, BlockSize).Clear();
         PrepareTails(group, tails);
         var pointers = stackalloc byte*[16];
+        var states = stackalloc uint[4 * 16];
         var maxBlocks = 0;
         var commonBlocks = int.MaxValue;
         foreach (ref readonly var lane in group)
@@ -404,12 +488,16 @@ internal static unsafe class Md5MultiBuffer
             }
 
             Compress16(pointers, ref a, ref b, ref c, ref d);
+            a.Store(states);
+            b.Store(states + 16);
+            c.Store(states + (2 * 16));
+            d.Store(states + (3 * 16));
             for (var k = 0; k < group.Length; k++)
             {
                 ref var lane = ref group[k];
                 if (block == lane.TotalBlocks - 1)
                 {
-                    Finish(digests, lane.Index, a.GetElement(k), b.GetElement(k), c.GetElement(k), d.GetElement(k));
+                    Finish(digests, lane.Index, states[k], states[16 + k], states[(2 * 16) + k], states[(3 * 16) + k]);
                     left--;
                 }
             }
