@@ -45,7 +45,7 @@ internal sealed class GatewayFunction(GatewayService gateway)
                 {
                     BootstrapServers = Required("KAFKA_BOOTSTRAP_SERVERS"),
                     Compression = Get("KAFKA_COMPRESSION") ?? "lz4",
-                    Properties = ParseProperties(Get("KAFKA_PROPERTIES")),
+                    Properties = KafkaProducerOptions.ParseProperties(Get("KAFKA_PROPERTIES")),
                 },
                 Required("KAFKA_TOPIC")),
             var other => throw new ArgumentException($"DESTINATION '{other}' is not kinesis or kafka."),
@@ -68,22 +68,5 @@ internal sealed class GatewayFunction(GatewayService gateway)
             new KeyValuePair<string, object?>("status", response.StatusCode),
             new KeyValuePair<string, object?>("bodyBytes", request.Body?.Length ?? 0));
         return response;
-    }
-
-    private static Dictionary<string, string> ParseProperties(string? value)
-    {
-        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in (value ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var at = pair.IndexOf('=', StringComparison.Ordinal);
-            if (at <= 0)
-            {
-                throw new ArgumentException($"KAFKA_PROPERTIES entry '{pair}' is not name=value.");
-            }
-
-            properties[pair[..at]] = pair[(at + 1)..];
-        }
-
-        return properties;
     }
 }

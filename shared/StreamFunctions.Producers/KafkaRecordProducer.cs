@@ -21,6 +21,27 @@ public sealed class KafkaProducerOptions
     /// <summary>More librdkafka properties (security, SASL, <c>test.mock.num.brokers</c>, …); they win over the above.</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Reads librdkafka properties written as <c>name=value;name=value</c> (how functions take them from the environment).</summary>
+    /// <param name="value">The properties; null or empty gives none.</param>
+    /// <returns>The properties.</returns>
+    /// <exception cref="ArgumentException">An entry is not <c>name=value</c>.</exception>
+    public static Dictionary<string, string> ParseProperties(string? value)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in (value ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0)
+            {
+                throw new ArgumentException($"Kafka property '{pair}' is not name=value.");
+            }
+
+            properties[pair[..at]] = pair[(at + 1)..];
+        }
+
+        return properties;
+    }
+
     /// <summary>The librdkafka configuration these options make.</summary>
     /// <returns>The configuration.</returns>
     public ProducerConfig ToConfig()

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Producers;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kafka;
 
 namespace StreamFunctions.Gateway.Tests;
 
@@ -15,19 +15,9 @@ namespace StreamFunctions.Gateway.Tests;
 [Trait(TestCategories.Category, TestCategories.Integration)]
 public sealed class KafkaGatewayTests : IDisposable
 {
-    private readonly IProducer<byte[], byte[]> _cluster;
-    private readonly string _bootstrap;
+    private readonly MockKafkaCluster _cluster = new();
 
-    public KafkaGatewayTests()
-    {
-        // The mock cluster lives as long as the client that created it.
-        var config = new ProducerConfig { BootstrapServers = "127.0.0.1:1" };
-        config.Set("test.mock.num.brokers", "3");
-        _cluster = new ProducerBuilder<byte[], byte[]>(config).Build();
-        using var admin = new DependentAdminClientBuilder(_cluster.Handle).Build();
-        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
-        _bootstrap = string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}"));
-    }
+    private string Bootstrap => _cluster.BootstrapServers;
 
     public void Dispose() => _cluster.Dispose();
 
@@ -35,7 +25,7 @@ public sealed class KafkaGatewayTests : IDisposable
     public async Task KafkaRecordProducer_IdempotentZstd_EveryRecordOnceInKeyOrder()
     {
         var topic = "produce-" + Guid.NewGuid().ToString("N")[..8];
-        using var producer = new KafkaRecordProducer(new KafkaProducerOptions { BootstrapServers = _bootstrap, Compression = "zstd" }, topic);
+        using var producer = new KafkaRecordProducer(new KafkaProducerOptions { BootstrapServers = Bootstrap, Compression = "zstd" }, topic);
         var records = Enumerable.Range(0, 2_000).Select(n => new ProducerRecord(Encoding.UTF8.GetBytes($$"""{"key":{{n % 13}},"n":{{n}}}"""), "key-" + (n % 13))).ToList();
 
         var results = await producer.ProduceAsync(records, TimeProvider.System.GetUtcNow().AddSeconds(30));
@@ -49,13 +39,12 @@ public sealed class KafkaGatewayTests : IDisposable
     public async Task KafkaRecordProducer_KeysLandOnTheJavaDefaultPartition()
     {
         var topic = "partition-" + Guid.NewGuid().ToString("N")[..8];
-        using var producer = new KafkaRecordProducer(new KafkaProducerOptions { BootstrapServers = _bootstrap }, topic);
+        using var producer = new KafkaRecordProducer(new KafkaProducerOptions { BootstrapServers = Bootstrap }, topic);
         var records = Enumerable.Range(0, 200).Select(n => new ProducerRecord(new byte[] { 1 }, "user-" + n)).ToList();
 
         var results = await producer.ProduceAsync(records, TimeProvider.System.GetUtcNow().AddSeconds(30));
 
-        using var admin = new DependentAdminClientBuilder(_cluster.Handle).Build();
-        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
+        var partitions = _cluster.Partitions(topic);
         for (var i = 0; i < records.Count; i++)
         {
             Assert.Equal(Routing.KafkaPartitioner.Partition(Encoding.UTF8.GetBytes(records[i].PartitionKey), partitions), results[i].Partition);
@@ -69,7 +58,7 @@ public sealed class KafkaGatewayTests : IDisposable
         var environment = new Dictionary<string, string>
         {
             ["DESTINATION"] = "kafka",
-            ["KAFKA_BOOTSTRAP_SERVERS"] = _bootstrap,
+            ["KAFKA_BOOTSTRAP_SERVERS"] = Bootstrap,
             ["KAFKA_TOPIC"] = topic,
             ["KAFKA_COMPRESSION"] = "lz4",
         };
@@ -105,31 +94,9 @@ public sealed class KafkaGatewayTests : IDisposable
         }
     }
 
-    private List<(int Key, int N)> Consume(string topic, int expected)
+    private List<(int Key, int N)> Consume(string topic, int expected) => [.. _cluster.ConsumeAll(topic, expected).Select(m =>
     {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _bootstrap,
-            GroupId = "verify-" + Guid.NewGuid().ToString("N")[..8],
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Subscribe(topic);
-        var found = new List<(int Key, int N)>();
-        var until = TimeProvider.System.GetUtcNow().AddSeconds(60);
-        while (found.Count < expected && TimeProvider.System.GetUtcNow() < until)
-        {
-            var message = consumer.Consume(TimeSpan.FromMilliseconds(500));
-            if (message?.Message is { } m)
-            {
-                using var json = JsonDocument.Parse(m.Value);
-                found.Add((json.RootElement.GetProperty("key").GetInt32(), json.RootElement.GetProperty("n").GetInt32()));
-            }
-        }
-
-        // Nothing more than expected arrives (no duplicates).
-        Assert.Null(consumer.Consume(TimeSpan.FromSeconds(1))?.Message);
-        consumer.Close();
-        return found;
-    }
+        using var json = JsonDocument.Parse(m.Message.Value);
+        return (json.RootElement.GetProperty("key").GetInt32(), json.RootElement.GetProperty("n").GetInt32());
+    })];
 }

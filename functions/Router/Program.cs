@@ -1,0 +1,8 @@
+using StreamFunctions.Aws;
+using StreamFunctions.Functions.Router;
+using StreamFunctions.Lambda.Runtime;
+
+RouterFunction? function = null;
+return await LambdaHost.RunAsync(
+    (payload, context, ct) => function!.HandleAsync(payload, context, ct),
+    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = RouterFunction.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);
