@@ -142,6 +142,20 @@ public sealed class StreamRouterTests
     public void KeyOf_KafkaKeys_TextNullOrHashed(byte[]? key, string expected) =>
         Assert.StartsWith(expected, StreamRouter.KeyOf(new KafkaEventRecord { Topic = "orders", Partition = 3, Key = key }), StringComparison.Ordinal);
 
+    [Fact]
+    public void ExampleRules_Parse_AndRouteAsDocumented()
+    {
+        var rules = RoutingRules.Parse(File.ReadAllText(Path.Combine(Testing.RepositoryPaths.Root(), "functions", "Router", "rules.example.json")));
+
+        var order = rules.Decide(Encoding.UTF8.GetBytes("""{"region":"eu","total":120,"customerId":"c-9"}"""), "k");
+        var click = rules.Decide(Encoding.UTF8.GetBytes("""{"type":"click-through","userId":"bulk-importer"}"""), "k");
+        var other = rules.Decide(Encoding.UTF8.GetBytes("""{"type":"view"}"""), "k");
+
+        Assert.Equal(["kinesis:orders-eu/c-9", "kafka:orders-eu/c-9"], order.Targets.Select(t => $"{t.Destination}/{t.PartitionKey}"));
+        Assert.Matches("^bulk-importer#[0-7]$", Assert.Single(click.Targets).PartitionKey);
+        Assert.Equal("kinesis:unrouted", Assert.Single(other.Targets).Destination);
+    }
+
     private StreamRouter Router(string rules, bool archive) => new(
         RoutingRules.Parse(rules),
         d => new KinesisRecordProducer(_kinesis, d["kinesis:".Length..], new KinesisProducerOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1) }),
