@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Confluent.Kafka;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Producers;
@@ -51,8 +52,10 @@ public sealed class KafkaGatewayTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task GatewayFunction_KafkaDestination_WritesEveryRecordOnceInKeyOrder()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GatewayFunction_KafkaDestination_WritesEveryRecordOnceInKeyOrder(bool brokerFaults)
     {
         var topic = "gateway-" + Guid.NewGuid().ToString("N")[..8];
         var environment = new Dictionary<string, string>
@@ -66,6 +69,12 @@ public sealed class KafkaGatewayTests : IDisposable
         var sent = 0;
         for (var r = 0; r < 3; r++)
         {
+            if (brokerFaults)
+            {
+                // The next produce requests fail with errors an idempotent producer retries: leader moved, too few replicas, timeout.
+                _cluster.FailNextProduceRequests(ErrorCode.NotLeaderForPartition, ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut, ErrorCode.NotLeaderForPartition, ErrorCode.NotEnoughReplicas);
+            }
+
             var body = new StringBuilder("{\"records\":[");
             for (var i = 0; i < 400; i++, sent++)
             {

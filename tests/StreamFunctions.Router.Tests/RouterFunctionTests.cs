@@ -22,7 +22,8 @@ namespace StreamFunctions.Router.Tests;
 /// <summary>
 /// The Router function as Lambda runs it (its bootstrap under the Runtime API protocol), fed by the
 /// event-source-mapping runner from the Kinesis emulator, writing to the Kinesis emulator behind a proxy
-/// that fails 30% of the records twice each, and to librdkafka's mock Kafka cluster; and the other way,
+/// that fails 30% of the records twice each, and to librdkafka's mock Kafka cluster answering the first
+/// produce requests with retriable broker errors; and the other way,
 /// Kafka records bridged into Kinesis. Every record ends written exactly once per destination, in key order.
 /// </summary>
 [Collection(LocalAwsCollection.Name)]
@@ -109,6 +110,9 @@ public sealed class RouterFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, I
             ReportBatchItemFailures = true,
             PollInterval = TimeSpan.Zero,
         }, checkpoints);
+
+        // The Kafka side fails too: the first produce requests get errors the idempotent producer must retry.
+        _kafka.FailNextProduceRequests(ErrorCode.NotLeaderForPartition, ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut, ErrorCode.NotLeaderForPartition, ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut);
 
         await mapping.DrainAsync();
 

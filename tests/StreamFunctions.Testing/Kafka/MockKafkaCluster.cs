@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
 namespace StreamFunctions.Testing.Kafka;
@@ -6,8 +8,10 @@ namespace StreamFunctions.Testing.Kafka;
 /// librdkafka's in-process mock cluster (the real Kafka protocol on loopback ports), for produce and
 /// consume tests: no broker installs here. Topics are created on first use.
 /// </summary>
-public sealed class MockKafkaCluster : IDisposable
+public sealed partial class MockKafkaCluster : IDisposable
 {
+    private const short ProduceApiKey = 0;
+
     // The cluster lives as long as the client that created it.
     private readonly IProducer<byte[], byte[]> _owner;
 
@@ -74,6 +78,46 @@ public sealed class MockKafkaCluster : IDisposable
         return found;
     }
 
+    /// <summary>
+    /// Makes the cluster answer the next produce requests (any broker, any partition) with these errors, one
+    /// per request, in order: the broker faults an idempotent producer must ride out without losing,
+    /// duplicating or reordering a message (e.g. <see cref="ErrorCode.NotLeaderForPartition"/>,
+    /// <see cref="ErrorCode.NotEnoughReplicas"/>, <see cref="ErrorCode.RequestTimedOut"/>). This is librdkafka's
+    /// <c>rd_kafka_mock_push_request_errors_array</c>, which Confluent.Kafka does not wrap.
+    /// </summary>
+    /// <param name="errors">The errors.</param>
+    public void FailNextProduceRequests(params ErrorCode[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        var handle = (SafeHandle)(typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(_owner.Handle)
+            ?? throw new InvalidOperationException("This Confluent.Kafka version does not expose its librdkafka handle."));
+        var cluster = NativeMethods.HandleMockCluster(handle.DangerousGetHandle());
+        if (cluster == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("The client does not own a mock cluster.");
+        }
+
+        NativeMethods.PushRequestErrors(cluster, ProduceApiKey, (nuint)errors.Length, [.. errors.Select(e => (int)e)]);
+        GC.KeepAlive(handle);
+    }
+
     /// <inheritdoc />
     public void Dispose() => _owner.Dispose();
+
+    private static partial class NativeMethods
+    {
+        static NativeMethods() => NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, (name, assembly, path) =>
+            name == "librdkafka" && LoadedLibrdkafka() is { } loaded ? NativeLibrary.Load(loaded) : IntPtr.Zero);
+
+        // Confluent.Kafka picks one of the package's librdkafka builds (e.g. the one without SASL dependencies); bind to that same one.
+        private static string? LoadedLibrdkafka() =>
+            File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6)
+                .Select(f => f[^1]).FirstOrDefault(p => Path.GetFileName(p).EndsWith("librdkafka.so", StringComparison.Ordinal));
+
+        [LibraryImport("librdkafka", EntryPoint = "rd_kafka_handle_mock_cluster")]
+        public static partial IntPtr HandleMockCluster(IntPtr client);
+
+        [LibraryImport("librdkafka", EntryPoint = "rd_kafka_mock_push_request_errors_array")]
+        public static partial void PushRequestErrors(IntPtr cluster, short apiKey, nuint count, int[] errors);
+    }
 }
