@@ -8,6 +8,7 @@ var root = new RootCommand("sfn: run StreamFunctions pipelines locally, against 
     StatusCommand.Create(Console.Out, Console.Error),
     InvokeCommand.Create(Console.Out, Console.Error),
     DlqCommand.Create(Console.Out, Console.Error),
+    ShardsCommand.Create(Console.Out, Console.Error),
 };
 
 return await root.Parse(args).InvokeAsync();
