@@ -40,7 +40,7 @@ internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
     {
-        switch (EventSourceOf(payload))
+        switch (LambdaEventSource.Of(payload))
         {
             case "aws:sqs":
                 var sqs = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.SQSEvent)!;
@@ -71,12 +71,5 @@ internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3
             new KeyValuePair<string, object?>("shardId", batch.ShardId),
             new KeyValuePair<string, object?>("startSequenceNumber", batch.StartSequenceNumber),
             new KeyValuePair<string, object?>("records", archived));
-    }
-
-    private static string? EventSourceOf(ReadOnlyMemory<byte> payload)
-    {
-        using var document = JsonDocument.Parse(payload);
-        return document.RootElement.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array && records.GetArrayLength() > 0
-            && records[0].TryGetProperty("eventSource", out var source) ? source.GetString() : null;
     }
 }

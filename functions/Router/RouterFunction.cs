@@ -66,7 +66,7 @@ internal sealed class RouterFunction(StreamRouter router)
         var deadline = context.Deadline - margin;
         RouterResult result;
         byte[] response;
-        switch (EventSourceOf(payload))
+        switch (LambdaEventSource.Of(payload))
         {
             case "aws:kinesis":
                 result = await router.RouteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
@@ -102,17 +102,4 @@ internal sealed class RouterFunction(StreamRouter router)
         new KeyValuePair<string, object?>("failed", result.Failed),
         new KeyValuePair<string, object?>("skipped", result.Skipped),
         new KeyValuePair<string, object?>("firstError", result.FirstError));
-
-    private static string? EventSourceOf(ReadOnlyMemory<byte> payload)
-    {
-        using var document = JsonDocument.Parse(payload);
-        var root = document.RootElement;
-        if (root.TryGetProperty("eventSource", out var top))
-        {
-            return top.GetString();
-        }
-
-        return root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array && records.GetArrayLength() > 0
-            && records[0].TryGetProperty("eventSource", out var source) ? source.GetString() : null;
-    }
 }

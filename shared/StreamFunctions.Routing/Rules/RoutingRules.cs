@@ -51,7 +51,7 @@ public sealed class RoutingDecision
 /// <summary>One route: a pattern over record fields, the destinations of matching records, and how to key them.</summary>
 public sealed class Route
 {
-    internal Route(string name, IReadOnlyList<(FieldPath Path, FieldCondition[] AnyOf)> match, IReadOnlyList<string> to, FieldPath? partitionKey, HotKeySpreader? hotKeys)
+    internal Route(string name, FieldMatch? match, IReadOnlyList<string> to, FieldPath? partitionKey, HotKeySpreader? hotKeys)
     {
         Name = name;
         Match = match;
@@ -63,8 +63,8 @@ public sealed class Route
     /// <summary>The route's name (for logs and errors).</summary>
     public string Name { get; }
 
-    /// <summary>Every field must match one of its conditions; no fields matches every record.</summary>
-    public IReadOnlyList<(FieldPath Path, FieldCondition[] AnyOf)> Match { get; }
+    /// <summary>Every field must match one of its conditions; null (or no fields) matches every record.</summary>
+    public FieldMatch? Match { get; }
 
     /// <summary>The destinations.</summary>
     public IReadOnlyList<string> To { get; }
@@ -75,7 +75,7 @@ public sealed class Route
     /// <summary>Hot keys to spread over salted keys, if configured.</summary>
     public HotKeySpreader? HotKeys { get; }
 
-    internal bool NeedsJson => Match.Count > 0 || PartitionKey is not null;
+    internal bool NeedsJson => Match is { Count: > 0 } || PartitionKey is not null;
 }
 
 /// <summary>
@@ -140,7 +140,7 @@ public sealed class RoutingRules
             CheckDestination(destination, "bridge");
         }
 
-        return new RoutingRules([new Route("bridge", [], destinations, null, null)], false, UnmatchedAction.Fail, []);
+        return new RoutingRules([new Route("bridge", null, destinations, null, null)], false, UnmatchedAction.Fail, []);
     }
 
     /// <summary>Reads rules from JSON.</summary>
@@ -201,7 +201,7 @@ public sealed class RoutingRules
                 routes.Add(route);
             }
 
-            var catchAll = routes.Any(r => r.Match.Count == 0);
+            var catchAll = routes.Any(r => r.Match is not { Count: > 0 });
             var unmatched = UnmatchedAction.Fail;
             IReadOnlyList<string> unmatchedTo = [];
             if (root.TryGetProperty("unmatched", out var unmatchedJson))
@@ -255,7 +255,7 @@ public sealed class RoutingRules
             var targets = new List<RouteTarget>();
             foreach (var route in Routes)
             {
-                if (!Matches(route, document is not null, root))
+                if (route.Match is { } m && !m.Matches(document is not null, root))
                 {
                     continue;
                 }
@@ -321,21 +321,6 @@ public sealed class RoutingRules
         }
     }
 
-    private static bool Matches(Route route, bool isJson, JsonElement root)
-    {
-        foreach (var (path, anyOf) in route.Match)
-        {
-            JsonElement value = default;
-            var found = isJson && path.TryResolve(root, out value);
-            if (!anyOf.Any(c => c.Matches(found, value)))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static Route ParseRoute(JsonElement json, string where, int index)
     {
         if (json.ValueKind != JsonValueKind.Object)
@@ -352,35 +337,7 @@ public sealed class RoutingRules
         }
 
         var name = json.TryGetProperty("name", out var n) ? n.GetString() ?? $"route-{index}" : $"route-{index}";
-        var match = new List<(FieldPath, FieldCondition[])>();
-        if (json.TryGetProperty("match", out var matchJson))
-        {
-            if (matchJson.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException($"{where}.match: an object of field path → accepted values, e.g. {{\"$.type\": [\"click\"]}}.");
-            }
-
-            foreach (var field in matchJson.EnumerateObject())
-            {
-                FieldPath path;
-                try
-                {
-                    path = FieldPath.Parse(field.Name);
-                }
-                catch (FormatException e)
-                {
-                    throw new FormatException($"{where}.match: {e.Message}", e);
-                }
-
-                var values = field.Value.ValueKind == JsonValueKind.Array ? field.Value.EnumerateArray().ToList() : [field.Value];
-                if (values.Count == 0)
-                {
-                    throw new FormatException($"{where}.match.{field.Name}: list at least one accepted value.");
-                }
-
-                match.Add((path, [.. values.Select((v, i) => FieldCondition.Parse(v, $"{where}.match.{field.Name}[{i}]"))]));
-            }
-        }
+        var match = json.TryGetProperty("match", out var matchJson) ? FieldMatch.Parse(matchJson, $"{where}.match") : null;
 
         if (!json.TryGetProperty("to", out var toJson))
         {

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace StreamFunctions.Routing.Rules;
+
+/// <summary>
+/// An EventBridge-style content match: field path → accepted values (any of them), every field required,
+/// e.g. <c>{"$.type": ["click", {"prefix": "page-"}], "$.amount": [{"numeric": [">", 100]}]}</c>.
+/// </summary>
+public sealed class FieldMatch
+{
+    private readonly IReadOnlyList<(FieldPath Path, FieldCondition[] AnyOf)> _fields;
+
+    private FieldMatch(IReadOnlyList<(FieldPath, FieldCondition[])> fields) => _fields = fields;
+
+    /// <summary>How many fields the match tests.</summary>
+    public int Count => _fields.Count;
+
+    /// <summary>Parses a match object.</summary>
+    /// <param name="json">The object.</param>
+    /// <param name="where">Where it is in the configuration, for errors (e.g. <c>routes[0].match</c>).</param>
+    /// <returns>The match.</returns>
+    /// <exception cref="FormatException">Malformed; the message says where.</exception>
+    public static FieldMatch Parse(JsonElement json, string where)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"{where}: an object of field path → accepted values, e.g. {{\"$.type\": [\"click\"]}}.");
+        }
+
+        var fields = new List<(FieldPath, FieldCondition[])>();
+        foreach (var field in json.EnumerateObject())
+        {
+            FieldPath path;
+            try
+            {
+                path = FieldPath.Parse(field.Name);
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"{where}: {e.Message}", e);
+            }
+
+            var values = field.Value.ValueKind == JsonValueKind.Array ? field.Value.EnumerateArray().ToList() : [field.Value];
+            if (values.Count == 0)
+            {
+                throw new FormatException($"{where}.{field.Name}: list at least one accepted value.");
+            }
+
+            fields.Add((path, [.. values.Select((v, i) => FieldCondition.Parse(v, $"{where}.{field.Name}[{i}]"))]));
+        }
+
+        return new FieldMatch(fields);
+    }
+
+    /// <summary>Whether a record matches.</summary>
+    /// <param name="isJson">Whether the record parsed as JSON (a non-JSON record only matches conditions on absent fields).</param>
+    /// <param name="root">Its root element (ignored when not JSON).</param>
+    /// <returns>True when every field has an accepted value.</returns>
+    public bool Matches(bool isJson, JsonElement root)
+    {
+        foreach (var (path, anyOf) in _fields)
+        {
+            JsonElement value = default;
+            var found = isJson && path.TryResolve(root, out value);
+            if (!anyOf.Any(c => c.Matches(found, value)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

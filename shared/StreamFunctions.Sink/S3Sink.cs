@@ -1,0 +1,873 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.BatchProcessing;
+using StreamFunctions.Lambda.Events.Kafka;
+using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Sink.Partitioning;
+using StreamFunctions.Sink.Transform;
+using StreamFunctions.Storage.Exceptions;
+using StreamFunctions.Storage.Compression;
+using StreamFunctions.Storage.Kpl;
+using StreamFunctions.Storage.Objects;
+using StreamFunctions.Storage.Records;
+
+namespace StreamFunctions.Sink;
+
+/// <summary>The steps of a write and a flush, in order: where a crash can happen (and what tests kill at).</summary>
+public enum SinkStage
+{
+    /// <summary>The batch is encoded; its chunk is about to be staged.</summary>
+    BeforeChunkPut,
+
+    /// <summary>The chunk is staged in S3; the state does not reference it yet.</summary>
+    AfterChunkPut,
+
+    /// <summary>The state references the chunk and the batch's last sequence number: the batch is durable.</summary>
+    AfterBatchCommit,
+
+    /// <summary>A multipart part is about to be uploaded.</summary>
+    BeforePartUpload,
+
+    /// <summary>A part is uploaded; the state does not record it yet.</summary>
+    AfterPartUpload,
+
+    /// <summary>The state records the part (its staged chunks are released).</summary>
+    AfterPartCommit,
+
+    /// <summary>Due partitions are sealed: their object keys and contents are final.</summary>
+    AfterSeal,
+
+    /// <summary>A multipart upload is about to be completed.</summary>
+    BeforeComplete,
+
+    /// <summary>A multipart upload is completed (into staging); the object is not yet at its key.</summary>
+    AfterComplete,
+
+    /// <summary>The delivered objects are at their keys; the state still lists their partitions.</summary>
+    AfterObjectWrite,
+
+    /// <summary>The state no longer lists the delivered partitions.</summary>
+    AfterFlushCommit,
+}
+
+/// <summary>What a write did.</summary>
+/// <param name="SourceRecords">Records in the event.</param>
+/// <param name="Skipped">Records already durable (a redelivery) and skipped.</param>
+/// <param name="Delivered">User records buffered for delivery (Ok).</param>
+/// <param name="Dropped">User records the transformation dropped.</param>
+/// <param name="Failed">User records sent to the error prefix.</param>
+/// <param name="ObjectsWritten">Objects delivered during the call.</param>
+/// <param name="FlushError">Why a flush after the durable write failed (the records are safe; the flush is retried), or null.</param>
+public sealed record SinkResult(int SourceRecords, int Skipped, int Delivered, int Dropped, int Failed, int ObjectsWritten, string? FlushError)
+{
+    /// <summary>Adds two results.</summary>
+    /// <param name="left">One.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>The sum.</returns>
+    public static SinkResult operator +(SinkResult left, SinkResult right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return new(left.SourceRecords + right.SourceRecords, left.Skipped + right.Skipped, left.Delivered + right.Delivered, left.Dropped + right.Dropped, left.Failed + right.Failed, left.ObjectsWritten + right.ObjectsWritten, left.FlushError ?? right.FlushError);
+    }
+
+    /// <summary>Adds two results.</summary>
+    /// <param name="left">One.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>The sum.</returns>
+    public static SinkResult Add(SinkResult left, SinkResult right) => left + right;
+}
+
+/// <summary>
+/// A Firehose-style S3 sink for Lambda stream triggers. Each batch is de-aggregated, transformed, given
+/// its prefix (dynamic partitioning), encoded and compressed per partition, and staged in S3 as one chunk
+/// object; then the shard's state in DynamoDB records the chunk and the batch's last sequence number in one
+/// conditional write. Only after that write does the call return (the batch is acknowledged), so a crash
+/// at any point loses nothing; a redelivered batch is recognised by its sequence numbers and skipped.
+/// Partitions are delivered when their size or interval hint is reached: staged bytes become multipart
+/// parts of at least 5 MiB as they accumulate, and a delivery first seals the partition (fixing its object
+/// key — <c>prefix/stream-shard-firstSeq-lastSeq.ext</c> — and content), then writes the object, then drops
+/// the partition from the state. Every step is idempotent, so a crash and a retry rewrite the same object
+/// instead of adding a duplicate.
+/// </summary>
+public sealed class S3Sink
+{
+    private const string ProcessingFailed = "processing-failed";
+    private const string PartitioningFailed = "partitioning-failed";
+    private const string ActivePartitionExceeded = "activePartitionExceeded";
+
+    private readonly IAmazonS3 _s3;
+    private readonly ISinkStateStore _store;
+    private readonly S3SinkOptions _options;
+    private readonly IRecordTransform? _transform;
+    private readonly TimeProvider _time;
+    private readonly Action<SinkStage>? _onStage;
+    private readonly PartitionTemplate _prefix;
+    private readonly PartitionTemplate _errorPrefix;
+    private readonly PartitionTemplate? _backupPrefix;
+    private readonly PartitionKeyQuery? _query;
+
+    /// <summary>Creates the sink.</summary>
+    /// <param name="s3">The S3 client (objects and staging).</param>
+    /// <param name="store">The shard states.</param>
+    /// <param name="options">Settings; validated.</param>
+    /// <param name="transform">The data transformation, if any (in process, or <see cref="LambdaRecordTransform"/>).</param>
+    /// <param name="time">The clock (arrival of partitions, intervals).</param>
+    /// <param name="onStage">Called at each <see cref="SinkStage"/> (fault injection in tests, tracing).</param>
+    public S3Sink(IAmazonS3 s3, ISinkStateStore store, S3SinkOptions options, IRecordTransform? transform = null, TimeProvider? time = null, Action<SinkStage>? onStage = null)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        _s3 = s3;
+        _store = store;
+        _options = options.Validate();
+        _transform = transform;
+        _time = time ?? TimeProvider.System;
+        _onStage = onStage;
+        _prefix = PartitionTemplate.Parse(options.Prefix);
+        _errorPrefix = PartitionTemplate.Parse(options.ErrorPrefix, isErrorPrefix: true);
+        _backupPrefix = options.BackupPrefix is null ? null : PartitionTemplate.Parse(options.BackupPrefix);
+        _query = _prefix.QueryKeys.Count > 0 ? new PartitionKeyQuery(options.PartitionKeyQueries) : null;
+    }
+
+    /// <summary>Writes a Kinesis batch. Returns once its records are durable.</summary>
+    /// <param name="evnt">The event.</param>
+    /// <param name="deadline">When to stop starting flushes (leave time to answer).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done.</returns>
+    /// <exception cref="SinkBatchFailedException">The batch could not be made durable; nothing of it is acknowledged, Lambda retries it.</exception>
+    public async Task<SinkResult> WriteAsync(KinesisEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        var batch = EventBatches.From(evnt);
+        var result = Empty;
+        foreach (var shard in batch.GroupBy(b => (Stream: StreamName(b.Source), Shard: b.Partition ?? "shardId-000000000000")))
+        {
+            var sources = shard.Select(b => new Source(b.ItemIdentifier, b.Record.Kinesis.ApproximateArrivalTimestamp, b.OrderingKey, b.Payload, true)).ToList();
+            result += await WriteShardAsync(shard.Key.Stream, shard.Key.Shard, sources, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>Writes a Kafka batch (MSK or self-managed), each topic-partition as a shard. Returns once its records are durable.</summary>
+    /// <param name="evnt">The event.</param>
+    /// <param name="deadline">When to stop starting flushes.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done.</returns>
+    /// <exception cref="SinkBatchFailedException">The batch could not be made durable.</exception>
+    public async Task<SinkResult> WriteAsync(KafkaEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evnt);
+        var result = Empty;
+        foreach (var (topicPartition, records) in evnt.Records)
+        {
+            if (records.Count == 0)
+            {
+                continue;
+            }
+
+            var topic = records[0].Topic ?? topicPartition[..Math.Max(0, topicPartition.LastIndexOf('-'))];
+            var sources = records.Select(r => new Source(
+                r.Offset.ToString(CultureInfo.InvariantCulture),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
+                r.Key is { } key ? Encoding.UTF8.GetString(key) : null,
+                r.Value ?? ReadOnlyMemory<byte>.Empty,
+                false)).ToList();
+            result += await WriteShardAsync(topic, records[0].Partition.ToString(CultureInfo.InvariantCulture), sources, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Delivers every partition whose interval has passed, across all shards (run on a schedule, so that a
+    /// shard that receives nothing still delivers on time), and finishes deliveries a crash interrupted.
+    /// </summary>
+    /// <param name="deadline">When to stop.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>Objects delivered, and the first error (each shard is tried).</returns>
+    public async Task<(int Objects, string? Error)> FlushDueAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        var objects = 0;
+        string? error = null;
+        await foreach (var (stream, shard) in _store.ShardsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_time.GetUtcNow() >= deadline)
+            {
+                break;
+            }
+
+            try
+            {
+                var state = await _store.LoadAsync(stream, shard, cancellationToken).ConfigureAwait(false);
+                objects += await FlushAsync(state, deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is AmazonS3Exception or SinkStateConflictException or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+            {
+                error ??= $"{stream}/{shard}: {e.Message}";
+            }
+        }
+
+        return (objects, error);
+    }
+
+    /// <summary>The object key a partition is delivered to.</summary>
+    /// <param name="state">The shard.</param>
+    /// <param name="partition">The partition.</param>
+    /// <returns>The key.</returns>
+    public string ObjectKey(SinkShardState state, PartitionBuffer partition)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(partition);
+        var extension = partition.Kind == PartitionKind.Data && _options.Format == SinkFormat.Parquet
+            ? ".parquet"
+            : (partition.Kind == PartitionKind.Backup && !_options.NewlineDelimiter ? ".bin" : ".jsonl") + _options.Compression.FileExtension;
+        return $"{partition.Prefix}{state.Stream}-{state.Shard}-{partition.FirstSequence}-{partition.LastSequence}{extension}";
+    }
+
+    private static SinkResult Empty => new(0, 0, 0, 0, 0, 0, null);
+
+    private static string StreamName(string arn) => arn[(arn.LastIndexOf('/') + 1)..];
+
+    private async Task<SinkResult> WriteShardAsync(string stream, string shard, List<Source> sources, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            SinkShardState state;
+            Staged staged;
+            var skipped = 0;
+            try
+            {
+                state = await _store.LoadAsync(stream, shard, cancellationToken).ConfigureAwait(false);
+                var objects = await FinishSealedAsync(state, null, cancellationToken).ConfigureAwait(false);
+                var fresh = state.LastSequence is null ? sources : [.. sources.Where(s => SequenceNumbers.Compare(s.Sequence, state.LastSequence) > 0)];
+                skipped = sources.Count - fresh.Count;
+                if (fresh.Count == 0)
+                {
+                    var flushed = await TryFlushAsync(state, deadline, null, cancellationToken).ConfigureAwait(false);
+                    return new SinkResult(sources.Count, skipped, 0, 0, 0, objects + flushed.Objects, flushed.Error);
+                }
+
+                staged = await StageAsync(state, fresh, cancellationToken).ConfigureAwait(false);
+                Apply(state, staged, fresh[^1].Sequence);
+                await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+                _onStage?.Invoke(SinkStage.AfterBatchCommit);
+                var after = await TryFlushAsync(state, deadline, staged, cancellationToken).ConfigureAwait(false);
+                return new SinkResult(sources.Count, skipped, staged.Delivered, staged.Dropped, staged.Failed, objects + after.Objects, after.Error);
+            }
+            catch (SinkStateConflictException) when (attempt < 4)
+            {
+                // Another writer (the scheduled flush) changed the state: read it again and redo the batch.
+            }
+            catch (Exception e) when (e is SinkStateConflictException or AmazonS3Exception or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new SinkBatchFailedException($"{stream}/{shard}: the batch from {sources[0].Sequence} could not be made durable: {e.Message}", e);
+            }
+        }
+    }
+
+    private async Task<(int Objects, string? Error)> TryFlushAsync(SinkShardState state, DateTimeOffset deadline, Staged? staged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await FlushAsync(state, deadline, cancellationToken, staged).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is AmazonS3Exception or SinkStateConflictException or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+        {
+            return (0, e.Message);
+        }
+    }
+
+    // Uploads parts of partitions that have enough staged bytes, seals the due partitions and delivers them.
+    private async Task<int> FlushAsync(SinkShardState state, DateTimeOffset deadline, CancellationToken cancellationToken, Staged? staged = null)
+    {
+        var objects = await FinishSealedAsync(state, staged, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var due = state.Partitions.Where(p => !p.Sealed && (p.RawBytes >= _options.BufferSizeBytes || now - p.OpenedAtMs >= (long)_options.BufferInterval.TotalMilliseconds)).ToList();
+        if (DynamoDbSinkStateStore.SizeOf(state) > _options.StateFlushBytes)
+        {
+            // The state is getting large (many partitions or segments): deliver the half with the most segments now.
+            var open = state.Partitions.Where(p => !p.Sealed && !due.Contains(p)).OrderByDescending(p => p.Segments.Count).ToList();
+            due.AddRange(open.Take(Math.Max(1, open.Count / 2)));
+        }
+
+        foreach (var partition in state.Partitions.Where(p => !p.Sealed && !due.Contains(p) && UsesParts(p) && p.SegmentBytes >= _options.PartSize).ToList())
+        {
+            if (_time.GetUtcNow() >= deadline)
+            {
+                return objects;
+            }
+
+            await UploadPartAsync(state, partition, staged, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (due.Count == 0 || _time.GetUtcNow() >= deadline)
+        {
+            return objects;
+        }
+
+        foreach (var partition in due)
+        {
+            partition.Sealed = true;
+        }
+
+        await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+        _onStage?.Invoke(SinkStage.AfterSeal);
+        return objects + await FinishSealedAsync(state, staged, cancellationToken).ConfigureAwait(false);
+    }
+
+    private bool UsesParts(PartitionBuffer partition) => !(partition.Kind == PartitionKind.Data && _options.Format == SinkFormat.Parquet);
+
+    private async Task UploadPartAsync(SinkShardState state, PartitionBuffer partition, Staged? staged, CancellationToken cancellationToken)
+    {
+        if (partition.UploadId is null)
+        {
+            partition.UploadKey = $"{_options.StagingPrefix}{state.Stream}/{state.Shard}/uploads/{PartitionId(partition)}-{partition.FirstSequence}";
+            var created = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = partition.UploadKey }, cancellationToken).ConfigureAwait(false);
+            partition.UploadId = created.UploadId;
+            await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
+        var data = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
+        var number = partition.Parts.Count + 1;
+        _onStage?.Invoke(SinkStage.BeforePartUpload);
+        var etag = await PutPartAsync(partition, number, data, cancellationToken).ConfigureAwait(false);
+        _onStage?.Invoke(SinkStage.AfterPartUpload);
+        partition.Parts.Add(new UploadedPart(number, etag, data.Length));
+        partition.Segments.Clear();
+        var released = ReleaseChunks(state);
+        await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+        _onStage?.Invoke(SinkStage.AfterPartCommit);
+        await DeleteAsync(released, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Writes the objects of sealed partitions (idempotently: same key, same bytes), then drops them from the state.
+    private async Task<int> FinishSealedAsync(SinkShardState state, Staged? staged, CancellationToken cancellationToken)
+    {
+        var sealedPartitions = state.Partitions.Where(p => p.Sealed).ToList();
+        if (sealedPartitions.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var partition in sealedPartitions)
+        {
+            await WriteObjectAsync(state, partition, staged, cancellationToken).ConfigureAwait(false);
+        }
+
+        _onStage?.Invoke(SinkStage.AfterObjectWrite);
+        state.Partitions.RemoveAll(p => p.Sealed);
+        var released = ReleaseChunks(state);
+        await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
+        _onStage?.Invoke(SinkStage.AfterFlushCommit);
+        await DeleteAsync([.. released, .. sealedPartitions.Where(p => p.UploadKey is not null).Select(p => p.UploadKey!)], cancellationToken).ConfigureAwait(false);
+        return sealedPartitions.Count;
+    }
+
+    private async Task WriteObjectAsync(SinkShardState state, PartitionBuffer partition, Staged? staged, CancellationToken cancellationToken)
+    {
+        var key = ObjectKey(state, partition);
+        if (!UsesParts(partition))
+        {
+            var framed = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
+            await PutAsync(key, await ToParquetAsync(framed, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (partition.UploadId is null)
+        {
+            await PutAsync(key, await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await ExistsAsync(partition.UploadKey!, cancellationToken).ConfigureAwait(false))
+        {
+            var parts = partition.Parts.Select(p => new PartETag(p.Number, p.ETag)).ToList();
+            if (partition.Segments.Count > 0)
+            {
+                var data = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
+                _onStage?.Invoke(SinkStage.BeforePartUpload);
+                parts.Add(new PartETag(parts.Count + 1, await PutPartAsync(partition, parts.Count + 1, data, cancellationToken).ConfigureAwait(false)));
+                _onStage?.Invoke(SinkStage.AfterPartUpload);
+            }
+
+            _onStage?.Invoke(SinkStage.BeforeComplete);
+            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = _options.Bucket,
+                Key = partition.UploadKey,
+                UploadId = partition.UploadId,
+                PartETags = parts,
+            }, cancellationToken).ConfigureAwait(false);
+            _onStage?.Invoke(SinkStage.AfterComplete);
+        }
+
+        await _s3.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = _options.Bucket,
+            SourceKey = partition.UploadKey,
+            DestinationBucket = _options.Bucket,
+            DestinationKey = key,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string> PutPartAsync(PartitionBuffer partition, int number, byte[] data, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream(data, writable: false);
+        var response = await _s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = _options.Bucket,
+            Key = partition.UploadKey,
+            UploadId = partition.UploadId,
+            PartNumber = number,
+            InputStream = body,
+            PartSize = data.Length,
+            UseChunkEncoding = false,
+        }, cancellationToken).ConfigureAwait(false);
+        return response.ETag;
+    }
+
+    private async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        using var body = new ReadOnlyMemoryStream(data);
+        await _s3.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = _options.Bucket,
+            Key = key,
+            InputStream = body,
+            AutoCloseStream = false,
+            UseChunkEncoding = false,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _s3.GetObjectMetadataAsync(_options.Bucket, key, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private async Task DeleteAsync(List<string> keys, CancellationToken cancellationToken)
+    {
+        // Best effort: an object left behind is unreferenced and expires with the staging prefix's lifecycle rule.
+        foreach (var key in keys)
+        {
+            try
+            {
+                await _s3.DeleteObjectAsync(_options.Bucket, key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception)
+            {
+            }
+        }
+    }
+
+    private async Task<byte[]> ReadSegmentsAsync(SinkShardState state, List<Segment> segments, Staged? staged, CancellationToken cancellationToken)
+    {
+        var data = new byte[segments.Sum(s => (long)s.Length)];
+        var at = 0;
+        foreach (var segment in segments)
+        {
+            if (staged is { ChunkId: var id, Chunk: { } chunk } && id == segment.Chunk)
+            {
+                chunk.AsSpan((int)segment.Offset, segment.Length).CopyTo(data.AsSpan(at));
+            }
+            else
+            {
+                using var response = await _s3.GetObjectAsync(new GetObjectRequest
+                {
+                    BucketName = _options.Bucket,
+                    Key = state.Chunks[segment.Chunk],
+                    ByteRange = new ByteRange(segment.Offset, segment.Offset + segment.Length - 1),
+                }, cancellationToken).ConfigureAwait(false);
+                await response.ResponseStream.ReadExactlyAsync(data.AsMemory(at, segment.Length), cancellationToken).ConfigureAwait(false);
+            }
+
+            at += segment.Length;
+        }
+
+        return data;
+    }
+
+    private async Task<byte[]> ToParquetAsync(byte[] framed, CancellationToken cancellationToken)
+    {
+        using var file = new MemoryStream();
+        var writer = new ParquetObjectWriter(file, _options.Parquet);
+        await using (writer.ConfigureAwait(false))
+        {
+            var at = 0;
+            while (at < framed.Length)
+            {
+                var length = BinaryPrimitives.ReadInt32LittleEndian(framed.AsSpan(at));
+                await writer.WriteAsync(framed.AsMemory(at + 4, length), cancellationToken).ConfigureAwait(false);
+                at += 4 + length;
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return file.ToArray();
+    }
+
+    // Chunks no segment refers to any more: removed from the state (in the commit that releases them) and deleted after it.
+    private static List<string> ReleaseChunks(SinkShardState state)
+    {
+        var referenced = state.Partitions.SelectMany(p => p.Segments).Select(s => s.Chunk).ToHashSet();
+        var released = state.Chunks.Where(c => !referenced.Contains(c.Key)).ToList();
+        foreach (var chunk in released)
+        {
+            state.Chunks.Remove(chunk.Key);
+        }
+
+        return [.. released.Select(c => c.Value)];
+    }
+
+    private static string PartitionId(PartitionBuffer partition) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{partition.Kind}:{partition.Prefix}")).AsSpan(0, 8));
+
+    // De-aggregates, transforms, partitions, encodes and compresses the fresh records, and stages them as one chunk object.
+    private async Task<Staged> StageAsync(SinkShardState state, List<Source> fresh, CancellationToken cancellationToken)
+    {
+        var users = new List<User>(fresh.Count);
+        var deaggregated = new List<UserRecord>();
+        foreach (var source in fresh)
+        {
+            if (!source.MayBeAggregated || !KplDeaggregator.IsAggregated(source.Data.Span))
+            {
+                users.Add(new User(source, 0, source.Data, null));
+                continue;
+            }
+
+            deaggregated.Clear();
+            try
+            {
+                KplDeaggregator.Deaggregate(source.Data, source.PartitionKey, deaggregated);
+                users.AddRange(deaggregated.Select(u => new User(source, u.SubSequenceNumber, u.Data, null)));
+            }
+            catch (KplFormatException e)
+            {
+                users.Add(new User(source, 0, source.Data, $"Corrupt KPL aggregate: {e.Message}"));
+            }
+        }
+
+        var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);
+        var encoder = new BatchEncoder(this, state);
+        for (var i = 0; i < users.Count; i++)
+        {
+            var user = users[i];
+            if (_backupPrefix is not null)
+            {
+                encoder.Add(PartitionKind.Backup, _backupPrefix.Render(new PartitionValues(user.Source.Arrival)), user, user.Data);
+            }
+
+            if (user.Error is not null)
+            {
+                encoder.AddError(ProcessingFailed, "KinesisAggregation.CorruptRecord", user.Error, user);
+                continue;
+            }
+
+            var output = outputs?[i];
+            switch (output?.Result)
+            {
+                case TransformResult.Dropped:
+                    encoder.Dropped++;
+                    continue;
+                case TransformResult.ProcessingFailed:
+                    encoder.AddError(ProcessingFailed, "Lambda.ProcessingFailed", output.ErrorMessage ?? "The transformation returned ProcessingFailed.", user);
+                    continue;
+            }
+
+            var data = output?.Data ?? user.Data;
+            string prefix;
+            try
+            {
+                var queryKeys = _query?.Extract(data);
+                prefix = _prefix.Render(new PartitionValues(user.Source.Arrival, queryKeys, output?.PartitionKeys));
+            }
+            catch (PartitioningException e)
+            {
+                encoder.AddError(PartitioningFailed, "DynamicPartitioning.MetadataExtractionFailed", e.Message, user);
+                continue;
+            }
+
+            if (!encoder.CanOpen(prefix))
+            {
+                encoder.AddError(ActivePartitionExceeded, "DynamicPartitioning.ActivePartitionsLimitExceeded", $"The shard has {_options.MaxActivePartitions} active partitions (the limit); '{prefix}' would be one more.", user);
+                continue;
+            }
+
+            encoder.Add(PartitionKind.Data, prefix, user, data);
+            encoder.Delivered++;
+        }
+
+        var staged = encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
+        if (staged.Chunk is { } chunk)
+        {
+            _onStage?.Invoke(SinkStage.BeforeChunkPut);
+            await PutAsync(staged.ChunkKey!, chunk, cancellationToken).ConfigureAwait(false);
+            _onStage?.Invoke(SinkStage.AfterChunkPut);
+        }
+
+        return staged;
+    }
+
+    private async Task<IReadOnlyList<TransformOutput>?> TransformAsync(SinkShardState state, List<User> users, CancellationToken cancellationToken)
+    {
+        if (_transform is null)
+        {
+            return null;
+        }
+
+        var inputs = new List<TransformInput>(users.Count);
+        var indexes = new List<int>(users.Count);
+        for (var i = 0; i < users.Count; i++)
+        {
+            var user = users[i];
+            if (user.Error is null)
+            {
+                indexes.Add(i);
+                inputs.Add(new TransformInput(
+                    $"{user.Source.Sequence}.{user.Subsequence.ToString(CultureInfo.InvariantCulture)}",
+                    user.Source.Arrival,
+                    user.Data,
+                    user.Source.PartitionKey,
+                    state.Shard,
+                    user.Source.Sequence,
+                    user.Subsequence));
+            }
+        }
+
+        var results = inputs.Count == 0 ? [] : await _transform.TransformAsync(inputs, cancellationToken).ConfigureAwait(false);
+        if (results.Count != inputs.Count)
+        {
+            throw new InvalidOperationException($"The transformation returned {results.Count} outputs for {inputs.Count} records; IRecordTransform returns one per record, in order.");
+        }
+
+        var outputs = new TransformOutput?[users.Count];
+        for (var i = 0; i < indexes.Count; i++)
+        {
+            outputs[indexes[i]] = results[i].RecordId == inputs[i].RecordId
+                ? results[i]
+                : TransformOutput.Failed(inputs[i], $"The transformation returned record {results[i].RecordId} where {inputs[i].RecordId} was expected.");
+        }
+
+        return outputs!;
+    }
+
+    private void Apply(SinkShardState state, Staged staged, string lastSequence)
+    {
+        state.LastSequence = lastSequence;
+        if (staged.ChunkKey is null)
+        {
+            return;
+        }
+
+        var id = state.NextChunk++;
+        staged.ChunkId = id;
+        state.Chunks[id] = staged.ChunkKey;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var write in staged.Writes)
+        {
+            var partition = state.Partitions.FirstOrDefault(p => !p.Sealed && p.Kind == write.Kind && p.Prefix == write.Prefix);
+            if (partition is null)
+            {
+                partition = new PartitionBuffer { Prefix = write.Prefix, Kind = write.Kind, FirstSequence = write.FirstSequence, OpenedAtMs = now };
+                state.Partitions.Add(partition);
+            }
+
+            partition.Segments.Add(new Segment(id, write.Offset, write.Length));
+            partition.LastSequence = write.LastSequence;
+            partition.Records += write.Records;
+            partition.RawBytes += write.RawBytes;
+        }
+    }
+
+    private sealed record Source(string Sequence, DateTimeOffset Arrival, string? PartitionKey, ReadOnlyMemory<byte> Data, bool MayBeAggregated);
+
+    private sealed record User(Source Source, long Subsequence, ReadOnlyMemory<byte> Data, string? Error);
+
+    private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length);
+
+    private sealed class Staged(string? chunkKey, byte[]? chunk, List<PartitionWrite> writes, int delivered, int dropped, int failed)
+    {
+        public string? ChunkKey { get; } = chunkKey;
+
+        public byte[]? Chunk { get; } = chunk;
+
+        public List<PartitionWrite> Writes { get; } = writes;
+
+        public int Delivered { get; } = delivered;
+
+        public int Dropped { get; } = dropped;
+
+        public int Failed { get; } = failed;
+
+        public int ChunkId { get; set; } = -1;
+    }
+
+    // Collects each partition's encoded records, then compresses each partition's bytes as an independent
+    // member (gzip members, zstd frames and snappy streams concatenate) into one chunk.
+    private sealed class BatchEncoder(S3Sink sink, SinkShardState state)
+    {
+        private readonly Dictionary<(PartitionKind, string), Pending> _pending = [];
+        private readonly HashSet<string> _open = [.. state.Partitions.Where(p => p.Kind == PartitionKind.Data && !p.Sealed).Select(p => p.Prefix)];
+
+        public int Delivered { get; set; }
+
+        public int Dropped { get; set; }
+
+        public int Failed { get; private set; }
+
+        public bool CanOpen(string prefix) => _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
+
+        public void Add(PartitionKind kind, string prefix, User user, ReadOnlyMemory<byte> data)
+        {
+            var pending = Pending(kind, prefix, user);
+            if (kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(pending.Buffer.GetSpan(4), data.Length);
+                pending.Buffer.Advance(4);
+                pending.Buffer.Write(data.Span);
+            }
+            else
+            {
+                pending.Buffer.Write(data.Span);
+                if (sink._options.NewlineDelimiter && (data.Length == 0 || data.Span[^1] != (byte)'\n'))
+                {
+                    pending.Buffer.Write("\n"u8);
+                }
+            }
+
+            pending.RawBytes += data.Length;
+        }
+
+        public void AddError(string errorType, string errorCode, string message, User user)
+        {
+            Failed++;
+            var prefix = sink._errorPrefix.Render(new PartitionValues(user.Source.Arrival, ErrorOutputType: errorType));
+            var pending = Pending(PartitionKind.Error, prefix, user);
+            var now = sink._time.GetUtcNow().ToUnixTimeMilliseconds();
+            using (var writer = new Utf8JsonWriter(pending.Buffer))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("attemptsMade", 1);
+                writer.WriteNumber("arrivalTimestamp", user.Source.Arrival.ToUnixTimeMilliseconds());
+                writer.WriteString("errorCode", errorCode);
+                writer.WriteString("errorMessage", message);
+                writer.WriteNumber("attemptEndingTimestamp", now);
+                writer.WriteBase64String("rawData", user.Data.Span);
+                if (sink._options.TransformFunction is { } function && errorType == ProcessingFailed)
+                {
+                    writer.WriteString("lambdaArn", function);
+                }
+
+                writer.WriteString("stream", state.Stream);
+                writer.WriteString("shard", state.Shard);
+                writer.WriteString("sequenceNumber", user.Source.Sequence);
+                writer.WriteNumber("subSequenceNumber", user.Subsequence);
+                if (user.Source.PartitionKey is { } key)
+                {
+                    writer.WriteString("partitionKey", key);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            pending.Buffer.Write("\n"u8);
+            pending.RawBytes += user.Data.Length;
+        }
+
+        public Staged Finish(string firstSequence, string lastSequence)
+        {
+            if (_pending.Count == 0)
+            {
+                return new Staged(null, null, [], Delivered, Dropped, Failed);
+            }
+
+            using var chunk = new MemoryStream();
+            var writes = new List<PartitionWrite>(_pending.Count);
+            foreach (var ((kind, prefix), pending) in _pending)
+            {
+                var offset = chunk.Position;
+                if (kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet || sink._options.Compression.Codec == CompressionCodec.None)
+                {
+                    chunk.Write(pending.Buffer.WrittenSpan);
+                }
+                else
+                {
+                    using var compressor = CompressionStreams.CreateCompressor(chunk, sink._options.Compression, leaveOpen: true);
+                    compressor.Write(pending.Buffer.WrittenSpan);
+                }
+
+                writes.Add(new PartitionWrite(kind, prefix, pending.FirstSequence, pending.LastSequence, pending.Records, pending.RawBytes, offset, checked((int)(chunk.Position - offset))));
+            }
+
+            var key = $"{sink._options.StagingPrefix}{state.Stream}/{state.Shard}/chunks/{firstSequence}-{lastSequence}";
+            return new Staged(key, chunk.ToArray(), writes, Delivered, Dropped, Failed);
+        }
+
+        private Pending Pending(PartitionKind kind, string prefix, User user)
+        {
+            if (!_pending.TryGetValue((kind, prefix), out var pending))
+            {
+                pending = new Pending { FirstSequence = user.Source.Sequence };
+                _pending[(kind, prefix)] = pending;
+            }
+
+            pending.LastSequence = user.Source.Sequence;
+            pending.Records++;
+            return pending;
+        }
+    }
+
+    private sealed class Pending
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(4096);
+
+        public string FirstSequence { get; set; } = string.Empty;
+
+        public string LastSequence { get; set; } = string.Empty;
+
+        public long Records { get; set; }
+
+        public long RawBytes { get; set; }
+    }
+
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : MemoryStream(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) ? segment.Array! : data.ToArray(), segment.Array is null ? 0 : segment.Offset, data.Length, writable: false);
+}
+
+/// <summary>A batch could not be made durable (S3 or DynamoDB failed); nothing of it was acknowledged.</summary>
+/// <param name="message">Which shard and why.</param>
+/// <param name="inner">The cause.</param>
+public sealed class SinkBatchFailedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>Orders Kinesis sequence numbers and Kafka offsets: decimal strings of any length.</summary>
+public static class SequenceNumbers
+{
+    /// <summary>Compares two sequence numbers numerically.</summary>
+    /// <param name="left">One.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>Negative, zero or positive.</returns>
+    public static int Compare(string left, string right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        var a = left.AsSpan().TrimStart('0');
+        var b = right.AsSpan().TrimStart('0');
+        return a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
+    }
+}

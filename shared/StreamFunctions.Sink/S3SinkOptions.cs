@@ -1,0 +1,155 @@
+using StreamFunctions.Sink.Partitioning;
+using StreamFunctions.Storage.Compression;
+using StreamFunctions.Storage.Objects;
+
+namespace StreamFunctions.Sink;
+
+/// <summary>The object format of delivered records.</summary>
+public enum SinkFormat
+{
+    /// <summary>The records as they are, one per line (JSON lines when the records are JSON).</summary>
+    JsonLines,
+
+    /// <summary>Parquet, converted from JSON records at flush (Firehose's record format conversion).</summary>
+    Parquet,
+}
+
+/// <summary>Settings of <see cref="S3Sink"/>, with Firehose's names and limits.</summary>
+public sealed class S3SinkOptions
+{
+    /// <summary>The smallest buffering size hint (1 MiB).</summary>
+    public const long MinBufferSize = 1024 * 1024;
+
+    /// <summary>The largest buffering size hint (128 MiB).</summary>
+    public const long MaxBufferSize = 128 * 1024 * 1024;
+
+    /// <summary>The longest buffering interval (900 s).</summary>
+    public static readonly TimeSpan MaxBufferInterval = TimeSpan.FromSeconds(900);
+
+    /// <summary>The destination bucket.</summary>
+    public string Bucket { get; init; } = string.Empty;
+
+    /// <summary>The prefix of delivered objects, with dynamic-partitioning expressions.</summary>
+    public string Prefix { get; init; } = "data/!{timestamp:yyyy/MM/dd/HH}/";
+
+    /// <summary>The prefix of records that failed (may use <c>!{firehose:error-output-type}</c>).</summary>
+    public string ErrorPrefix { get; init; } = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/";
+
+    /// <summary>Where source records are backed up before transformation (Firehose's S3 backup); null: no backup.</summary>
+    public string? BackupPrefix { get; init; }
+
+    /// <summary>Where chunks and multipart uploads are staged (expire it with a lifecycle rule).</summary>
+    public string StagingPrefix { get; init; } = ".sfn-staging/";
+
+    /// <summary>Deliver a partition when it holds this many bytes (uncompressed), 1–128 MiB (Firehose's SizeInMBs; default 5).</summary>
+    public long BufferSizeBytes { get; init; } = 5 * 1024 * 1024;
+
+    /// <summary>Deliver a partition this long after it opened, 0–900 s (Firehose's IntervalInSeconds; default 300).</summary>
+    public TimeSpan BufferInterval { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>The object format.</summary>
+    public SinkFormat Format { get; init; } = SinkFormat.JsonLines;
+
+    /// <summary>Compression of JSON-lines, error and backup objects (Parquet compresses inside the file).</summary>
+    public CompressionOptions Compression { get; init; } = new();
+
+    /// <summary>Parquet settings (schema, page compression).</summary>
+    public ParquetObjectOptions Parquet { get; init; } = new();
+
+    /// <summary>End each record with <c>\n</c> unless it already ends with one (Firehose's new line delimiter).</summary>
+    public bool NewlineDelimiter { get; init; } = true;
+
+    /// <summary><c>partitionKeyFromQuery</c> keys: name → field path (<c>.customer.id</c> or <c>$.customer.id</c>).</summary>
+    public IReadOnlyDictionary<string, string> PartitionKeyQueries { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Open data partitions per shard; records for more go to the error prefix as <c>activePartitionExceeded</c> (Firehose: 500).</summary>
+    public int MaxActivePartitions { get; init; } = 500;
+
+    /// <summary>Staged bytes of a partition uploaded as one multipart part (at least S3's 5 MiB).</summary>
+    public int PartSize { get; init; } = MultipartOptions.MinPartSize;
+
+    /// <summary>When a shard's state grows past this many bytes, its largest partitions are delivered early (DynamoDB items hold 400 KB).</summary>
+    public int StateFlushBytes { get; init; } = 200 * 1024;
+
+    /// <summary>The function name shown in error records (<c>lambdaArn</c>), if a transformation Lambda is used.</summary>
+    public string? TransformFunction { get; init; }
+
+    /// <summary>Checks every setting.</summary>
+    /// <returns>This.</returns>
+    /// <exception cref="ArgumentException">A setting is out of range or malformed; the message names it.</exception>
+    public S3SinkOptions Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Bucket))
+        {
+            throw new ArgumentException("Bucket is required.", nameof(Bucket));
+        }
+
+        if (BufferSizeBytes is < MinBufferSize or > MaxBufferSize)
+        {
+            throw new ArgumentException($"BufferSizeBytes is {BufferSizeBytes}; Firehose's size hint is 1–128 MiB.", nameof(BufferSizeBytes));
+        }
+
+        if (BufferInterval < TimeSpan.Zero || BufferInterval > MaxBufferInterval)
+        {
+            throw new ArgumentException($"BufferInterval is {BufferInterval.TotalSeconds} s; Firehose's interval hint is 0–900 s.", nameof(BufferInterval));
+        }
+
+        if (PartSize is < MultipartOptions.MinPartSize or > MultipartOptions.MaxPartSize)
+        {
+            throw new ArgumentException($"PartSize is {PartSize}; S3 parts are 5 MiB–512 MiB here.", nameof(PartSize));
+        }
+
+        if (MaxActivePartitions < 1)
+        {
+            throw new ArgumentException("MaxActivePartitions must be at least 1.", nameof(MaxActivePartitions));
+        }
+
+        if (StateFlushBytes is < 16 * 1024 or > 300 * 1024)
+        {
+            throw new ArgumentException("StateFlushBytes is 16–300 KB (the state must fit a 400 KB DynamoDB item with a batch's worth of room).", nameof(StateFlushBytes));
+        }
+
+        Compression.Validate();
+        if (Format == SinkFormat.Parquet)
+        {
+            Parquet.Validate();
+        }
+
+        var prefix = Template(Prefix, nameof(Prefix), false);
+        var error = Template(ErrorPrefix, nameof(ErrorPrefix), true);
+        if (BackupPrefix is not null && Template(BackupPrefix, nameof(BackupPrefix), false).IsDynamic)
+        {
+            throw new ArgumentException("BackupPrefix takes no partition keys (only !{timestamp:...}): backups are of the records before transformation and parsing.", nameof(BackupPrefix));
+        }
+
+        if (prefix.IsDynamic && BufferInterval == TimeSpan.Zero)
+        {
+            throw new ArgumentException("With dynamic partitioning, zero buffering is not allowed (as in Firehose): set BufferInterval above 0.", nameof(BufferInterval));
+        }
+
+        if (error.IsDynamic)
+        {
+            throw new ArgumentException("ErrorPrefix takes no partition keys: failed records may have none.", nameof(ErrorPrefix));
+        }
+
+        foreach (var name in prefix.QueryKeys.Where(n => !PartitionKeyQueries.ContainsKey(n)))
+        {
+            throw new ArgumentException($"Prefix uses !{{partitionKeyFromQuery:{name}}} but PartitionKeyQueries has no '{name}'.", nameof(PartitionKeyQueries));
+        }
+
+        _ = new PartitionKeyQuery(PartitionKeyQueries);
+        return this;
+    }
+
+    private static PartitionTemplate Template(string text, string name, bool isError)
+    {
+        try
+        {
+            return PartitionTemplate.Parse(text, isError);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"{name}: {e.Message}", name, e);
+        }
+    }
+}
