@@ -26,4 +26,5 @@ namespace StreamFunctions.Lambda.Events;
 [JsonSerializable(typeof(S3Event))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 public sealed partial class LambdaEventsJsonContext : JsonSerializerContext;

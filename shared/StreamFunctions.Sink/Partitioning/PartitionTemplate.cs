@@ -192,9 +192,11 @@ public sealed class PartitionTemplate
                     throw new FormatException($"Prefix '{text}': !{{timestamp:...}} at position {at} needs a pattern such as yyyy/MM/dd/HH.");
                 }
 
+                var quoted = false;
                 foreach (var c in argument)
                 {
-                    if (char.IsAsciiLetter(c) && c is not ('y' or 'M' or 'd' or 'H' or 'm' or 's'))
+                    quoted ^= c == '\'';
+                    if (!quoted && char.IsAsciiLetter(c) && c is not ('y' or 'M' or 'd' or 'H' or 'm' or 's'))
                     {
                         throw new FormatException($"Prefix '{text}': the timestamp pattern at position {at} uses '{c}'; supported letters are y M d H m s (quote literals with '').");
                     }

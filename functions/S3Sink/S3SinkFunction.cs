@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using StreamFunctions.Aws;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Runtime;
+using StreamFunctions.Sink;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Sink.Transform;
+using StreamFunctions.Storage.Compression;
+
+namespace StreamFunctions.Functions.S3Sink;
+
+/// <summary>
+/// The S3 sink function: triggered by a Kinesis stream or a Kafka topic, and by a schedule (an EventBridge
+/// event, or <c>{"action": "flush"}</c>) that delivers partitions whose interval passed on shards that
+/// receive nothing. Its event source mapping must use ParallelizationFactor 1 (the sink's state is per
+/// shard). Configuration (environment):
+/// <list type="bullet">
+/// <item><c>SINK_BUCKET</c>, <c>SINK_STATE_TABLE</c> (required); <c>SINK_PREFIX</c>, <c>SINK_ERROR_PREFIX</c>,
+/// <c>SINK_BACKUP_PREFIX</c>, <c>SINK_STAGING_PREFIX</c>.</item>
+/// <item><c>SINK_BUFFER_SIZE_MB</c> (1–128, default 5), <c>SINK_BUFFER_INTERVAL_SECONDS</c> (0–900, default 300).</item>
+/// <item><c>SINK_FORMAT</c> (<c>jsonl</c> | <c>parquet</c>), <c>SINK_COMPRESSION</c> (<c>none</c> | <c>gzip</c> | <c>zstd</c> |
+/// <c>snappy</c> | <c>hadoop-snappy</c>), <c>SINK_NEWLINE</c> (default true).</item>
+/// <item><c>SINK_PARTITION_KEYS</c>: <c>partitionKeyFromQuery</c> keys as JSON, e.g. <c>{"customer": ".customer.id"}</c>;
+/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (default 500).</item>
+/// <item>Transformation: <c>TRANSFORM_FUNCTION</c> (a Firehose transformation Lambda, invoked through the Invoke API), or
+/// <c>TRANSFORM_CONFIG</c> / <c>TRANSFORM_CONFIG_FILE</c> (the JSON projection, in process).</item>
+/// </list>
+/// </summary>
+internal sealed class S3SinkFunction(Sink.S3Sink sink)
+{
+    private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
+
+    public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment)
+    {
+        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
+        string Require(string name) => Get(name) ?? throw new ArgumentException($"Set {name}.");
+        var settings = AwsSettings.FromEnvironment(environment);
+        var clients = new AwsClientFactory(settings);
+        var transformFunction = Get("TRANSFORM_FUNCTION");
+        var options = new S3SinkOptions
+        {
+            Bucket = Require("SINK_BUCKET"),
+            Prefix = Get("SINK_PREFIX") ?? new S3SinkOptions().Prefix,
+            ErrorPrefix = Get("SINK_ERROR_PREFIX") ?? new S3SinkOptions().ErrorPrefix,
+            BackupPrefix = Get("SINK_BACKUP_PREFIX"),
+            StagingPrefix = Get("SINK_STAGING_PREFIX") ?? new S3SinkOptions().StagingPrefix,
+            BufferSizeBytes = (long)(Number(Get("SINK_BUFFER_SIZE_MB"), "SINK_BUFFER_SIZE_MB") ?? 5) * 1024 * 1024,
+            BufferInterval = TimeSpan.FromSeconds(Number(Get("SINK_BUFFER_INTERVAL_SECONDS"), "SINK_BUFFER_INTERVAL_SECONDS") ?? 300),
+            Format = Get("SINK_FORMAT") switch
+            {
+                null or "jsonl" or "json" => SinkFormat.JsonLines,
+                "parquet" => SinkFormat.Parquet,
+                var other => throw new ArgumentException($"SINK_FORMAT is jsonl or parquet, not '{other}'."),
+            },
+            Compression = new CompressionOptions
+            {
+                Codec = Get("SINK_COMPRESSION")?.ToUpperInvariant() switch
+                {
+                    null or "NONE" or "UNCOMPRESSED" => CompressionCodec.None,
+                    "GZIP" => CompressionCodec.Gzip,
+                    "ZSTD" => CompressionCodec.Zstd,
+                    "SNAPPY" => CompressionCodec.Snappy,
+                    "HADOOP-SNAPPY" or "HADOOP_SNAPPY" => CompressionCodec.HadoopSnappy,
+                    var other => throw new ArgumentException($"SINK_COMPRESSION is none, gzip, zstd, snappy or hadoop-snappy, not '{other}'."),
+                },
+            },
+            NewlineDelimiter = Get("SINK_NEWLINE") is not { } newline || bool.Parse(newline),
+            PartitionKeyQueries = Get("SINK_PARTITION_KEYS") is { } keys
+                ? JsonSerializer.Deserialize(keys, LambdaEventsJsonContext.Default.DictionaryStringString) ?? []
+                : new Dictionary<string, string>(),
+            MaxActivePartitions = Number(Get("SINK_MAX_ACTIVE_PARTITIONS"), "SINK_MAX_ACTIVE_PARTITIONS") ?? 500,
+            TransformFunction = transformFunction,
+        };
+
+        IRecordTransform? transform = transformFunction is not null
+            ? new LambdaRecordTransform(new LambdaInvokeClient(settings, transformFunction), transformFunction, new LambdaTransformOptions { Region = settings.Region })
+            : Get("TRANSFORM_CONFIG") is { } config ? JsonProjectionTransform.Parse(config)
+            : Get("TRANSFORM_CONFIG_FILE") is { } file ? JsonProjectionTransform.Parse(File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Get("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file)))
+            : null;
+        var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), Require("SINK_STATE_TABLE"));
+        return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoint(Get)));
+    }
+
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
+        var deadline = context.Deadline - margin;
+        SinkResult result;
+        switch (LambdaEventSource.Of(payload))
+        {
+            case "aws:kinesis":
+                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                break;
+            case "aws:kafka" or "SelfManagedKafka":
+                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                break;
+            case LambdaEventSource.EventBridge:
+            case null when IsFlushRequest(payload):
+                var (objects, error) = await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
+                context.Logger.Info("flushed", new("objects", objects), new("error", error));
+                return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
+            case var other:
+                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
+        }
+
+        context.Logger.Info("written",
+            new("records", result.SourceRecords),
+            new("skipped", result.Skipped),
+            new("delivered", result.Delivered),
+            new("dropped", result.Dropped),
+            new("failed", result.Failed),
+            new("objects", result.ObjectsWritten),
+            new("flushError", result.FlushError));
+
+        // Success means every record is durable; a failure throws, and Lambda retries the whole batch (skipping what is durable).
+        return "{\"batchItemFailures\":[]}"u8.ToArray();
+    }
+
+    private static bool IsFlushRequest(ReadOnlyMemory<byte> payload)
+    {
+        using var document = JsonDocument.Parse(payload);
+        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("action", out var action) && action.ValueEquals("flush");
+    }
+
+    private static int? Number(string? value, string name) =>
+        value is null ? null : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} is a whole number, not '{value}'.");
+
+    // Fault injection for crash tests: STREAMFUNCTIONS_FAILPOINT=<SinkStage>[:<occurrence>] kills the process
+    // (as kill -9 would) at that stage, once: STREAMFUNCTIONS_FAILPOINT_MARKER names a file that records it fired.
+    private static Action<SinkStage>? Failpoint(Func<string, string?> get)
+    {
+        if (get("STREAMFUNCTIONS_FAILPOINT") is not { } spec)
+        {
+            return null;
+        }
+
+        var marker = get("STREAMFUNCTIONS_FAILPOINT_MARKER") ?? throw new ArgumentException("STREAMFUNCTIONS_FAILPOINT needs STREAMFUNCTIONS_FAILPOINT_MARKER (a file that records the crash, so it happens once).");
+        var parts = spec.Split(':');
+        var stage = Enum.Parse<SinkStage>(parts[0], ignoreCase: true);
+        var occurrence = parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 1;
+        var seen = 0;
+        return reached =>
+        {
+            if (reached == stage && ++seen == occurrence && !File.Exists(marker))
+            {
+                File.WriteAllText(marker, spec);
+                Process.GetCurrentProcess().Kill();
+            }
+        };
+    }
+}

@@ -1,0 +1,8 @@
+using StreamFunctions.Aws;
+using StreamFunctions.Functions.Transform;
+using StreamFunctions.Lambda.Runtime;
+
+TransformFunction? function = null;
+return await LambdaHost.RunAsync(
+    (payload, context, ct) => function!.HandleAsync(payload, context, ct),
+    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = TransformFunction.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using StreamFunctions.Aws;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Runtime;
+using StreamFunctions.Sink.Transform;
+
+namespace StreamFunctions.Functions.Transform;
+
+/// <summary>
+/// A Firehose data-transformation function: reads the request (<c>records[{recordId, approximateArrivalTimestamp, data}]</c>),
+/// answers every record with Ok, Dropped or ProcessingFailed and <c>metadata.partitionKeys</c>. What it does comes from
+/// <c>TRANSFORM_CONFIG</c> (JSON) or <c>TRANSFORM_CONFIG_FILE</c> (relative to the function's folder): see
+/// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>.
+/// </summary>
+internal sealed class TransformFunction(JsonProjectionTransform transform)
+{
+    public static TransformFunction FromEnvironment(IEnvironmentVariables environment)
+    {
+        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
+        var config = Get("TRANSFORM_CONFIG")
+            ?? (Get("TRANSFORM_CONFIG_FILE") is { } file ? File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Get("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file)) : null)
+            ?? throw new ArgumentException("Set TRANSFORM_CONFIG (JSON) or TRANSFORM_CONFIG_FILE: filter, fields, missing, partitionKeys, appendNewline.");
+        return new TransformFunction(JsonProjectionTransform.Parse(config));
+    }
+
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var request = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisFirehoseEvent)
+            ?? throw new ArgumentException("The event is not a Firehose transformation request.");
+        var outputs = await transform.TransformAsync(FirehoseTransformContract.Inputs(request), cancellationToken).ConfigureAwait(false);
+        context.Logger.Info("transformed",
+            new("records", outputs.Count),
+            new("ok", outputs.Count(o => o.Result == TransformResult.Ok)),
+            new("dropped", outputs.Count(o => o.Result == TransformResult.Dropped)),
+            new("failed", outputs.Count(o => o.Result == TransformResult.ProcessingFailed)));
+        return JsonSerializer.SerializeToUtf8Bytes(FirehoseTransformContract.Response(outputs), LambdaEventsJsonContext.Default.KinesisFirehoseResponse);
+    }
+}
