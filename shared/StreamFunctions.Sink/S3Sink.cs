@@ -324,6 +324,25 @@ public sealed class S3Sink
         return objects + await FinishSealedAsync(state, staged, cancellationToken).ConfigureAwait(false);
     }
 
+    private bool IsGzip(PartitionBuffer partition) => UsesParts(partition) && _options.Compression.Codec == CompressionCodec.Gzip;
+
+    // A GZIP object is one member: the header before the first part, the trailer after the last.
+    private byte[] Frame(PartitionBuffer partition, byte[] segments, bool first, bool last)
+    {
+        if (!IsGzip(partition) || (!first && !last))
+        {
+            return segments;
+        }
+
+        var header = first ? GzipSegments.Header : [];
+        var trailer = last ? GzipSegments.Trailer(partition.ContentCrc, partition.ContentLength) : [];
+        var framed = new byte[header.Length + segments.Length + trailer.Length];
+        header.CopyTo(framed);
+        segments.CopyTo(framed.AsSpan(header.Length));
+        trailer.CopyTo(framed.AsSpan(header.Length + segments.Length));
+        return framed;
+    }
+
     private bool UsesParts(PartitionBuffer partition) => !(partition.Kind == PartitionKind.Data && _options.Format == SinkFormat.Parquet);
 
     private async Task UploadPartAsync(SinkShardState state, PartitionBuffer partition, Staged? staged, CancellationToken cancellationToken)
@@ -336,8 +355,8 @@ public sealed class S3Sink
             await _store.CommitAsync(state, cancellationToken).ConfigureAwait(false);
         }
 
-        var data = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
         var number = partition.Parts.Count + 1;
+        var data = Frame(partition, await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false), first: number == 1, last: false);
         _onStage?.Invoke(SinkStage.BeforePartUpload);
         var etag = await PutPartAsync(partition, number, data, cancellationToken).ConfigureAwait(false);
         _onStage?.Invoke(SinkStage.AfterPartUpload);
@@ -384,16 +403,16 @@ public sealed class S3Sink
 
         if (partition.UploadId is null)
         {
-            await PutAsync(key, await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            await PutAsync(key, Frame(partition, await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false), first: true, last: true), cancellationToken).ConfigureAwait(false);
             return;
         }
 
         if (!await ExistsAsync(partition.UploadKey!, cancellationToken).ConfigureAwait(false))
         {
             var parts = partition.Parts.Select(p => new PartETag(p.Number, p.ETag)).ToList();
-            if (partition.Segments.Count > 0)
+            if (partition.Segments.Count > 0 || IsGzip(partition))
             {
-                var data = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
+                var data = Frame(partition, await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false), first: parts.Count == 0, last: true);
                 _onStage?.Invoke(SinkStage.BeforePartUpload);
                 parts.Add(new PartETag(parts.Count + 1, await PutPartAsync(partition, parts.Count + 1, data, cancellationToken).ConfigureAwait(false)));
                 _onStage?.Invoke(SinkStage.AfterPartUpload);
@@ -690,6 +709,8 @@ public sealed class S3Sink
             }
 
             partition.Segments.Add(new Segment(id, write.Offset, write.Length));
+            partition.ContentCrc = GzipSegments.Combine(partition.ContentCrc, write.Crc, write.ContentLength);
+            partition.ContentLength += write.ContentLength;
             partition.LastSequence = write.LastSequence;
             partition.Records += write.Records;
             partition.RawBytes += write.RawBytes;
@@ -700,7 +721,7 @@ public sealed class S3Sink
 
     private sealed record User(Source Source, long Subsequence, ReadOnlyMemory<byte> Data, string? Error);
 
-    private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length);
+    private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length, uint Crc, long ContentLength);
 
     private sealed class Staged(string? chunkKey, byte[]? chunk, List<PartitionWrite> writes, int delivered, int dropped, int failed)
     {
@@ -803,17 +824,25 @@ public sealed class S3Sink
             foreach (var ((kind, prefix), pending) in _pending)
             {
                 var offset = chunk.Position;
-                if (kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet || sink._options.Compression.Codec == CompressionCodec.None)
+                var crc = 0u;
+                var parquet = kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet;
+                if (parquet || sink._options.Compression.Codec == CompressionCodec.None)
                 {
                     chunk.Write(pending.Buffer.WrittenSpan);
                 }
+                else if (sink._options.Compression.Codec == CompressionCodec.Gzip)
+                {
+                    // Segments of one GZIP member (header and trailer are added at delivery): a single-member .gz for every reader.
+                    crc = GzipSegments.Compress(pending.Buffer.WrittenSpan, chunk, sink._options.Compression.EffectiveLevel).Crc;
+                }
                 else
                 {
+                    // Zstd frames and snappy streams concatenate by their specifications.
                     using var compressor = CompressionStreams.CreateCompressor(chunk, sink._options.Compression, leaveOpen: true);
                     compressor.Write(pending.Buffer.WrittenSpan);
                 }
 
-                writes.Add(new PartitionWrite(kind, prefix, pending.FirstSequence, pending.LastSequence, pending.Records, pending.RawBytes, offset, checked((int)(chunk.Position - offset))));
+                writes.Add(new PartitionWrite(kind, prefix, pending.FirstSequence, pending.LastSequence, pending.Records, pending.RawBytes, offset, checked((int)(chunk.Position - offset)), crc, pending.Buffer.WrittenCount));
             }
 
             var key = $"{sink._options.StagingPrefix}{state.Stream}/{state.Shard}/chunks/{firstSequence}-{lastSequence}";

@@ -107,6 +107,14 @@ public sealed class PartitionBuffer
     [JsonPropertyName("z")]
     public bool Sealed { get; set; }
 
+    /// <summary>CRC-32 of the partition's uncompressed bytes (the GZIP trailer's).</summary>
+    [JsonPropertyName("y")]
+    public uint ContentCrc { get; set; }
+
+    /// <summary>Length of the partition's uncompressed bytes.</summary>
+    [JsonPropertyName("w")]
+    public long ContentLength { get; set; }
+
     /// <summary>Staged bytes not yet in a part.</summary>
     [JsonIgnore]
     public long SegmentBytes => Segments.Sum(s => (long)s.Length);

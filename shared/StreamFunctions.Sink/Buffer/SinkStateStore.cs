@@ -123,7 +123,8 @@ public sealed class DynamoDbSinkStateStore(IAmazonDynamoDB dynamo, string tableN
                     ["version"] = new() { N = next.ToString(CultureInfo.InvariantCulture) },
                     ["state"] = new() { S = json },
                 },
-                ConditionExpression = state.Version == 0 ? "attribute_not_exists(shard)" : "version = :v",
+                ConditionExpression = state.Version == 0 ? "attribute_not_exists(#shard)" : "#version = :v",
+                ExpressionAttributeNames = state.Version == 0 ? new Dictionary<string, string> { ["#shard"] = "shard" } : new Dictionary<string, string> { ["#version"] = "version" },
                 ExpressionAttributeValues = state.Version == 0 ? null : new Dictionary<string, AttributeValue> { [":v"] = new() { N = state.Version.ToString(CultureInfo.InvariantCulture) } },
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -145,7 +146,8 @@ public sealed class DynamoDbSinkStateStore(IAmazonDynamoDB dynamo, string tableN
             {
                 TableName = _table,
                 ExclusiveStartKey = start,
-                ProjectionExpression = "shard",
+                ProjectionExpression = "#shard",
+                ExpressionAttributeNames = new Dictionary<string, string> { ["#shard"] = "shard" },
             }, cancellationToken).ConfigureAwait(false);
             foreach (var item in page.Items ?? [])
             {

@@ -1,0 +1,232 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.Kinesis;
+using StreamFunctions.Lambda.Invocation;
+using StreamFunctions.Lambda.Local;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Storage.Compression;
+using StreamFunctions.Streams.Model;
+using StreamFunctions.Testing;
+
+namespace StreamFunctions.Sink.Tests;
+
+/// <summary>A bucket, a state table and a one-shard stream in the emulators, and ways to read back what the sink wrote.</summary>
+internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
+{
+    public IAmazonS3 S3 { get; } = aws.Clients.CreateS3Client();
+
+    public IAmazonDynamoDB Dynamo { get; } = aws.Clients.CreateDynamoDBClient();
+
+    public KinesisClient Kinesis { get; } = KinesisClient.Create(aws.Settings);
+
+    public string Bucket { get; } = LocalAwsFixture.UniqueName("sfn-sink");
+
+    public string Table { get; } = LocalAwsFixture.UniqueName("sfn-sink-state");
+
+    public string Stream { get; } = LocalAwsFixture.UniqueName("sfn-sink-src");
+
+    public string Marker { get; } = Path.Combine(Path.GetTempPath(), LocalAwsFixture.UniqueName("sfn-failpoint"));
+
+    public async Task StartAsync(int shards = 1)
+    {
+        await S3.PutBucketAsync(Bucket);
+        await DynamoDbSinkStateStore.CreateTableAsync(Dynamo, Table);
+        await Kinesis.CreateStreamAsync(new CreateStreamRequest(Stream, shards));
+        for (var i = 0; i < 200 && (await Kinesis.DescribeStreamSummaryAsync(Stream)).StreamStatus != StreamStatus.Active; i++)
+        {
+            await Task.Delay(50);
+        }
+    }
+
+    public ProcessLambdaInvoker Function(string name, Dictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(aws.Emulators?.Variables ?? new Dictionary<string, string>())
+        {
+            ["SINK_BUCKET"] = Bucket,
+            ["SINK_STATE_TABLE"] = Table,
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        return new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap(name), new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), Environment = environment });
+    }
+
+    /// <summary>Puts JSON records (their text given by <paramref name="json"/>) keyed by record number; returns the last sequence number.</summary>
+    public async Task<string> PutAsync(int count, Func<int, string> json, int start = 0)
+    {
+        var last = string.Empty;
+        for (var at = start; at < start + count; at += 500)
+        {
+            var put = await Kinesis.PutRecordsAsync(new PutRecordsRequest(Stream, [.. Enumerable.Range(at, Math.Min(500, start + count - at))
+                .Select(n => new PutRecordsRequestEntry(Encoding.UTF8.GetBytes(json(n)), $"k{n % 17}"))]));
+            Assert.Equal(0, put.FailedRecordCount);
+            last = put.Records[^1].SequenceNumber!;
+        }
+
+        return last;
+    }
+
+    public static async Task<string> FlushAsync(ILambdaInvoker function)
+    {
+        var result = await function.InvokeAsync("""{"action":"flush"}"""u8.ToArray());
+        var text = Encoding.UTF8.GetString(result.Payload.Span);
+        Assert.True(result.Succeeded, text);
+        return text;
+    }
+
+    public async Task<List<string>> KeysAsync(string prefix)
+    {
+        var keys = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix, ContinuationToken = token });
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key));
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        return keys;
+    }
+
+    public async Task<byte[]> ObjectAsync(string key, CompressionCodec codec = CompressionCodec.None)
+    {
+        using var response = await S3.GetObjectAsync(Bucket, key);
+        using var body = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(body);
+        body.Position = 0;
+        using var decompressed = new MemoryStream();
+        using (var reader = CompressionStreams.CreateDecompressor(body, codec))
+        {
+            await reader.CopyToAsync(decompressed);
+        }
+
+        return decompressed.ToArray();
+    }
+
+    /// <summary>The lines of every object under a prefix, with the key each came from.</summary>
+    public async Task<List<(string Key, string Line)>> LinesAsync(string prefix, CompressionCodec codec = CompressionCodec.None)
+    {
+        var lines = new List<(string, string)>();
+        foreach (var key in await KeysAsync(prefix))
+        {
+            var text = Encoding.UTF8.GetString(await ObjectAsync(key, codec));
+            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (key, l)));
+        }
+
+        return lines;
+    }
+
+    public Task<SinkShardState> StateAsync(string shard = "shardId-000000000000") =>
+        new DynamoDbSinkStateStore(Dynamo, Table).LoadAsync(Stream, shard);
+
+    public static int N(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("n").GetInt32();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var key in await KeysAsync(string.Empty))
+        {
+            await S3.DeleteObjectAsync(Bucket, key);
+        }
+
+        await S3.DeleteBucketAsync(Bucket);
+        await Dynamo.DeleteTableAsync(Table);
+        await Kinesis.DeleteStreamAsync(new DeleteStreamRequest(Stream));
+        File.Delete(Marker);
+        S3.Dispose();
+        Dynamo.Dispose();
+        Kinesis.Dispose();
+    }
+}
+
+/// <summary>
+/// A stand-in for Lambda's Invoke API on loopback: checks that each call is SigV4-signed for the <c>lambda</c>
+/// service, then runs the named function's bootstrap and answers as Invoke does (200, with
+/// <c>X-Amz-Function-Error</c> when the function failed).
+/// </summary>
+internal sealed class LoopbackLambdaInvokeApi : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly ILambdaInvoker _function;
+    private readonly Task _loop;
+    private int _calls;
+    private int _unsigned;
+
+    public LoopbackLambdaInvokeApi(ILambdaInvoker function)
+    {
+        _function = function;
+        var port = LoopbackPorts.Free();
+        Endpoint = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(Endpoint.ToString());
+        _listener.Start();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public Uri Endpoint { get; }
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public int Unsigned => Volatile.Read(ref _unsigned);
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        _listener.Close();
+        await _loop;
+    }
+
+    private async Task LoopAsync()
+    {
+        while (true)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        Interlocked.Increment(ref _calls);
+        var authorization = context.Request.Headers["Authorization"] ?? string.Empty;
+        if (!authorization.StartsWith("AWS4-HMAC-SHA256 Credential=", StringComparison.Ordinal) || !authorization.Contains("/lambda/aws4_request", StringComparison.Ordinal)
+            || !context.Request.Url!.AbsolutePath.StartsWith("/2015-03-31/functions/", StringComparison.Ordinal) || context.Request.HttpMethod != "POST")
+        {
+            Interlocked.Increment(ref _unsigned);
+            context.Response.StatusCode = 403;
+            context.Response.AddHeader("x-amzn-ErrorType", "InvalidSignatureException");
+            context.Response.Close();
+            return;
+        }
+
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        var result = await _function.InvokeAsync(body.ToArray());
+        context.Response.StatusCode = 200;
+        context.Response.AddHeader("x-amzn-RequestId", result.RequestId);
+        if (result.FunctionError is { } error)
+        {
+            context.Response.AddHeader("X-Amz-Function-Error", error);
+        }
+
+        await context.Response.OutputStream.WriteAsync(result.Payload);
+        context.Response.Close();
+    }
+}
