@@ -266,7 +266,7 @@ const EMULATORS = {
       const dataDir = path.join(opts.stateDir, 's3-data');
       fs.mkdirSync(dataDir, { recursive: true });
       return {
-        args: [path.join(modules, 's3rver', 'bin', 's3rver.js'), '-d', dataDir, '-a', '127.0.0.1', '-p', String(port), '--silent'],
+        args: [path.join(here, 's3rver-server.cjs'), dataDir, '127.0.0.1', String(port)],
         env: {},
       };
     },

@@ -29,6 +29,24 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
 
     public string Stream { get; } = LocalAwsFixture.UniqueName("sfn-sink-src");
 
+    /// <summary>What the functions logged (for failure messages).</summary>
+    public TextWriter Logs => _logs ??= TextWriter.Synchronized(_logText);
+
+    /// <summary>The last lines the functions logged.</summary>
+    public string LogTail
+    {
+        get
+        {
+            lock (Logs)
+            {
+                return string.Join('\n', _logText.ToString().Split('\n').TakeLast(30));
+            }
+        }
+    }
+
+    private readonly StringWriter _logText = new();
+    private TextWriter? _logs;
+
     public string Marker { get; } = Path.Combine(Path.GetTempPath(), LocalAwsFixture.UniqueName("sfn-failpoint"));
 
     public async Task StartAsync(int shards = 1)
@@ -54,7 +72,7 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
             environment[key] = value;
         }
 
-        return new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap(name), new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), Environment = environment });
+        return new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap(name), new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), Environment = environment }, Logs);
     }
 
     /// <summary>Puts JSON records (their text given by <paramref name="json"/>) keyed by record number; returns the last sequence number.</summary>
