@@ -15,7 +15,7 @@ using StreamFunctions.Testing;
 namespace StreamFunctions.Sink.Tests;
 
 /// <summary>A bucket, a state table and a one-shard stream in the emulators, and ways to read back what the sink wrote.</summary>
-internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
+internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream = null) : IAsyncDisposable
 {
     public IAmazonS3 S3 { get; } = aws.Clients.CreateS3Client();
 
@@ -27,7 +27,7 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
 
     public string Table { get; } = LocalAwsFixture.UniqueName("sfn-sink-state");
 
-    public string Stream { get; } = LocalAwsFixture.UniqueName("sfn-sink-src");
+    public string Stream { get; } = sharedStream ?? LocalAwsFixture.UniqueName("sfn-sink-src");
 
     /// <summary>What the functions logged (for failure messages).</summary>
     public TextWriter Logs => _logs ??= TextWriter.Synchronized(_logText);
@@ -53,6 +53,11 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
     {
         await S3.PutBucketAsync(Bucket);
         await DynamoDbSinkStateStore.CreateTableAsync(Dynamo, Table);
+        if (sharedStream is not null)
+        {
+            return;
+        }
+
         await Kinesis.CreateStreamAsync(new CreateStreamRequest(Stream, shards));
         for (var i = 0; i < 200 && (await Kinesis.DescribeStreamSummaryAsync(Stream)).StreamStatus != StreamStatus.Active; i++)
         {
@@ -158,7 +163,11 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws) : IAsyncDisposable
 
         await S3.DeleteBucketAsync(Bucket);
         await Dynamo.DeleteTableAsync(Table);
-        await Kinesis.DeleteStreamAsync(new DeleteStreamRequest(Stream));
+        if (sharedStream is null)
+        {
+            await Kinesis.DeleteStreamAsync(new DeleteStreamRequest(Stream));
+        }
+
         File.Delete(Marker);
         S3.Dispose();
         Dynamo.Dispose();
