@@ -157,6 +157,27 @@ public sealed class S3Sink
         return result;
     }
 
+    /// <summary>
+    /// Encodes a Kinesis batch exactly as a write stages it — de-aggregation, transformation, partitioning,
+    /// encoding and compression into one chunk — without reading or writing S3 or the state (benchmarks, dry runs).
+    /// </summary>
+    /// <param name="evnt">The event (one shard).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The chunk and what went into it.</returns>
+    public async Task<SinkEncoding> EncodeAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
+    {
+        var batch = EventBatches.From(evnt);
+        if (batch.Count == 0)
+        {
+            return new SinkEncoding(0, 0, 0, 0, ReadOnlyMemory<byte>.Empty);
+        }
+
+        var state = new SinkShardState { Stream = StreamName(batch[0].Source), Shard = batch[0].Partition ?? "shardId-000000000000" };
+        var sources = batch.Select(b => new Source(b.ItemIdentifier, b.Record.Kinesis.ApproximateArrivalTimestamp, b.OrderingKey, b.Payload, true)).ToList();
+        var staged = await EncodeAsync(state, sources, cancellationToken).ConfigureAwait(false);
+        return new SinkEncoding(staged.Delivered, staged.Dropped, staged.Failed, staged.Writes.Count, staged.Chunk ?? ReadOnlyMemory<byte>.Empty);
+    }
+
     /// <summary>Writes a Kafka batch (MSK or self-managed), each topic-partition as a shard. Returns once its records are durable.</summary>
     /// <param name="evnt">The event.</param>
     /// <param name="deadline">When to stop starting flushes.</param>
@@ -561,6 +582,19 @@ public sealed class S3Sink
     // De-aggregates, transforms, partitions, encodes and compresses the fresh records, and stages them as one chunk object.
     private async Task<Staged> StageAsync(SinkShardState state, List<Source> fresh, CancellationToken cancellationToken)
     {
+        var staged = await EncodeAsync(state, fresh, cancellationToken).ConfigureAwait(false);
+        if (staged.Chunk is { } chunk)
+        {
+            _onStage?.Invoke(SinkStage.BeforeChunkPut);
+            await PutAsync(staged.ChunkKey!, chunk, cancellationToken).ConfigureAwait(false);
+            _onStage?.Invoke(SinkStage.AfterChunkPut);
+        }
+
+        return staged;
+    }
+
+    private async Task<Staged> EncodeAsync(SinkShardState state, List<Source> fresh, CancellationToken cancellationToken)
+    {
         var users = new List<User>(fresh.Count);
         var deaggregated = new List<UserRecord>();
         foreach (var source in fresh)
@@ -633,15 +667,7 @@ public sealed class S3Sink
             encoder.Delivered++;
         }
 
-        var staged = encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
-        if (staged.Chunk is { } chunk)
-        {
-            _onStage?.Invoke(SinkStage.BeforeChunkPut);
-            await PutAsync(staged.ChunkKey!, chunk, cancellationToken).ConfigureAwait(false);
-            _onStage?.Invoke(SinkStage.AfterChunkPut);
-        }
-
-        return staged;
+        return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
     }
 
     private async Task<IReadOnlyList<TransformOutput>?> TransformAsync(SinkShardState state, List<User> users, CancellationToken cancellationToken)
@@ -878,6 +904,14 @@ public sealed class S3Sink
 
     private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : MemoryStream(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) ? segment.Array! : data.ToArray(), segment.Array is null ? 0 : segment.Offset, data.Length, writable: false);
 }
+
+/// <summary>What <see cref="S3Sink.EncodeAsync(KinesisEvent, CancellationToken)"/> produced.</summary>
+/// <param name="Delivered">Records encoded for delivery.</param>
+/// <param name="Dropped">Records the transformation dropped.</param>
+/// <param name="Failed">Records encoded for the error prefix.</param>
+/// <param name="Partitions">Partitions in the chunk.</param>
+/// <param name="Chunk">The chunk: each partition's bytes, compressed.</param>
+public sealed record SinkEncoding(int Delivered, int Dropped, int Failed, int Partitions, ReadOnlyMemory<byte> Chunk);
 
 /// <summary>A batch could not be made durable (S3 or DynamoDB failed); nothing of it was acknowledged.</summary>
 /// <param name="message">Which shard and why.</param>
