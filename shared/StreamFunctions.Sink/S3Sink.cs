@@ -596,25 +596,31 @@ public sealed class S3Sink
     private async Task<Staged> EncodeAsync(SinkShardState state, List<Source> fresh, CancellationToken cancellationToken)
     {
         var users = new List<User>(fresh.Count);
-        var deaggregated = new List<UserRecord>();
-        foreach (var source in fresh)
+        if (fresh[0].MayBeAggregated)
         {
-            if (!source.MayBeAggregated || !KplDeaggregator.IsAggregated(source.Data.Span))
+            // KPL aggregates of the whole batch, their MD5 checksums computed together; a corrupt one fails alone.
+            var data = fresh.Select(f => f.Data).ToArray();
+            var counts = new int[fresh.Count];
+            var errors = new KplFormatException?[fresh.Count];
+            var deaggregated = new List<UserRecord>(fresh.Count);
+            KplDeaggregator.DeaggregateEach(data, i => fresh[i].PartitionKey, deaggregated, counts, errors);
+            var at = 0;
+            for (var i = 0; i < fresh.Count; i++)
             {
-                users.Add(new User(source, 0, source.Data, null));
-                continue;
-            }
+                if (errors[i] is { } error)
+                {
+                    users.Add(new User(fresh[i], 0, fresh[i].Data, $"Corrupt KPL aggregate: {error.Message}"));
+                }
 
-            deaggregated.Clear();
-            try
-            {
-                KplDeaggregator.Deaggregate(source.Data, source.PartitionKey, deaggregated);
-                users.AddRange(deaggregated.Select(u => new User(source, u.SubSequenceNumber, u.Data, null)));
+                for (var n = 0; n < counts[i]; n++, at++)
+                {
+                    users.Add(new User(fresh[i], deaggregated[at].SubSequenceNumber, deaggregated[at].Data, null));
+                }
             }
-            catch (KplFormatException e)
-            {
-                users.Add(new User(source, 0, source.Data, $"Corrupt KPL aggregate: {e.Message}"));
-            }
+        }
+        else
+        {
+            users.AddRange(fresh.Select(f => new User(f, 0, f.Data, null)));
         }
 
         var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,10 @@ public class SinkPipelineBenchmarks
     private byte[][] _compressed = [];
     private long _inputBytes;
 
+    /// <summary>The transformation: the projection, a filter that keeps whole records, or none.</summary>
+    [Params("projection", "filter-only", "none")]
+    public string Transform { get; set; } = "projection";
+
     [GlobalSetup]
     public async Task Setup()
     {
@@ -57,11 +61,16 @@ public class SinkPipelineBenchmarks
         };
         Console.WriteLine($"// {Records:N0} records, {_inputBytes:N0} bytes of JSON in {aggregates.Count} KPL aggregates ({_event.Records.Sum(r => r.Kinesis.Data.Length):N0} bytes; {_event.Records.Sum(r => (r.Kinesis.Data.Length + 2) / 3 * 4):N0} as base64 in the event)");
 
-        var transform = JsonProjectionTransform.Parse("""
-            {"filter": {"$.type": ["click", "view", "purchase", "scroll"]},
-             "fields": {"id": "$.eventId", "type": "$.type", "user": "$.user.id", "page": "$.page", "ms": "$.durationMs", "at": "$.at"},
-             "partitionKeys": {"type": "$.type"}}
-            """);
+        IRecordTransform? transform = Transform switch
+        {
+            "projection" => JsonProjectionTransform.Parse("""
+                {"filter": {"$.type": ["click", "view", "purchase", "scroll"]},
+                 "fields": {"id": "$.eventId", "type": "$.type", "user": "$.user.id", "page": "$.page", "ms": "$.durationMs", "at": "$.at"},
+                 "partitionKeys": {"type": "$.type"}}
+                """),
+            "filter-only" => JsonProjectionTransform.Parse("""{"filter": {"$.type": ["click", "view", "purchase", "scroll"]}, "partitionKeys": {"type": "$.type"}}"""),
+            _ => null,
+        };
         using var s3 = new AmazonS3Client(new BasicAWSCredentials("unused", "unused"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" });
         _sink = Sink(s3, transform, CompressionCodec.Gzip);
 
@@ -89,13 +98,14 @@ public class SinkPipelineBenchmarks
     [Benchmark]
     public async Task<int> DeaggregateTransformPartitionJsonLinesGzip() => (await _sink.EncodeAsync(_event)).Chunk.Length;
 
-    private static S3Sink Sink(IAmazonS3 s3, IRecordTransform transform, CompressionCodec codec) => new(
+    private static S3Sink Sink(IAmazonS3 s3, IRecordTransform? transform, CompressionCodec codec) => new(
         s3,
         new InMemorySinkStateStore(),
         new S3SinkOptions
         {
             Bucket = "bench",
-            Prefix = "data/type=!{partitionKeyFromLambda:type}/!{timestamp:yyyy/MM/dd/HH}/",
+            Prefix = transform is null ? "data/type=!{partitionKeyFromQuery:type}/!{timestamp:yyyy/MM/dd/HH}/" : "data/type=!{partitionKeyFromLambda:type}/!{timestamp:yyyy/MM/dd/HH}/",
+            PartitionKeyQueries = new Dictionary<string, string> { ["type"] = ".type" },
             BufferInterval = TimeSpan.FromSeconds(60),
             Compression = new CompressionOptions { Codec = codec },
         },

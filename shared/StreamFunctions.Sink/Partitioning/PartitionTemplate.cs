@@ -128,7 +128,7 @@ public sealed class PartitionTemplate
                     builder.Append(part.Argument);
                     break;
                 case PartKind.Timestamp:
-                    AppendTimestamp(builder, part.Argument, utc);
+                    builder.Append(Timestamp(part, utc));
                     break;
                 case PartKind.Query:
                     builder.Append(KeyValue(values.QueryKeys, part.Argument, "partitionKeyFromQuery"));
@@ -222,6 +222,22 @@ public sealed class PartitionTemplate
         }
     }
 
+    // Records of a batch mostly share their arrival second: the last rendering is kept per expression.
+    private static string Timestamp(Part part, DateTime utc)
+    {
+        var second = utc.Ticks / TimeSpan.TicksPerSecond;
+        if (Volatile.Read(ref part.Last) is { } last && last.Second == second)
+        {
+            return last.Text;
+        }
+
+        var builder = new StringBuilder(part.Argument.Length + 8);
+        AppendTimestamp(builder, part.Argument, utc);
+        var text = builder.ToString();
+        Volatile.Write(ref part.Last, new RenderedSecond(second, text));
+        return text;
+    }
+
     private static void AppendTimestamp(StringBuilder builder, string pattern, DateTime utc)
     {
         var at = 0;
@@ -273,5 +289,16 @@ public sealed class PartitionTemplate
         ErrorType,
     }
 
-    private sealed record Part(PartKind Kind, string Argument);
+    private sealed class Part(PartKind kind, string argument)
+    {
+        public PartKind Kind { get; } = kind;
+
+        public string Argument { get; } = argument;
+
+#pragma warning disable SA1401 // A field, for Volatile.Read/Write.
+        public RenderedSecond? Last;
+#pragma warning restore SA1401
+    }
+
+    private sealed record RenderedSecond(long Second, string Text);
 }

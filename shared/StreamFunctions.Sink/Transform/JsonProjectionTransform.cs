@@ -177,35 +177,33 @@ public sealed class JsonProjectionTransform : IRecordTransform
                 keys[name] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
             }
 
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
             if (_fields is null)
             {
-                root.WriteTo(writer);
+                // No projection: the record's own bytes (JSON already), nothing re-serialized.
+                return new TransformOutput(input.RecordId, TransformResult.Ok, _appendNewline ? (byte[])[.. input.Data.Span, (byte)'\n'] : input.Data, keys);
             }
-            else
+
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            writer.WriteStartObject();
+            foreach (var (name, path) in _fields)
             {
-                writer.WriteStartObject();
-                foreach (var (name, path) in _fields)
+                if (path.TryResolve(root, out var value))
                 {
-                    if (path.TryResolve(root, out var value))
-                    {
-                        writer.WritePropertyName(name);
-                        value.WriteTo(writer);
-                    }
-                    else if (_missing == MissingFieldBehavior.Null)
-                    {
-                        writer.WriteNull(name);
-                    }
-                    else if (_missing == MissingFieldBehavior.Fail)
-                    {
-                        return TransformOutput.Failed(input, $"Field '{name}': the record has no {path}.");
-                    }
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
                 }
-
-                writer.WriteEndObject();
+                else if (_missing == MissingFieldBehavior.Null)
+                {
+                    writer.WriteNull(name);
+                }
+                else if (_missing == MissingFieldBehavior.Fail)
+                {
+                    return TransformOutput.Failed(input, $"Field '{name}': the record has no {path}.");
+                }
             }
 
+            writer.WriteEndObject();
             writer.Flush();
             var length = buffer.WrittenCount + (_appendNewline ? 1 : 0);
             var data = new byte[length];

@@ -87,13 +87,43 @@ public static class KplDeaggregator
         }
     }
 
+    /// <summary>
+    /// De-aggregates a batch of records' data in order (checksums computed together, as in the batch form
+    /// above), isolating failures: a corrupt aggregate appends nothing, its error is put in
+    /// <paramref name="errors"/> at its index, and the records after it are still de-aggregated.
+    /// </summary>
+    /// <param name="records">The records' data, in order.</param>
+    /// <param name="partitionKeyOf">The partition key of record <c>i</c> (the user record's key when it is not an aggregate).</param>
+    /// <param name="destination">Where the user records go, record after record.</param>
+    /// <param name="counts">Receives how many user records record <c>i</c> appended (at least <paramref name="records"/>' length).</param>
+    /// <param name="errors">Receives the error of record <c>i</c>, or null (at least <paramref name="records"/>' length).</param>
+    /// <returns>How many user records were appended.</returns>
+    public static int DeaggregateEach(ReadOnlySpan<ReadOnlyMemory<byte>> records, Func<int, RecordKey> partitionKeyOf, List<UserRecord> destination, Span<int> counts, Span<KplFormatException?> errors)
+    {
+        ArgumentNullException.ThrowIfNull(partitionKeyOf);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfLessThan(counts.Length, records.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(errors.Length, records.Length);
+        return Deaggregate(records, partitionKeyOf, destination, null, counts, errors);
+    }
+
     /// <summary>The batch form over raw data: <paramref name="partitionKeyOf"/> gives the partition key of record <c>i</c> (used when it is not an aggregate).</summary>
     internal static int Deaggregate(
         ReadOnlySpan<ReadOnlyMemory<byte>> records,
         Func<int, RecordKey> partitionKeyOf,
         List<UserRecord> destination,
         Func<int, string?>? sequenceNumberOf = null)
+        => Deaggregate(records, partitionKeyOf, destination, sequenceNumberOf, [], []);
+
+    private static int Deaggregate(
+        ReadOnlySpan<ReadOnlyMemory<byte>> records,
+        Func<int, RecordKey> partitionKeyOf,
+        List<UserRecord> destination,
+        Func<int, string?>? sequenceNumberOf,
+        Span<int> counts,
+        Span<KplFormatException?> errors)
     {
+        var isolate = errors.Length > 0;
         var checksumInputs = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(Math.Max(records.Length, 1));
         var digests = ArrayPool<byte>.Shared.Rent(Math.Max(records.Length, 1) * KplFormat.ChecksumSize);
         try
@@ -117,21 +147,34 @@ public static class KplDeaggregator
             for (var i = 0; i < records.Length; i++)
             {
                 var data = records[i];
+                var before = destination.Count;
                 try
                 {
                     if (!KplFormat.HasMagic(data.Span))
                     {
                         destination.Add(new UserRecord(partitionKeyOf(i), data, default, 0, isAggregated: false));
-                        appended++;
-                        continue;
                     }
-
-                    CheckLength(data.Length);
-                    appended += DecodeVerified(data, digests.AsSpan(next++ * KplFormat.ChecksumSize, KplFormat.ChecksumSize), destination);
+                    else
+                    {
+                        CheckLength(data.Length);
+                        var digest = data.Length >= KplFormat.Overhead ? next++ : -1;
+                        DecodeVerified(data, digests.AsSpan(digest * KplFormat.ChecksumSize, KplFormat.ChecksumSize), destination);
+                    }
+                }
+                catch (KplFormatException e) when (isolate)
+                {
+                    destination.RemoveRange(before, destination.Count - before);
+                    errors[i] = new KplFormatException(e, i, sequenceNumberOf?.Invoke(i));
                 }
                 catch (KplFormatException e)
                 {
                     throw new KplFormatException(e, i, sequenceNumberOf?.Invoke(i));
+                }
+
+                appended += destination.Count - before;
+                if (isolate)
+                {
+                    counts[i] = destination.Count - before;
                 }
             }
 

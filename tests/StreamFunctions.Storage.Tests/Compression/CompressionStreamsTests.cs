@@ -124,6 +124,22 @@ public sealed class CompressionStreamsTests
         Assert.Equal(data, Decompress(small, codec));
     }
 
+    [Theory]
+    [InlineData(CompressionCodec.Zstd)]
+    [InlineData(CompressionCodec.Snappy)]
+    [InlineData(CompressionCodec.HadoopSnappy)]
+    public void Decompress_StreamsCompressedApartAndConcatenated_OneStreamOfTheirData(CompressionCodec codec)
+    {
+        // The S3 sink compresses each batch's bytes on their own and concatenates them into one object.
+        var first = SampleData(70_000, 1);
+        var second = SampleData(130_000, 2);
+        var options = new CompressionOptions { Codec = codec };
+
+        var joined = Decompress([.. Compress(first, options), .. Compress(second, options)], codec);
+
+        Assert.Equal([.. first, .. second], joined);
+    }
+
     [Fact]
     public void Compress_Gzip_IsStandardGzipReadableByGZipStream()
     {

@@ -47,6 +47,28 @@ public sealed class KplDeaggregatorTests
     }
 
     [Fact]
+    public void DeaggregateEach_CorruptAggregateInTheMiddle_FailsAloneAndTheOthersDecode()
+    {
+        var good = Aggregate(new Proto().Field(1, "k").Field(3, UserRecordMessage(0, "a")).Field(3, UserRecordMessage(0, "b")).ToArray());
+        var corrupt = (byte[])good.Clone();
+        corrupt[^1] ^= 0xFF;
+        ReadOnlyMemory<byte>[] records = [good, corrupt, Encoding.UTF8.GetBytes("plain"), good];
+        var output = new List<UserRecord>();
+        var counts = new int[4];
+        var errors = new KplFormatException?[4];
+
+        var total = KplDeaggregator.DeaggregateEach(records, i => $"outer{i}", output, counts, errors);
+
+        Assert.Equal(5, total);
+        Assert.Equal([2, 0, 1, 2], counts);
+        Assert.Equal(KplFormatError.ChecksumMismatch, errors[1]?.Error);
+        Assert.Equal(1, errors[1]?.RecordIndex);
+        Assert.Equal([null, null, null], new[] { errors[0], errors[2], errors[3] });
+        Assert.Equal(["a", "b", "plain", "a", "b"], output.Select(r => Encoding.UTF8.GetString(r.Data.Span)));
+        Assert.Equal("outer2", output[2].PartitionKey.ToString());
+    }
+
+    [Fact]
     public void Deaggregate_PlainRecord_PassesThroughAsOneRecordWithTheOuterKey()
     {
         var data = Encoding.UTF8.GetBytes("{\"plain\":true}");
