@@ -260,7 +260,7 @@ const EMULATORS = {
     }),
   },
   s3: {
-    marker: path.join('s3rver', 'bin', 's3rver.js'),
+    marker: 's3rver-server.cjs', // our wrapper (see that file): the command line that identifies the process
     ports: 1,
     start: async ({ ports: [port], opts }) => {
       const dataDir = path.join(opts.stateDir, 's3-data');
