@@ -102,6 +102,7 @@ public sealed class S3Sink
     private const string ProcessingFailed = "processing-failed";
     private const string PartitioningFailed = "partitioning-failed";
     private const string ActivePartitionExceeded = "activePartitionExceeded";
+    private const string FormatConversionFailed = "format-conversion-failed";
 
     private readonly IAmazonS3 _s3;
     private readonly ISinkStateStore _store;
@@ -418,7 +419,20 @@ public sealed class S3Sink
         if (!UsesParts(partition))
         {
             var framed = await ReadSegmentsAsync(state, partition.Segments, staged, cancellationToken).ConfigureAwait(false);
-            await PutAsync(key, await ToParquetAsync(framed, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            byte[] file;
+            try
+            {
+                file = await ToParquetAsync(framed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectWriterException e)
+            {
+                // Records that cannot share one file's columns (a field's type changed): the partition goes to the
+                // error prefix as Firehose's format-conversion-failed, under a key as deterministic as the object's.
+                await PutAsync(FormatErrorKey(state, partition), FormatErrorLines(state, partition, framed, e.Message), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            await PutAsync(key, file, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -541,6 +555,57 @@ public sealed class S3Sink
         }
 
         return data;
+    }
+
+    private string FormatErrorKey(SinkShardState state, PartitionBuffer partition) =>
+        _errorPrefix.Render(new PartitionValues(DateTimeOffset.FromUnixTimeMilliseconds(partition.OpenedAtMs), ErrorOutputType: FormatConversionFailed))
+        + $"{state.Stream}-{state.Shard}-{partition.FirstSequence}-{partition.LastSequence}.jsonl";
+
+    private byte[] FormatErrorLines(SinkShardState state, PartitionBuffer partition, byte[] framed, string message)
+    {
+        var lines = new ArrayBufferWriter<byte>(framed.Length * 2);
+        var at = 0;
+        while (at < framed.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(framed.AsSpan(at));
+            using (var writer = new Utf8JsonWriter(lines))
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("attemptsMade", 1);
+                writer.WriteString("errorCode", "DataFormatConversion.InvalidSchema");
+                writer.WriteString("errorMessage", $"The partition's records do not convert to one Parquet file: {message}");
+                writer.WriteNumber("attemptEndingTimestamp", _time.GetUtcNow().ToUnixTimeMilliseconds());
+                writer.WriteBase64String("rawData", framed.AsSpan(at + 4, length));
+                writer.WriteString("stream", state.Stream);
+                writer.WriteString("shard", state.Shard);
+                writer.WriteString("partition", partition.Prefix);
+                writer.WriteEndObject();
+            }
+
+            lines.Write("\n"u8);
+            at += 4 + length;
+        }
+
+        return lines.WrittenSpan.ToArray();
+    }
+
+    private static bool IsJsonObject(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(data, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private async Task<byte[]> ToParquetAsync(byte[] framed, CancellationToken cancellationToken)
@@ -666,6 +731,12 @@ public sealed class S3Sink
             if (!encoder.CanOpen(prefix))
             {
                 encoder.AddError(ActivePartitionExceeded, "DynamicPartitioning.ActivePartitionsLimitExceeded", $"The shard has {_options.MaxActivePartitions} active partitions (the limit); '{prefix}' would be one more.", user);
+                continue;
+            }
+
+            if (_options.Format == SinkFormat.Parquet && !IsJsonObject(data.Span))
+            {
+                encoder.AddError(FormatConversionFailed, "DataFormatConversion.MalformedData", "The record is not one JSON object: Parquet takes one object per row.", user);
                 continue;
             }
 

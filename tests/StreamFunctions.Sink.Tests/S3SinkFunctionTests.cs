@@ -153,7 +153,7 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task Sink_KafkaEventToParquet_RowsOnceAndRedeliveryRewritesNothing()
+    public async Task Sink_KafkaEventToParquet_RowsOnceNonObjectsToErrorsAndRedeliveryRewritesNothing()
     {
         await using var env = new SinkEnvironment(aws);
         await env.StartAsync();
@@ -170,7 +170,7 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
                 Timestamp = 1_700_000_000_000 + i,
                 TimestampType = "CREATE_TIME",
                 Key = Encoding.UTF8.GetBytes($"u{i % 5}"),
-                Value = Encoding.UTF8.GetBytes($$"""{"n":{{(p * 100) + i}},"user":"u{{i % 5}}","amount":{{i * 1.5}}}"""),
+                Value = Encoding.UTF8.GetBytes(p == 1 && i == 50 ? "[150]" : $$"""{"n":{{(p * 100) + i}},"user":"u{{i % 5}}","amount":{{i * 1.5}}}"""),
                 Headers = [],
             })]),
         };
@@ -178,6 +178,7 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
 
         var first = await function.InvokeAsync(payload);
         var keys = await env.KeysAsync("tables/");
+        Assert.Single(await env.KeysAsync("errors/"));
         var again = await function.InvokeAsync(payload);
 
         Assert.True(first.Succeeded && again.Succeeded, Encoding.UTF8.GetString(first.Payload.Span) + Encoding.UTF8.GetString(again.Payload.Span));
@@ -197,7 +198,11 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
             }
         }
 
-        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), numbers.Order());
+        Assert.Equal(Enumerable.Range(0, 200).Where(i => i != 150).Select(i => (long)i), numbers.Order());
+        var failed = Assert.Single(await env.LinesAsync("errors/format-conversion-failed/"));
+        using var error = JsonDocument.Parse(failed.Line);
+        Assert.Equal("[150]", Encoding.UTF8.GetString(error.RootElement.GetProperty("rawData").GetBytesFromBase64()));
+        Assert.Contains("not one JSON object", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 
     internal static string Json(int n) => $$"""{"n":{{n}},"type":"click","user":{"id":"u{{n % 23}}"},"pad":"{{Padding}}"}""";
