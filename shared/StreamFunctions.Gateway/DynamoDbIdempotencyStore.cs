@@ -1,6 +1,7 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.Producers;
 
 namespace StreamFunctions.Gateway;
@@ -43,27 +44,8 @@ public sealed class DynamoDbIdempotencyStore : IIdempotencyStore
     /// <param name="tableName">The table.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the table is active.</returns>
-    public static async Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(dynamo);
-        await dynamo.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = tableName,
-            AttributeDefinitions = [new AttributeDefinition("id", ScalarAttributeType.S)],
-            KeySchema = [new KeySchemaElement("id", KeyType.HASH)],
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-        }, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < 100; i++)
-        {
-            var table = await dynamo.DescribeTableAsync(tableName, cancellationToken).ConfigureAwait(false);
-            if (table.Table.TableStatus == TableStatus.ACTIVE)
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public static Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default) =>
+        DynamoDbTables.CreateAsync(dynamo, tableName, "id", TimeSpan.FromSeconds(10), cancellationToken: cancellationToken);
 
     /// <inheritdoc />
     public async Task<IdempotencyClaim> ClaimAsync(string key, string payloadHash, TimeSpan inProgressTimeout, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using StreamFunctions.Aws;
 using static StreamFunctions.Leases.Internal.LeaseSerializer;
 
 namespace StreamFunctions.Leases;
@@ -31,38 +32,8 @@ public sealed class LeaseTable
     /// <summary>Creates the table as KCL does (hash key <c>leaseKey</c>, on-demand) unless it exists; waits until ACTIVE.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>True when this call created it.</returns>
-    public async Task<bool> CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
-    {
-        var created = false;
-        try
-        {
-            await _dynamo.CreateTableAsync(new CreateTableRequest
-            {
-                TableName = TableName,
-                AttributeDefinitions = [new AttributeDefinition(LeaseKey, ScalarAttributeType.S)],
-                KeySchema = [new KeySchemaElement(LeaseKey, KeyType.HASH)],
-                BillingMode = BillingMode.PAY_PER_REQUEST,
-            }, cancellationToken).ConfigureAwait(false);
-            created = true;
-        }
-        catch (ResourceInUseException)
-        {
-            // It exists (maybe created by KCL itself): use it.
-        }
-
-        for (var i = 0; i < 600; i++)
-        {
-            var table = await _dynamo.DescribeTableAsync(TableName, cancellationToken).ConfigureAwait(false);
-            if (table.Table.TableStatus == TableStatus.ACTIVE)
-            {
-                return created;
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-
-        throw new TimeoutException($"Lease table {TableName} did not become ACTIVE within 60 s.");
-    }
+    public Task<bool> CreateIfNotExistsAsync(CancellationToken cancellationToken = default) =>
+        DynamoDbTables.CreateAsync(_dynamo, TableName, LeaseKey, TimeSpan.FromSeconds(60), ifNotExists: true, cancellationToken);
 
     /// <summary>Reads every lease with a consistent scan.</summary>
     /// <param name="cancellationToken">Cancels the scan.</param>

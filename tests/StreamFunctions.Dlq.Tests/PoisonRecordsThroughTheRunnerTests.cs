@@ -12,6 +12,7 @@ using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Dlq.Tests;
 
@@ -32,11 +33,7 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
     public async Task InitializeAsync()
     {
         await _s3.PutBucketAsync(_bucket);
-        await _kinesis.CreateStreamAsync(new CreateStreamRequest(_stream, 1));
-        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await _kinesis.CreateActiveAsync(_stream, 1);
     }
 
     public async Task DisposeAsync()

@@ -6,6 +6,7 @@ using StreamFunctions.BatchProcessing;
 using StreamFunctions.Kinesis;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Dlq.Tests;
 
@@ -21,11 +22,7 @@ public sealed class RedriveTests(LocalAwsFixture aws) : IAsyncLifetime, IDisposa
     public async Task InitializeAsync()
     {
         await _s3.PutBucketAsync(_bucket);
-        await _kinesis.CreateStreamAsync(new CreateStreamRequest(_stream, 1));
-        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await _kinesis.CreateActiveAsync(_stream, 1);
 
         var archive = new S3PoisonRecordArchive(_s3, _bucket, "dlq");
         var arn = (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamArn;

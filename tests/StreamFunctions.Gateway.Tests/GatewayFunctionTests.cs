@@ -30,11 +30,7 @@ public sealed class GatewayFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, 
 
     public async Task InitializeAsync()
     {
-        await _kinesis.CreateStreamAsync(new CreateStreamRequest(_stream, 4));
-        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await _kinesis.CreateActiveAsync(_stream, 4);
     }
 
     public async Task DisposeAsync() => await _kinesis.DeleteStreamAsync(new DeleteStreamRequest(_stream));

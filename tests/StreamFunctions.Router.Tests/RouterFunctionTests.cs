@@ -43,13 +43,8 @@ public sealed class RouterFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, I
         await _s3.PutBucketAsync(_bucket);
         await _kinesis.CreateStreamAsync(new CreateStreamRequest(_source, 2));
         await _kinesis.CreateStreamAsync(new CreateStreamRequest(_destination, 3));
-        foreach (var stream in new[] { _source, _destination })
-        {
-            for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(stream)).StreamStatus != StreamStatus.Active; i++)
-            {
-                await Task.Delay(50);
-            }
-        }
+        await _kinesis.WaitActiveAsync(_source);
+        await _kinesis.WaitActiveAsync(_destination);
     }
 
     public async Task DisposeAsync()

@@ -94,11 +94,7 @@ public sealed class KinesisShardMapEmulatorTests(LocalAwsFixture aws) : IDisposa
     public async Task Route_TenThousandRandomKeys_EqualsTheEmulatorsPlacement()
     {
         var stream = LocalAwsFixture.UniqueName("sfn-routing");
-        await _kinesis.CreateStreamAsync(new CreateStreamRequest(stream, 5));
-        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await _kinesis.CreateActiveAsync(stream, 5);
 
         var sut = new KinesisShardMap(_kinesis, stream);
         await sut.RefreshAsync();

@@ -1,6 +1,7 @@
 using StreamFunctions.Lambda.EventSources.Checkpoints;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -97,12 +98,7 @@ public sealed class SinkCrashTests(LocalAwsFixture aws)
             if (_written is null)
             {
                 var env = new SinkEnvironment(aws);
-                await env.Kinesis.CreateStreamAsync(new Streams.Model.CreateStreamRequest(env.Stream, 1));
-                for (var i = 0; i < 200 && (await env.Kinesis.DescribeStreamSummaryAsync(env.Stream)).StreamStatus != Streams.Model.StreamStatus.Active; i++)
-                {
-                    await Task.Delay(50);
-                }
-
+                await env.Kinesis.CreateActiveAsync(env.Stream, 1);
                 _written = (env.Stream, await env.PutAsync(Count, Record));
             }
 

@@ -11,6 +11,7 @@ using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -58,11 +59,7 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
             return;
         }
 
-        await Kinesis.CreateStreamAsync(new CreateStreamRequest(Stream, shards));
-        for (var i = 0; i < 200 && (await Kinesis.DescribeStreamSummaryAsync(Stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await Kinesis.CreateActiveAsync(Stream, shards);
     }
 
     public ProcessLambdaInvoker Function(string name, Dictionary<string, string> settings)

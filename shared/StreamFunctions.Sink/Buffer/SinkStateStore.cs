@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using StreamFunctions.Aws;
 
 namespace StreamFunctions.Sink.Buffer;
 
@@ -53,27 +54,8 @@ public sealed class DynamoDbSinkStateStore(IAmazonDynamoDB dynamo, string tableN
     /// <param name="tableName">The table.</param>
     /// <param name="cancellationToken">Cancels.</param>
     /// <returns>A task that completes when the table is active.</returns>
-    public static async Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(dynamo);
-        await dynamo.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = tableName,
-            AttributeDefinitions = [new AttributeDefinition("shard", ScalarAttributeType.S)],
-            KeySchema = [new KeySchemaElement("shard", KeyType.HASH)],
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-        }, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < 100; i++)
-        {
-            var table = await dynamo.DescribeTableAsync(tableName, cancellationToken).ConfigureAwait(false);
-            if (table.Table.TableStatus == TableStatus.ACTIVE)
-            {
-                return;
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public static Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default) =>
+        DynamoDbTables.CreateAsync(dynamo, tableName, "shard", TimeSpan.FromSeconds(10), cancellationToken: cancellationToken);
 
     /// <summary>The serialized size of a state (what the item holds).</summary>
     /// <param name="state">The state.</param>

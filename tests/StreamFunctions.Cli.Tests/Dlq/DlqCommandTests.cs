@@ -7,6 +7,7 @@ using StreamFunctions.Dlq;
 using StreamFunctions.Kinesis;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Cli.Tests.Dlq;
 
@@ -22,11 +23,7 @@ public sealed class DlqCommandTests(LocalAwsFixture aws) : IAsyncLifetime, IDisp
     public async Task InitializeAsync()
     {
         await _s3.PutBucketAsync(_bucket);
-        await _kinesis.CreateStreamAsync(new CreateStreamRequest(_stream, 1));
-        for (var i = 0; i < 200 && (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await _kinesis.CreateActiveAsync(_stream, 1);
 
         var arn = (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamArn;
         await new S3PoisonRecordArchive(_s3, _bucket).ArchiveAsync(new PoisonRecord(arn, "shardId-000000000000", "42", "k", Encoding.UTF8.GetBytes("{\"bad\":"), "System.Text.Json.JsonReaderException", "unexpected end", "Poison", 1, "$LATEST", DateTimeOffset.FromUnixTimeSeconds(1_800_000_000)));

@@ -52,7 +52,7 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         try
         {
             await s3.PutBucketAsync(name, cancellationToken).ConfigureAwait(false);
-            await CreateTableAsync(dynamo, name, cancellationToken).ConfigureAwait(false);
+            await DynamoDbTables.CreateAsync(dynamo, name, "eventId", TimeSpan.FromMinutes(2), cancellationToken: cancellationToken).ConfigureAwait(false);
             var (s3Out, bytes, s3Mismatches) = await RoundTripS3Async(s3, name, expected, cancellationToken).ConfigureAwait(false);
             var (dynamoOut, rejected, dynamoMismatches) = await RoundTripDynamoAsync(dynamo, name, generated, expected, cancellationToken).ConfigureAwait(false);
             return new SmokeReport(records, s3Out, bytes, dynamoOut, rejected, s3Mismatches + dynamoMismatches, clock.Elapsed);
@@ -167,28 +167,6 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
         }
 
         return mismatches;
-    }
-
-    private static async Task CreateTableAsync(IAmazonDynamoDB dynamo, string table, CancellationToken cancellationToken)
-    {
-        await dynamo.CreateTableAsync(new CreateTableRequest
-        {
-            TableName = table,
-            AttributeDefinitions = [new AttributeDefinition("eventId", ScalarAttributeType.S)],
-            KeySchema = [new KeySchemaElement("eventId", KeyType.HASH)],
-            BillingMode = BillingMode.PAY_PER_REQUEST,
-        }, cancellationToken).ConfigureAwait(false);
-
-        var deadline = Stopwatch.StartNew();
-        while ((await dynamo.DescribeTableAsync(table, cancellationToken).ConfigureAwait(false)).Table.TableStatus != TableStatus.ACTIVE)
-        {
-            if (deadline.Elapsed > TimeSpan.FromMinutes(2))
-            {
-                throw new TimeoutException($"DynamoDB table {table} did not become ACTIVE within 2 minutes.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async Task CleanUpAsync(IAmazonS3 s3, IAmazonDynamoDB dynamo, string name)
