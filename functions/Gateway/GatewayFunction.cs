@@ -25,7 +25,7 @@ internal sealed class GatewayFunction(GatewayService gateway)
 
     public static GatewayFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
+        string? Get(string name) => environment.Setting(name);
         string Required(string name) => Get(name) ?? throw new ArgumentException($"{name} must be set.");
         var settings = AwsSettings.FromEnvironment(environment);
         IRecordProducer producer = (Get("DESTINATION") ?? "kinesis").ToLowerInvariant() switch

@@ -28,9 +28,8 @@ internal sealed class RouterFunction(StreamRouter router)
 
     public static RouterFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
-        var rules = Get("ROUTER_RULES") is { } json ? RoutingRules.Parse(json)
-            : Get("ROUTER_RULES_FILE") is { } file ? RoutingRules.Parse(File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Get("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file)))
+        string? Get(string name) => environment.Setting(name);
+        var rules = environment.SettingOrFile("ROUTER_RULES", "ROUTER_RULES_FILE") is { } json ? RoutingRules.Parse(json)
             : Get("BRIDGE_TO") is { } bridge ? RoutingRules.Bridge(bridge.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             : throw new ArgumentException("Set ROUTER_RULES (JSON), ROUTER_RULES_FILE or BRIDGE_TO (destinations) to say where records go.");
 

@@ -34,18 +34,19 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
 
     public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
+        string? Get(string name) => environment.Setting(name);
         string Require(string name) => Get(name) ?? throw new ArgumentException($"Set {name}.");
         var settings = AwsSettings.FromEnvironment(environment);
         var clients = new AwsClientFactory(settings);
         var transformFunction = Get("TRANSFORM_FUNCTION");
+        var defaults = new S3SinkOptions();
         var options = new S3SinkOptions
         {
             Bucket = Require("SINK_BUCKET"),
-            Prefix = Get("SINK_PREFIX") ?? new S3SinkOptions().Prefix,
-            ErrorPrefix = Get("SINK_ERROR_PREFIX") ?? new S3SinkOptions().ErrorPrefix,
+            Prefix = Get("SINK_PREFIX") ?? defaults.Prefix,
+            ErrorPrefix = Get("SINK_ERROR_PREFIX") ?? defaults.ErrorPrefix,
             BackupPrefix = Get("SINK_BACKUP_PREFIX"),
-            StagingPrefix = Get("SINK_STAGING_PREFIX") ?? new S3SinkOptions().StagingPrefix,
+            StagingPrefix = Get("SINK_STAGING_PREFIX") ?? defaults.StagingPrefix,
             BufferSizeBytes = (long)(Number(Get("SINK_BUFFER_SIZE_MB"), "SINK_BUFFER_SIZE_MB") ?? 5) * 1024 * 1024,
             BufferInterval = TimeSpan.FromSeconds(Number(Get("SINK_BUFFER_INTERVAL_SECONDS"), "SINK_BUFFER_INTERVAL_SECONDS") ?? 300),
             Format = Get("SINK_FORMAT") switch
@@ -76,8 +77,7 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
 
         IRecordTransform? transform = transformFunction is not null
             ? new LambdaRecordTransform(new LambdaInvokeClient(settings, transformFunction), transformFunction, new LambdaTransformOptions { Region = settings.Region })
-            : Get("TRANSFORM_CONFIG") is { } config ? JsonProjectionTransform.Parse(config)
-            : Get("TRANSFORM_CONFIG_FILE") is { } file ? JsonProjectionTransform.Parse(File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Get("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file)))
+            : environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE") is { } config ? JsonProjectionTransform.Parse(config)
             : null;
         var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), Require("SINK_STATE_TABLE"));
         return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoint(Get)));

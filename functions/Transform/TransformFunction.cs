@@ -16,9 +16,7 @@ internal sealed class TransformFunction(JsonProjectionTransform transform)
 {
     public static TransformFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.GetValue(name) is { Length: > 0 } v ? v : null;
-        var config = Get("TRANSFORM_CONFIG")
-            ?? (Get("TRANSFORM_CONFIG_FILE") is { } file ? File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Get("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file)) : null)
+        var config = environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE")
             ?? throw new ArgumentException("Set TRANSFORM_CONFIG (JSON) or TRANSFORM_CONFIG_FILE: filter, fields, missing, partitionKeys, appendNewline.");
         return new TransformFunction(JsonProjectionTransform.Parse(config));
     }

@@ -39,6 +39,36 @@ public static class EnvironmentVariables
         return new OverlayEnvironmentVariables(top, fallback);
     }
 
+    /// <summary>A setting: the variable's value, or <see langword="null"/> when it is unset or empty.</summary>
+    /// <param name="environment">The variables.</param>
+    /// <param name="name">The variable's name.</param>
+    /// <returns>The value, or null.</returns>
+    public static string? Setting(this IEnvironmentVariables environment, string name)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment.GetValue(name) is { Length: > 0 } value ? value : null;
+    }
+
+    /// <summary>
+    /// A setting given inline (<paramref name="name"/>) or as a file (<paramref name="fileName"/>, relative to
+    /// the function's folder <c>LAMBDA_TASK_ROOT</c>, else this program's): the inline value wins.
+    /// </summary>
+    /// <param name="environment">The variables.</param>
+    /// <param name="name">The variable holding the value, e.g. <c>ROUTER_RULES</c>.</param>
+    /// <param name="fileName">The variable naming a file that holds it, e.g. <c>ROUTER_RULES_FILE</c>.</param>
+    /// <returns>The value, the file's text, or null when neither is set.</returns>
+    public static string? SettingOrFile(this IEnvironmentVariables environment, string name, string fileName)
+    {
+        if (environment.Setting(name) is { } value)
+        {
+            return value;
+        }
+
+        return environment.Setting(fileName) is { } file
+            ? File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(environment.Setting("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file))
+            : null;
+    }
+
     private sealed class ProcessEnvironmentVariables : IEnvironmentVariables
     {
 #pragma warning disable RS0030 // The one place that reads the process environment.
