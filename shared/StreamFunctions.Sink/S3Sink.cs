@@ -232,7 +232,7 @@ public sealed class S3Sink
                 var state = await _store.LoadAsync(stream, shard, cancellationToken).ConfigureAwait(false);
                 objects += await FlushAsync(state, deadline, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is AmazonS3Exception or SinkStateConflictException or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+            catch (Exception e) when (IsTransient(e))
             {
                 error ??= $"{stream}/{shard}: {e.Message}";
             }
@@ -256,6 +256,9 @@ public sealed class S3Sink
     }
 
     private static SinkResult Empty => new(0, 0, 0, 0, 0, 0, null);
+
+    // What S3, DynamoDB and the network throw when a later attempt may succeed (AmazonS3Exception is an AmazonServiceException).
+    private static bool IsTransient(Exception e) => e is Amazon.Runtime.AmazonServiceException or SinkStateConflictException or HttpRequestException or IOException;
 
     private static string StreamName(string arn) => arn[(arn.LastIndexOf('/') + 1)..];
 
@@ -289,7 +292,7 @@ public sealed class S3Sink
             {
                 // Another writer (the scheduled flush) changed the state: read it again and redo the batch.
             }
-            catch (Exception e) when (e is SinkStateConflictException or AmazonS3Exception or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when ((IsTransient(e) || e is TaskCanceledException) && !cancellationToken.IsCancellationRequested)
             {
                 throw new SinkBatchFailedException($"{stream}/{shard}: the batch from {sources[0].Sequence} could not be made durable: {e.Message}", e);
             }
@@ -302,7 +305,7 @@ public sealed class S3Sink
         {
             return (await FlushAsync(state, deadline, cancellationToken, staged).ConfigureAwait(false), null);
         }
-        catch (Exception e) when (e is AmazonS3Exception or SinkStateConflictException or Amazon.Runtime.AmazonServiceException or HttpRequestException or IOException)
+        catch (Exception e) when (IsTransient(e))
         {
             return (0, e.Message);
         }
@@ -489,9 +492,9 @@ public sealed class S3Sink
         return response.ETag;
     }
 
-    private async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    private async Task PutAsync(string key, byte[] data, CancellationToken cancellationToken)
     {
-        using var body = new ReadOnlyMemoryStream(data);
+        using var body = new MemoryStream(data, writable: false);
         await _s3.PutObjectAsync(new PutObjectRequest
         {
             BucketName = _options.Bucket,
@@ -568,25 +571,63 @@ public sealed class S3Sink
         while (at < framed.Length)
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(framed.AsSpan(at));
-            using (var writer = new Utf8JsonWriter(lines))
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("attemptsMade", 1);
-                writer.WriteString("errorCode", "DataFormatConversion.InvalidSchema");
-                writer.WriteString("errorMessage", $"The partition's records do not convert to one Parquet file: {message}");
-                writer.WriteNumber("attemptEndingTimestamp", _time.GetUtcNow().ToUnixTimeMilliseconds());
-                writer.WriteBase64String("rawData", framed.AsSpan(at + 4, length));
-                writer.WriteString("stream", state.Stream);
-                writer.WriteString("shard", state.Shard);
-                writer.WriteString("partition", partition.Prefix);
-                writer.WriteEndObject();
-            }
-
-            lines.Write("\n"u8);
+            WriteErrorLine(lines, state, "DataFormatConversion.InvalidSchema", $"The partition's records do not convert to one Parquet file: {message}", framed.AsSpan(at + 4, length), partition: partition.Prefix);
             at += 4 + length;
         }
 
         return lines.WrittenSpan.ToArray();
+    }
+
+    // One Firehose error record, as a JSON line: the error, the payload (rawData) and where it came from.
+    private void WriteErrorLine(
+        IBufferWriter<byte> buffer,
+        SinkShardState state,
+        string errorCode,
+        string message,
+        ReadOnlySpan<byte> rawData,
+        DateTimeOffset? arrival = null,
+        string? lambdaArn = null,
+        string? sequence = null,
+        long? subsequence = null,
+        string? partitionKey = null,
+        string? partition = null)
+    {
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("attemptsMade", 1);
+            if (arrival is { } at)
+            {
+                writer.WriteNumber("arrivalTimestamp", at.ToUnixTimeMilliseconds());
+            }
+
+            writer.WriteString("errorCode", errorCode);
+            writer.WriteString("errorMessage", message);
+            writer.WriteNumber("attemptEndingTimestamp", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            writer.WriteBase64String("rawData", rawData);
+            WriteIfSet(writer, "lambdaArn", lambdaArn);
+            writer.WriteString("stream", state.Stream);
+            writer.WriteString("shard", state.Shard);
+            WriteIfSet(writer, "sequenceNumber", sequence);
+            if (subsequence is { } sub)
+            {
+                writer.WriteNumber("subSequenceNumber", sub);
+            }
+
+            WriteIfSet(writer, "partitionKey", partitionKey);
+            WriteIfSet(writer, "partition", partition);
+            writer.WriteEndObject();
+        }
+
+        buffer.Write("\n"u8);
+
+        static void WriteIfSet(Utf8JsonWriter writer, string name, string? value)
+        {
+            if (value is not null)
+            {
+                writer.WriteString(name, value);
+            }
+        }
     }
 
     private static bool IsJsonObject(ReadOnlySpan<byte> data)
@@ -884,34 +925,17 @@ public sealed class S3Sink
             Failed++;
             var prefix = sink._errorPrefix.Render(new PartitionValues(user.Source.Arrival, ErrorOutputType: errorType));
             var pending = Pending(PartitionKind.Error, prefix, user);
-            var now = sink._time.GetUtcNow().ToUnixTimeMilliseconds();
-            using (var writer = new Utf8JsonWriter(pending.Buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("attemptsMade", 1);
-                writer.WriteNumber("arrivalTimestamp", user.Source.Arrival.ToUnixTimeMilliseconds());
-                writer.WriteString("errorCode", errorCode);
-                writer.WriteString("errorMessage", message);
-                writer.WriteNumber("attemptEndingTimestamp", now);
-                writer.WriteBase64String("rawData", user.Data.Span);
-                if (sink._options.TransformFunction is { } function && errorType == ProcessingFailed)
-                {
-                    writer.WriteString("lambdaArn", function);
-                }
-
-                writer.WriteString("stream", state.Stream);
-                writer.WriteString("shard", state.Shard);
-                writer.WriteString("sequenceNumber", user.Source.Sequence);
-                writer.WriteNumber("subSequenceNumber", user.Subsequence);
-                if (user.Source.PartitionKey is { } key)
-                {
-                    writer.WriteString("partitionKey", key);
-                }
-
-                writer.WriteEndObject();
-            }
-
-            pending.Buffer.Write("\n"u8);
+            sink.WriteErrorLine(
+                pending.Buffer,
+                state,
+                errorCode,
+                message,
+                user.Data.Span,
+                user.Source.Arrival,
+                errorType == ProcessingFailed ? sink._options.TransformFunction : null,
+                user.Source.Sequence,
+                user.Subsequence,
+                user.Source.PartitionKey);
             pending.RawBytes += user.Data.Length;
         }
 
@@ -978,8 +1002,6 @@ public sealed class S3Sink
 
         public long RawBytes { get; set; }
     }
-
-    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : MemoryStream(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) ? segment.Array! : data.ToArray(), segment.Array is null ? 0 : segment.Offset, data.Length, writable: false);
 }
 
 /// <summary>What <see cref="S3Sink.EncodeAsync(KinesisEvent, CancellationToken)"/> produced.</summary>

@@ -62,17 +62,21 @@ public sealed class PartitionKeyQuery
                     throw new PartitioningException($"partitionKeyFromQuery '{name}': the record has no field {path}.");
                 }
 
-                values[name] = value.ValueKind switch
-                {
-                    JsonValueKind.String => value.GetString()!,
-                    JsonValueKind.Number => value.GetRawText(),
-                    JsonValueKind.True => "true",
-                    JsonValueKind.False => "false",
-                    var kind => throw new PartitioningException(string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {kind.ToString().ToLowerInvariant()}, not a string, number or boolean.")),
-                };
+                values[name] = KeyText(value)
+                    ?? throw new PartitioningException(string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {value.ValueKind.ToString().ToLowerInvariant()}, not a string, number or boolean."));
             }
 
             return values;
         }
     }
+
+    /// <summary>A JSON value as a partition key: a string's text, a number as written, <c>true</c>/<c>false</c>; null for anything else.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The key, or null when the value is not a scalar a key can be.</returns>
+    internal static string? KeyText(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
+        _ => null,
+    };
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using StreamFunctions.Routing.Rules;
+using StreamFunctions.Sink.Partitioning;
 
 namespace StreamFunctions.Sink.Transform;
 
@@ -168,13 +169,13 @@ public sealed class JsonProjectionTransform : IRecordTransform
             Dictionary<string, string>? keys = null;
             foreach (var (name, path) in _partitionKeys)
             {
-                if (!path.TryResolve(root, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array)
+                if (!path.TryResolve(root, out var value) || PartitionKeyQuery.KeyText(value) is not { } key)
                 {
                     return TransformOutput.Failed(input, $"Partition key '{name}': {path} is {(value.ValueKind == JsonValueKind.Undefined ? "missing" : value.ValueKind.ToString().ToLowerInvariant())}; a string, number or boolean is required.");
                 }
 
                 keys ??= new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
-                keys[name] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+                keys[name] = key;
             }
 
             if (_fields is null)
