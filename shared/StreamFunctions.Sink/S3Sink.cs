@@ -731,6 +731,8 @@ public sealed class S3Sink
 
         var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);
         var encoder = new BatchEncoder(this, state);
+        var keySets = new KeySetCache();
+        var prefixes = new Dictionary<(object?, object?, long), string>();
         for (var i = 0; i < users.Count; i++)
         {
             var user = users[i];
@@ -760,8 +762,8 @@ public sealed class S3Sink
             string prefix;
             try
             {
-                var queryKeys = _query?.Extract(data);
-                prefix = _prefix.Render(new PartitionValues(user.Source.Arrival, queryKeys, output?.PartitionKeys));
+                var queryKeys = _query?.Extract(data.Span, keySets);
+                prefix = Prefix(prefixes, new PartitionValues(user.Source.Arrival, queryKeys, output?.PartitionKeys));
             }
             catch (PartitioningException e)
             {
@@ -786,6 +788,19 @@ public sealed class S3Sink
         }
 
         return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
+    }
+
+    // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered once per combination.
+    private string Prefix(Dictionary<(object?, object?, long), string> rendered, in PartitionValues values)
+    {
+        var key = (values.QueryKeys, values.LambdaKeys, values.Arrival.ToUnixTimeSeconds());
+        if (!rendered.TryGetValue(key, out var prefix))
+        {
+            prefix = _prefix.Render(values);
+            rendered[key] = prefix;
+        }
+
+        return prefix;
     }
 
     private async Task<IReadOnlyList<TransformOutput>?> TransformAsync(SinkShardState state, List<User> users, CancellationToken cancellationToken)
@@ -863,7 +878,7 @@ public sealed class S3Sink
 
     private sealed record Source(string Sequence, DateTimeOffset Arrival, string? PartitionKey, ReadOnlyMemory<byte> Data, bool MayBeAggregated);
 
-    private sealed record User(Source Source, long Subsequence, ReadOnlyMemory<byte> Data, string? Error);
+    private readonly record struct User(Source Source, long Subsequence, ReadOnlyMemory<byte> Data, string? Error);
 
     private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length, uint Crc, long ContentLength);
 
@@ -946,7 +961,9 @@ public sealed class S3Sink
                 return new Staged(null, null, [], Delivered, Dropped, Failed);
             }
 
-            using var chunk = new MemoryStream();
+            var uncompressed = _pending.Values.Sum(p => (long)p.Buffer.WrittenCount);
+            var estimate = sink._options.Compression.Codec == CompressionCodec.None || sink._options.Format == SinkFormat.Parquet ? uncompressed : (uncompressed / 4) + 65536;
+            using var chunk = new MemoryStream(checked((int)Math.Min(estimate + 1024, Array.MaxLength)));
             var writes = new List<PartitionWrite>(_pending.Count);
             foreach (var ((kind, prefix), pending) in _pending)
             {
@@ -970,6 +987,7 @@ public sealed class S3Sink
                 }
 
                 writes.Add(new PartitionWrite(kind, prefix, pending.FirstSequence, pending.LastSequence, pending.Records, pending.RawBytes, offset, checked((int)(chunk.Position - offset)), crc, pending.Buffer.WrittenCount));
+                pending.Buffer.Dispose();
             }
 
             var key = $"{sink._options.StagingPrefix}{state.Stream}/{state.Shard}/chunks/{firstSequence}-{lastSequence}";
@@ -992,7 +1010,8 @@ public sealed class S3Sink
 
     private sealed class Pending
     {
-        public ArrayBufferWriter<byte> Buffer { get; } = new(4096);
+        // Pooled: a batch fills megabytes per partition, which fresh arrays would zero and copy as they grow.
+        public PooledBuffer Buffer { get; } = new(64 * 1024);
 
         public string FirstSequence { get; set; } = string.Empty;
 

@@ -31,6 +31,10 @@ public class SinkPipelineBenchmarks
     [Params("projection", "filter-only", "none")]
     public string Transform { get; set; } = "projection";
 
+    /// <summary>The largest KPL aggregate: the KPL's default (51,200 bytes), or Kinesis's 1 MiB record limit.</summary>
+    [Params(51_200)]
+    public int AggregateSize { get; set; } = 51_200;
+
     [GlobalSetup]
     public async Task Setup()
     {
@@ -45,7 +49,8 @@ public class SinkPipelineBenchmarks
             _inputBytes += json.Length;
         }
 
-        using var aggregator = new KplAggregator();
+        // Aggregated as a KPL producer with its defaults does: AggregationMaxSize 51,200 bytes.
+        using var aggregator = new KplAggregator(new KplAggregatorOptions { MaxAggregateSize = AggregateSize });
         var aggregates = new List<KinesisAggregate>();
         aggregator.AddRange(users.ToArray(), aggregates);
         var arrival = new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 
 namespace StreamFunctions.Routing.Rules;
@@ -20,7 +22,13 @@ public abstract class FieldCondition
     /// <param name="found">Whether the field exists.</param>
     /// <param name="value">Its value, when it exists.</param>
     /// <returns>Whether it matches.</returns>
-    public bool Matches(bool found, JsonElement value)
+    public bool Matches(bool found, JsonElement value) => Matches(found, found ? JsonMarshal.GetRawUtf8Value(value) : default);
+
+    /// <summary>Whether the condition holds for a field given as its raw JSON (see <see cref="JsonFieldScanner"/>).</summary>
+    /// <param name="found">Whether the field exists.</param>
+    /// <param name="value">Its raw JSON (a string with its quotes), when it exists; it must be well-formed.</param>
+    /// <returns>Whether it matches.</returns>
+    public bool Matches(bool found, ReadOnlySpan<byte> value)
     {
         if (this is Exists exists)
         {
@@ -32,11 +40,19 @@ public abstract class FieldCondition
             return false;
         }
 
-        if (value.ValueKind == JsonValueKind.Array)
+        if (RawJson.Kind(value) == JsonValueKind.Array)
         {
-            foreach (var element in value.EnumerateArray())
+            var reader = new Utf8JsonReader(value);
+            reader.Read();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                if (MatchesValue(element))
+                var start = (int)reader.TokenStartIndex;
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+
+                if (MatchesValue(value[start..(int)reader.BytesConsumed]))
                 {
                     return true;
                 }
@@ -86,45 +102,69 @@ public abstract class FieldCondition
         }
     }
 
-    private protected abstract bool MatchesValue(JsonElement value);
+    private protected abstract bool MatchesValue(ReadOnlySpan<byte> value);
 
     private static string StringOperand(JsonElement operand, string where, string op) =>
         operand.ValueKind == JsonValueKind.String ? operand.GetString()! : throw new FormatException($"{where}: {op} takes a string.");
 
     private sealed class Equal(JsonElement expected) : FieldCondition
     {
-        private protected override bool MatchesValue(JsonElement value) => expected.ValueKind switch
+        private readonly JsonValueKind _kind = expected.ValueKind;
+        private readonly byte[] _text = expected.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(expected.GetString()!) : [];
+        private readonly double _number = expected.ValueKind == JsonValueKind.Number ? expected.GetDouble() : 0;
+
+        private protected override bool MatchesValue(ReadOnlySpan<byte> value) => _kind switch
         {
-            JsonValueKind.String => value.ValueKind == JsonValueKind.String && value.ValueEquals(expected.GetString()),
-            JsonValueKind.Number => value.ValueKind == JsonValueKind.Number && value.GetDouble() == expected.GetDouble(),
-            _ => value.ValueKind == expected.ValueKind,
+            JsonValueKind.String => RawJson.Kind(value) == JsonValueKind.String && RawJson.StringEquals(value, _text),
+            JsonValueKind.Number => RawJson.Kind(value) == JsonValueKind.Number && RawJson.TryGetDouble(value, out var x) && x == _number,
+            _ => RawJson.Kind(value) == _kind,
         };
     }
 
     private sealed class Prefix(string text, StringComparison comparison, bool suffix, bool whole = false) : FieldCondition
     {
-        private protected override bool MatchesValue(JsonElement value)
+        private readonly byte[] _utf8 = Encoding.UTF8.GetBytes(text);
+
+        private protected override bool MatchesValue(ReadOnlySpan<byte> value)
         {
-            if (value.ValueKind != JsonValueKind.String)
+            if (RawJson.Kind(value) != JsonValueKind.String)
             {
                 return false;
             }
 
-            var s = value.GetString()!;
+            // Ordinal prefixes and suffixes of unescaped UTF-8 are those of the text; anything else compares the text.
+            var content = value[1..^1];
+            if (comparison == StringComparison.Ordinal && !whole && content.IndexOf((byte)'\\') < 0)
+            {
+                return suffix ? content.EndsWith(_utf8) : content.StartsWith(_utf8);
+            }
+
+            var s = RawJson.GetString(value);
             return whole ? string.Equals(s, text, comparison) : suffix ? s.EndsWith(text, comparison) : s.StartsWith(text, comparison);
         }
     }
 
     private sealed class AnythingBut(FieldCondition[] excluded) : FieldCondition
     {
-        private protected override bool MatchesValue(JsonElement value) => !excluded.Any(e => e.MatchesValue(value));
+        private protected override bool MatchesValue(ReadOnlySpan<byte> value)
+        {
+            foreach (var e in excluded)
+            {
+                if (e.MatchesValue(value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
     }
 
     private sealed class Exists(bool expected) : FieldCondition
     {
         public bool Expected { get; } = expected;
 
-        private protected override bool MatchesValue(JsonElement value) => Expected;
+        private protected override bool MatchesValue(ReadOnlySpan<byte> value) => Expected;
     }
 
     private sealed class Numeric(List<(string Op, double Bound)> bounds) : FieldCondition
@@ -152,9 +192,9 @@ public abstract class FieldCondition
             return new Numeric(bounds);
         }
 
-        private protected override bool MatchesValue(JsonElement value)
+        private protected override bool MatchesValue(ReadOnlySpan<byte> value)
         {
-            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var x))
+            if (RawJson.Kind(value) != JsonValueKind.Number || !RawJson.TryGetDouble(value, out var x))
             {
                 return false;
             }

@@ -15,6 +15,9 @@ public sealed class FieldMatch
     /// <summary>How many fields the match tests.</summary>
     public int Count => _fields.Count;
 
+    /// <summary>The fields the match tests, in the order <see cref="Matches(ReadOnlySpan{byte}, ReadOnlySpan{JsonValueSpan})"/> takes them.</summary>
+    public IReadOnlyList<FieldPath> Paths => [.. _fields.Select(f => f.Path)];
+
     /// <summary>Parses a match object.</summary>
     /// <param name="json">The object.</param>
     /// <param name="where">Where it is in the configuration, for errors (e.g. <c>routes[0].match</c>).</param>
@@ -63,6 +66,36 @@ public sealed class FieldMatch
             JsonElement value = default;
             var found = isJson && path.TryResolve(root, out value);
             if (!anyOf.Any(c => c.Matches(found, value)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a record matches, given its fields as located by a <see cref="JsonFieldScanner"/> over <see cref="Paths"/>.</summary>
+    /// <param name="record">The record (well-formed JSON).</param>
+    /// <param name="values">The value of each of <see cref="Paths"/>, in order.</param>
+    /// <returns>True when every field has an accepted value.</returns>
+    public bool Matches(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, _fields.Count);
+        for (var i = 0; i < _fields.Count; i++)
+        {
+            var found = values[i].Found;
+            var value = values[i].Of(record);
+            var any = false;
+            foreach (var condition in _fields[i].AnyOf)
+            {
+                if (condition.Matches(found, value))
+                {
+                    any = true;
+                    break;
+                }
+            }
+
+            if (!any)
             {
                 return false;
             }

@@ -20,6 +20,9 @@ public sealed class FieldPath
         _steps = steps;
     }
 
+    /// <summary>The steps: a property name (string) or an array index (int).</summary>
+    internal IReadOnlyList<object> Steps => _steps;
+
     /// <summary>The path as written.</summary>
     public string Text { get; }
 

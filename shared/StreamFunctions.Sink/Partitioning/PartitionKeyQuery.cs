@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using StreamFunctions.Routing.Rules;
 
 namespace StreamFunctions.Sink.Partitioning;
@@ -13,6 +12,7 @@ namespace StreamFunctions.Sink.Partitioning;
 public sealed class PartitionKeyQuery
 {
     private readonly (string Name, FieldPath Path)[] _keys;
+    private readonly JsonFieldScanner _scanner;
 
     /// <summary>Creates the query.</summary>
     /// <param name="keys">Key name → path.</param>
@@ -31,6 +31,7 @@ public sealed class PartitionKeyQuery
                 throw new FormatException($"partitionKeyFromQuery '{k.Key}': {e.Message}", e);
             }
         })];
+        _scanner = new JsonFieldScanner([.. _keys.Select(k => k.Path)]);
     }
 
     /// <summary>The key names.</summary>
@@ -40,43 +41,37 @@ public sealed class PartitionKeyQuery
     /// <param name="json">The record (UTF-8 JSON).</param>
     /// <returns>Name → value.</returns>
     /// <exception cref="PartitioningException">The record is not JSON or a key is missing or not a scalar.</exception>
-    public IReadOnlyDictionary<string, string> Extract(ReadOnlyMemory<byte> json)
+    public IReadOnlyDictionary<string, string> Extract(ReadOnlySpan<byte> json) => Extract(json, null);
+
+    /// <summary>The same, sharing the key sets of a batch.</summary>
+    internal IReadOnlyDictionary<string, string> Extract(ReadOnlySpan<byte> json, KeySetCache? cache)
     {
-        JsonDocument document;
-        try
+        Span<JsonValueSpan> found = _keys.Length <= 64 ? stackalloc JsonValueSpan[_keys.Length] : new JsonValueSpan[_keys.Length];
+        if (!_scanner.TryScan(json, found, out var error))
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
-        }
-        catch (JsonException e)
-        {
-            throw new PartitioningException($"The record is not JSON, so partitionKeyFromQuery keys cannot be read: {e.Message}");
+            throw new PartitioningException($"The record is not JSON, so partitionKeyFromQuery keys cannot be read: {error}");
         }
 
-        using (document)
+        if (cache is not null && cache.TryGet(json, found, out var shared))
         {
-            var values = new Dictionary<string, string>(_keys.Length, StringComparer.Ordinal);
-            foreach (var (name, path) in _keys)
+            return shared;
+        }
+
+        var values = new Dictionary<string, string>(_keys.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            var (name, path) = _keys[i];
+            if (!found[i].Found)
             {
-                if (!path.TryResolve(document.RootElement, out var value))
-                {
-                    throw new PartitioningException($"partitionKeyFromQuery '{name}': the record has no field {path}.");
-                }
-
-                values[name] = KeyText(value)
-                    ?? throw new PartitioningException(string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {value.ValueKind.ToString().ToLowerInvariant()}, not a string, number or boolean."));
+                throw new PartitioningException($"partitionKeyFromQuery '{name}': the record has no field {path}.");
             }
 
-            return values;
+            var value = found[i].Of(json);
+            values[name] = RawJson.ScalarText(value)
+                ?? throw new PartitioningException(string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {RawJson.Kind(value).ToString().ToLowerInvariant()}, not a string, number or boolean."));
         }
-    }
 
-    /// <summary>A JSON value as a partition key: a string's text, a number as written, <c>true</c>/<c>false</c>; null for anything else.</summary>
-    /// <param name="value">The value.</param>
-    /// <returns>The key, or null when the value is not a scalar a key can be.</returns>
-    internal static string? KeyText(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => value.GetString()!,
-        JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
-        _ => null,
-    };
+        cache?.Add(json, found, values);
+        return values;
+    }
 }

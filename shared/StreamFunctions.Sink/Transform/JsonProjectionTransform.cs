@@ -34,12 +34,13 @@ public enum MissingFieldBehavior
 /// </example>
 public sealed class JsonProjectionTransform : IRecordTransform
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
     private readonly FieldMatch? _filter;
     private readonly (string Name, FieldPath Path)[]? _fields;
     private readonly (string Name, FieldPath Path)[] _partitionKeys;
     private readonly MissingFieldBehavior _missing;
     private readonly bool _appendNewline;
+    private readonly JsonFieldScanner _scanner;
+    private readonly byte[][] _names;
 
     private JsonProjectionTransform(FieldMatch? filter, (string, FieldPath)[]? fields, (string, FieldPath)[] partitionKeys, MissingFieldBehavior missing, bool appendNewline)
     {
@@ -48,6 +49,10 @@ public sealed class JsonProjectionTransform : IRecordTransform
         _partitionKeys = partitionKeys;
         _missing = missing;
         _appendNewline = appendNewline;
+
+        // One scan finds the filter's fields, then the keys, then the projected fields, in that order.
+        _scanner = new JsonFieldScanner([.. filter?.Paths ?? [], .. partitionKeys.Select(k => k.Item2), .. (fields ?? []).Select(f => f.Item2)]);
+        _names = [.. (fields ?? []).Select(f => (byte[])[(byte)'"', .. JsonEncodedText.Encode(f.Item1).EncodedUtf8Bytes, (byte)'"'])];
     }
 
     /// <summary>Reads a configuration.</summary>
@@ -105,11 +110,10 @@ public sealed class JsonProjectionTransform : IRecordTransform
     {
         ArgumentNullException.ThrowIfNull(records);
         var outputs = new TransformOutput[records.Count];
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using var writer = new Utf8JsonWriter(buffer);
+        var arena = new OutputArena();
         for (var i = 0; i < records.Count; i++)
         {
-            outputs[i] = Transform(records[i], buffer, writer);
+            outputs[i] = Transform(records[i], arena);
         }
 
         return Task.FromResult<IReadOnlyList<TransformOutput>>(outputs);
@@ -121,9 +125,7 @@ public sealed class JsonProjectionTransform : IRecordTransform
     public TransformOutput Transform(TransformInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var buffer = new ArrayBufferWriter<byte>(input.Data.Length + 16);
-        using var writer = new Utf8JsonWriter(buffer);
-        return Transform(input, buffer, writer);
+        return Transform(input, new OutputArena());
     }
 
     private static (string, FieldPath)[] Paths(JsonElement json, string where)
@@ -146,75 +148,172 @@ public sealed class JsonProjectionTransform : IRecordTransform
         })];
     }
 
-    private TransformOutput Transform(TransformInput input, ArrayBufferWriter<byte> buffer, Utf8JsonWriter writer)
+    // One pass over the record finds every field the filter, the keys and the projection read; the output is
+    // written from the fields' raw JSON, without a document.
+    private TransformOutput Transform(TransformInput input, OutputArena arena)
     {
-        JsonDocument document;
-        try
+        var record = input.Data.Span;
+        Span<JsonValueSpan> values = _scanner.Count <= 64 ? stackalloc JsonValueSpan[_scanner.Count] : new JsonValueSpan[_scanner.Count];
+        if (!_scanner.TryScan(record, values, out var error))
         {
-            document = JsonDocument.Parse(input.Data, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            return TransformOutput.Failed(input, $"The record is not JSON: {e.Message}");
+            return TransformOutput.Failed(input, $"The record is not JSON: {error}");
         }
 
-        using (document)
+        var filterCount = _filter?.Count ?? 0;
+        if (_filter is not null && !_filter.Matches(record, values[..filterCount]))
         {
-            var root = document.RootElement;
-            if (_filter is not null && !_filter.Matches(true, root))
-            {
-                return new TransformOutput(input.RecordId, TransformResult.Dropped, ReadOnlyMemory<byte>.Empty);
-            }
+            return new TransformOutput(input.RecordId, TransformResult.Dropped, ReadOnlyMemory<byte>.Empty);
+        }
 
-            Dictionary<string, string>? keys = null;
-            foreach (var (name, path) in _partitionKeys)
+        IReadOnlyDictionary<string, string>? keys = null;
+        var keyValues = values.Slice(filterCount, _partitionKeys.Length);
+        if (_partitionKeys.Length > 0 && !arena.Keys.TryGet(record, keyValues, out keys))
+        {
+            var built = new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
+            for (var k = 0; k < _partitionKeys.Length; k++)
             {
-                if (!path.TryResolve(root, out var value) || PartitionKeyQuery.KeyText(value) is not { } key)
+                var (name, path) = _partitionKeys[k];
+                var value = keyValues[k];
+                if (RawJson.ScalarText(value.Of(record)) is not { } key)
                 {
-                    return TransformOutput.Failed(input, $"Partition key '{name}': {path} is {(value.ValueKind == JsonValueKind.Undefined ? "missing" : value.ValueKind.ToString().ToLowerInvariant())}; a string, number or boolean is required.");
+                    return TransformOutput.Failed(input, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
                 }
 
-                keys ??= new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
-                keys[name] = key;
+                built[name] = key;
             }
 
-            if (_fields is null)
+            arena.Keys.Add(record, keyValues, built);
+            keys = built;
+        }
+
+        if (_fields is null)
+        {
+            // No projection: the record's own bytes (JSON already), nothing re-serialized.
+            return new TransformOutput(input.RecordId, TransformResult.Ok, _appendNewline ? arena.Copy(record, newline: true) : input.Data, keys);
+        }
+
+        var fieldValues = values[(filterCount + _partitionKeys.Length)..];
+        var size = 2 + (_appendNewline ? 1 : 0);
+        for (var f = 0; f < _fields.Length; f++)
+        {
+            if (fieldValues[f].Found)
             {
-                // No projection: the record's own bytes (JSON already), nothing re-serialized.
-                return new TransformOutput(input.RecordId, TransformResult.Ok, _appendNewline ? (byte[])[.. input.Data.Span, (byte)'\n'] : input.Data, keys);
+                size += _names[f].Length + 2 + fieldValues[f].Length; // "name":value,
+            }
+            else if (_missing == MissingFieldBehavior.Null)
+            {
+                size += _names[f].Length + 6;
+            }
+            else if (_missing == MissingFieldBehavior.Fail)
+            {
+                return TransformOutput.Failed(input, $"Field '{_fields[f].Name}': the record has no {_fields[f].Path}.");
+            }
+        }
+
+        var output = arena.Take(size);
+        var span = output.Span;
+        var at = 0;
+        span[at++] = (byte)'{';
+        for (var f = 0; f < _fields.Length; f++)
+        {
+            if (!fieldValues[f].Found && _missing != MissingFieldBehavior.Null)
+            {
+                continue;
             }
 
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
+            if (at > 1)
+            {
+                span[at++] = (byte)',';
+            }
+
+            _names[f].CopyTo(span[at..]);
+            at += _names[f].Length;
+            span[at++] = (byte)':';
+            var raw = fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8;
+            if (raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
+            {
+                // A pretty-printed object or array: written compact, so that a record stays one line.
+                return Reserialized(input, record, values, keys);
+            }
+
+            raw.CopyTo(span[at..]);
+            at += raw.Length;
+        }
+
+        span[at++] = (byte)'}';
+        if (_appendNewline)
+        {
+            span[at++] = (byte)'\n';
+        }
+
+        return new TransformOutput(input.RecordId, TransformResult.Ok, output[..at], keys);
+    }
+
+    // The projection through a document and a writer (compact output), for records whose projected values span lines.
+    private TransformOutput Reserialized(TransformInput input, ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values, IReadOnlyDictionary<string, string>? keys)
+    {
+        var fieldValues = values[((_filter?.Count ?? 0) + _partitionKeys.Length)..];
+        var buffer = new ArrayBufferWriter<byte>(record.Length + 16);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
             writer.WriteStartObject();
-            foreach (var (name, path) in _fields)
+            for (var f = 0; f < _fields!.Length; f++)
             {
-                if (path.TryResolve(root, out var value))
+                if (fieldValues[f].Found)
                 {
-                    writer.WritePropertyName(name);
-                    value.WriteTo(writer);
+                    writer.WritePropertyName(_fields[f].Name);
+                    using var value = JsonDocument.Parse(record.Slice(fieldValues[f].Start, fieldValues[f].Length).ToArray());
+                    value.RootElement.WriteTo(writer);
                 }
                 else if (_missing == MissingFieldBehavior.Null)
                 {
-                    writer.WriteNull(name);
-                }
-                else if (_missing == MissingFieldBehavior.Fail)
-                {
-                    return TransformOutput.Failed(input, $"Field '{name}': the record has no {path}.");
+                    writer.WriteNull(_fields[f].Name);
                 }
             }
 
             writer.WriteEndObject();
-            writer.Flush();
-            var length = buffer.WrittenCount + (_appendNewline ? 1 : 0);
-            var data = new byte[length];
-            buffer.WrittenSpan.CopyTo(data);
-            if (_appendNewline)
+        }
+
+        if (_appendNewline)
+        {
+            buffer.Write("\n"u8);
+        }
+
+        return new TransformOutput(input.RecordId, TransformResult.Ok, buffer.WrittenMemory.ToArray(), keys);
+    }
+
+    // The outputs of a batch, carved from shared blocks instead of one array per record, and its key sets.
+    private sealed class OutputArena
+    {
+        public KeySetCache Keys { get; } = new();
+
+        private const int BlockSize = 256 * 1024;
+        private byte[] _block = [];
+        private int _used;
+
+        public Memory<byte> Take(int size)
+        {
+            if (_block.Length - _used < size)
             {
-                data[^1] = (byte)'\n';
+                _block = new byte[Math.Max(BlockSize, size)];
+                _used = 0;
             }
 
-            return new TransformOutput(input.RecordId, TransformResult.Ok, data, keys);
+            var memory = _block.AsMemory(_used, size);
+            _used += size;
+            return memory;
+        }
+
+        public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> data, bool newline)
+        {
+            var memory = Take(data.Length + (newline ? 1 : 0));
+            data.CopyTo(memory.Span);
+            if (newline)
+            {
+                memory.Span[^1] = (byte)'\n';
+            }
+
+            return memory;
         }
     }
 }

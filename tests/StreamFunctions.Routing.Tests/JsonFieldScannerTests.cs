@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json;
+using StreamFunctions.Routing.Rules;
+
+namespace StreamFunctions.Routing.Tests;
+
+public sealed class JsonFieldScannerTests
+{
+    private static readonly string[] Paths =
+    [
+        "$.type", "$.user.id", "$.user", "$.items[1].sku", "$.items[0]", "$.items", "$['a.b']", "$.esc", "$.missing", "$.user.missing", "$.type.deeper", "$[0]", "$.n",
+    ];
+
+    public static TheoryData<string> Records => new()
+    {
+        """{"type":"click","user":{"id":"u1","tags":["a"]},"items":[{"sku":"x"},{"sku":"y","q":2}],"a.b":true,"n":-1.5e3}""",
+        """{"type":{"deeper":1},"user":[1,2],"items":{"1":{"sku":"no"}},"esc":null}""",
+        """{"t\u0079pe":"escaped name","user":{"id":7},"items":[null]}""",
+        """{"type":"first","type":"last wins","user":{"id":"a"},"user":{"other":1}}""",
+        """ [ {"type":"array root"}, 2 ] """,
+        """ "just a string" """,
+        """{"items":[[1,2],{"sku":[{"deep":[1]}]},3],"esc":"quote \" and \\ and \n"}""",
+        """{"user":{"id":{"nested":{"x":[1,{"y":2}]}}},"type":"t"}""",
+    };
+
+    [Theory]
+    [MemberData(nameof(Records))]
+    public void TryScan_AnyRecord_SameValuesAsTryResolve(string json)
+    {
+        var paths = Paths.Select(FieldPath.Parse).ToList();
+        var scanner = new JsonFieldScanner(paths);
+        var record = Encoding.UTF8.GetBytes(json);
+        var values = new JsonValueSpan[scanner.Count];
+
+        Assert.True(scanner.TryScan(record, values, out var error), error);
+
+        using var document = JsonDocument.Parse(record);
+        for (var i = 0; i < paths.Count; i++)
+        {
+            var expected = paths[i].TryResolve(document.RootElement, out var value);
+            Assert.Equal(expected, values[i].Found);
+            if (expected)
+            {
+                Assert.Equal(value.GetRawText(), Encoding.UTF8.GetString(values[i].Of(record)));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("""{"type":"click" """)]
+    [InlineData("""{"type":"click"} trailing""")]
+    [InlineData("""{"type":"click",}""")]
+    [InlineData("""{"user":{"id":"u1"}, "after": [1, 2}""")]
+    [InlineData("""{"skipped":{"a":[1,2,}, "type":"x"}""")]
+    public void TryScan_NotJson_FalseWithReason(string json)
+    {
+        var scanner = new JsonFieldScanner([FieldPath.Parse("$.type"), FieldPath.Parse("$.user.id")]);
+
+        Assert.False(scanner.TryScan(Encoding.UTF8.GetBytes(json), new JsonValueSpan[2], out var error));
+        Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Fact]
+    public void TryScan_DeeperThanMaxDepth_False()
+    {
+        var json = new string('[', JsonFieldScanner.MaxDepth + 1) + new string(']', JsonFieldScanner.MaxDepth + 1);
+        var scanner = new JsonFieldScanner([FieldPath.Parse("$.type")]);
+
+        Assert.False(scanner.TryScan(Encoding.UTF8.GetBytes(json), new JsonValueSpan[1], out var error));
+        Assert.Contains("depth", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void TryScan_SamePathTwice_BothSlots()
+    {
+        var scanner = new JsonFieldScanner([FieldPath.Parse("$.a.b"), FieldPath.Parse("$.a.b")]);
+        var record = """{"a":{"b":[1]}}"""u8;
+        var values = new JsonValueSpan[2];
+
+        Assert.True(scanner.TryScan(record, values, out _));
+        Assert.Equal("[1]", Encoding.UTF8.GetString(values[0].Of(record)));
+        Assert.Equal(values[0], values[1]);
+    }
+
+    [Theory]
+    [InlineData("""{"$.type": ["click"]}""", """{"type":"click"}""", true)]
+    [InlineData("""{"$.type": ["click"]}""", """{"type":"cl\u0069ck"}""", true)]
+    [InlineData("""{"$.type": [{"prefix": "cl"}]}""", """{"type":"\u0063lick"}""", true)]
+    [InlineData("""{"$.type": [{"suffix": "ck"}]}""", """{"type":"click"}""", true)]
+    [InlineData("""{"$.type": [{"equals-ignore-case": "CLICK"}]}""", """{"type":"cLiCk"}""", true)]
+    [InlineData("""{"$.n": [{"numeric": [">", 0, "<=", 5]}]}""", """{"n":5.0}""", true)]
+    [InlineData("""{"$.n": [5]}""", """{"n":5e0}""", true)]
+    [InlineData("""{"$.n": [{"numeric": [">", 0]}]}""", """{"n":"5"}""", false)]
+    [InlineData("""{"$.tags": ["b"]}""", """{"tags":["a",{"b":1},"b"]}""", true)]
+    [InlineData("""{"$.tags": [{"anything-but": ["a", "b"]}]}""", """{"tags":["a","b"]}""", false)]
+    [InlineData("""{"$.x": [{"exists": false}]}""", """{"y":1}""", true)]
+    [InlineData("""{"$.x": [null]}""", """{"x":null}""", true)]
+    [InlineData("""{"$.x": [true], "$.y": ["z"]}""", """{"x":true,"y":"w"}""", false)]
+    public void Matches_ScannedValues_SameAsDocument(string match, string record, bool expected)
+    {
+        using var pattern = JsonDocument.Parse(match);
+        var fieldMatch = FieldMatch.Parse(pattern.RootElement, "test");
+        var scanner = new JsonFieldScanner(fieldMatch.Paths);
+        var bytes = Encoding.UTF8.GetBytes(record);
+        var values = new JsonValueSpan[scanner.Count];
+        Assert.True(scanner.TryScan(bytes, values, out _));
+        using var document = JsonDocument.Parse(bytes);
+
+        Assert.Equal(expected, fieldMatch.Matches(bytes, values));
+        Assert.Equal(expected, fieldMatch.Matches(true, document.RootElement));
+    }
+}
