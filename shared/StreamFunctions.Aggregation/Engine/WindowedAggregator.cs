@@ -1,0 +1,560 @@
+using System.Runtime.InteropServices;
+using StreamFunctions.Aggregation.Sketches;
+using StreamFunctions.Aggregation.Windows;
+
+namespace StreamFunctions.Aggregation.Engine;
+
+/// <summary>
+/// A keyed event-time window operator, as Flink's: events are assigned to windows (tumbling, sliding, session,
+/// count), aggregated incrementally per key and window, and each window fires when the watermark reaches its
+/// end. The watermark is per shard (the largest event time seen minus the out-of-orderness, minus 1 ms, as
+/// Flink's bounded-out-of-orderness generator) and the operator's is the least of the shards that are not idle.
+/// A late event whose window has fired but is within the allowed lateness updates it (the result fires again as
+/// an update); a later one is returned as the side output and touches nothing.
+/// </summary>
+/// <remarks>
+/// <para>The watermark moves only in <see cref="Advance"/>, never inside a batch: lateness is judged against the
+/// watermark as of the batch's start, so replaying the same batches gives the same results.</para>
+/// <para>When every shard is idle the watermark is the largest shard watermark, so a stream that goes quiet
+/// still closes its last windows (Flink would wait).</para>
+/// <para>Not thread-safe: one instance per shard group, as one Lambda invocation at a time.</para>
+/// </remarks>
+public sealed class WindowedAggregator
+{
+    private const byte Live = 1, Fired = 2, Dirty = 4;
+    private readonly AggregationSpec _spec;
+    private readonly TimeProvider _time;
+    private readonly WindowSpec _window;
+    private readonly long _lateness;
+    private readonly long _outOfOrderness;
+    private readonly int _numeric;
+    private readonly int _items;
+    private readonly AggregateSpec[] _sketchSpecs;
+    private readonly Dictionary<(string Key, long Start), int> _index = [];
+    private readonly Dictionary<string, List<int>> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _countWindows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ShardClock> _shards = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<int, long> _fireTimers = new();
+    private readonly PriorityQueue<int, long> _cleanupTimers = new();
+    private readonly List<int> _dirty = [];
+    private readonly List<WindowResult> _fired = [];
+    private readonly Stack<int> _free = new();
+
+    // Slots: one per live (key, window), in parallel arrays.
+    private string[] _keys = [];
+    private long[] _starts = [];
+    private long[] _ends = [];
+    private byte[] _flags = [];
+    private long[] _counts = [];
+    private long[] _valueCounts = [];
+    private double[] _sums = [];
+    private double[] _mins = [];
+    private double[] _maxs = [];
+    private object?[] _sketches = [];
+    private int _slots;
+
+    /// <summary>Creates the operator.</summary>
+    /// <param name="spec">The aggregation.</param>
+    /// <param name="time">Processing time, for shard idleness.</param>
+    public WindowedAggregator(AggregationSpec spec, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        _spec = spec.Validate();
+        _time = time ?? TimeProvider.System;
+        _window = spec.Window;
+        _lateness = (long)spec.AllowedLateness.TotalMilliseconds;
+        _outOfOrderness = (long)spec.OutOfOrderness.TotalMilliseconds;
+        _numeric = spec.NumericColumns;
+        _items = spec.ItemColumns;
+        _sketchSpecs = [.. spec.Aggregates.Where(a => a.IsSketch)];
+        Grow(64);
+    }
+
+    /// <summary>The operator's watermark (Unix ms): windows ending at or before it have fired.</summary>
+    public long Watermark { get; private set; } = long.MinValue;
+
+    /// <summary>Live (key, window) states.</summary>
+    public int LiveWindows => _slots - _free.Count;
+
+    /// <summary>Adds a batch of one shard's events, as columns.</summary>
+    /// <param name="shard">The shard (or Kafka partition) the events came from: watermarks are per shard.</param>
+    /// <param name="keys">Each event's group key.</param>
+    /// <param name="timestamps">Each event's time, Unix ms.</param>
+    /// <param name="numbers">Numeric columns, event-major (<c>numbers[i * NumericColumns + c]</c>); NaN is a missing value.</param>
+    /// <param name="items">Item columns, event-major; null is a missing item.</param>
+    /// <returns>How many were applied and which were too late.</returns>
+    public AddResult Add(string shard, ReadOnlySpan<string> keys, ReadOnlySpan<long> timestamps, ReadOnlySpan<double> numbers = default, ReadOnlySpan<string?> items = default)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        if (timestamps.Length != keys.Length || numbers.Length != keys.Length * _numeric || items.Length != keys.Length * _items)
+        {
+            throw new ArgumentException($"A batch of {keys.Length} events has {keys.Length} timestamps, {keys.Length * _numeric} numbers and {keys.Length * _items} items; got {timestamps.Length}, {numbers.Length} and {items.Length}.");
+        }
+
+        ref var clock = ref CollectionsMarshal.GetValueRefOrAddDefault(_shards, shard, out var existed);
+        if (!existed)
+        {
+            clock = new ShardClock { MaxTimestamp = long.MinValue };
+        }
+
+        clock.LastActive = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var watermark = Watermark;
+        var maxTimestamp = clock.MaxTimestamp;
+        List<int>? late = null;
+        var applied = 0;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var t = timestamps[i];
+            maxTimestamp = Math.Max(maxTimestamp, t);
+            var ok = _window.Kind switch
+            {
+                WindowKind.Tumbling => AddTumbling(keys[i], t, watermark, numbers, items, i),
+                WindowKind.Sliding => AddSliding(keys[i], t, watermark, numbers, items, i),
+                WindowKind.Session => AddSession(keys[i], t, watermark, numbers, items, i),
+                _ => AddCount(keys[i], numbers, items, i),
+            };
+            if (ok)
+            {
+                applied++;
+            }
+            else
+            {
+                (late ??= []).Add(i);
+            }
+        }
+
+        clock.MaxTimestamp = maxTimestamp;
+        return new AddResult(applied, late ?? (IReadOnlyList<int>)[]);
+    }
+
+    /// <summary>Marks a shard active without events (so it does not turn idle), e.g. on an empty poll.</summary>
+    /// <param name="shard">The shard.</param>
+    public void Touch(string shard)
+    {
+        ref var clock = ref CollectionsMarshal.GetValueRefOrAddDefault(_shards, shard, out var existed);
+        if (!existed)
+        {
+            clock = new ShardClock { MaxTimestamp = long.MinValue };
+        }
+
+        clock.LastActive = _time.GetUtcNow().ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>Forgets a shard (closed, or its lease lost): it no longer holds the watermark back.</summary>
+    /// <param name="shard">The shard.</param>
+    public void RemoveShard(string shard) => _shards.Remove(shard);
+
+    /// <summary>
+    /// Moves the watermark (the least watermark of the shards that are not idle) and returns the results that
+    /// fire: windows the watermark reached, and updates of fired windows that late events changed.
+    /// </summary>
+    /// <returns>The results, in firing order.</returns>
+    public IReadOnlyList<WindowResult> Advance()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        long active = long.MaxValue, all = long.MinValue;
+        var anyActive = false;
+        foreach (var (_, clock) in _shards)
+        {
+            if (clock.MaxTimestamp == long.MinValue)
+            {
+                continue;
+            }
+
+            var shardWatermark = clock.MaxTimestamp - _outOfOrderness - 1;
+            all = Math.Max(all, shardWatermark);
+            if (_spec.IdleTimeout is not { } idle || now - clock.LastActive < (long)idle.TotalMilliseconds)
+            {
+                active = Math.Min(active, shardWatermark);
+                anyActive = true;
+            }
+        }
+
+        var candidate = anyActive ? active : all;
+        if (candidate > Watermark)
+        {
+            Watermark = candidate;
+        }
+
+        return Fire();
+    }
+
+    /// <summary>Fires every window now, whatever the watermark (end of input, as Flink's final MAX_WATERMARK).</summary>
+    /// <returns>The results.</returns>
+    public IReadOnlyList<WindowResult> FireAll()
+    {
+        Watermark = long.MaxValue - 1;
+        var results = Fire();
+        foreach (var slot in Enumerable.Range(0, _slots).Where(s => (_flags[s] & Live) != 0 && (_flags[s] & Fired) == 0).ToList())
+        {
+            // Count windows that never filled.
+            Emit(slot);
+        }
+
+        var fired = _fired.ToList();
+        _fired.Clear();
+        return [.. results, .. fired];
+    }
+
+    private List<WindowResult> Fire()
+    {
+        var watermark = Watermark;
+        while (_fireTimers.TryPeek(out var slot, out var at) && at <= watermark)
+        {
+            _fireTimers.Dequeue();
+            if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 == at && (_flags[slot] & Fired) == 0)
+            {
+                Emit(slot);
+                var cleanup = at + _lateness;
+                if (cleanup <= watermark)
+                {
+                    Free(slot);
+                }
+                else
+                {
+                    _cleanupTimers.Enqueue(slot, cleanup);
+                }
+            }
+        }
+
+        foreach (var slot in _dirty)
+        {
+            if ((_flags[slot] & (Live | Dirty | Fired)) == (Live | Dirty | Fired))
+            {
+                Emit(slot);
+            }
+        }
+
+        _dirty.Clear();
+        while (_cleanupTimers.TryPeek(out var slot, out var at) && at <= watermark)
+        {
+            _cleanupTimers.Dequeue();
+            if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 + _lateness == at)
+            {
+                Free(slot);
+            }
+        }
+
+        var results = _fired.ToList();
+        _fired.Clear();
+        return results;
+    }
+
+    private bool AddTumbling(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
+        var start = _window.LastStart(t);
+        var end = start + _window.Size;
+        if (end - 1 + _lateness <= watermark)
+        {
+            return false;
+        }
+
+        Apply(SlotFor(key, start, end), numbers, items, i);
+        return true;
+    }
+
+    private bool AddSliding(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
+        var any = false;
+        for (var start = _window.LastStart(t); start > t - _window.Size; start -= _window.Slide)
+        {
+            var end = start + _window.Size;
+            if (end - 1 + _lateness <= watermark)
+            {
+                continue;
+            }
+
+            Apply(SlotFor(key, start, end), numbers, items, i);
+            any = true;
+        }
+
+        return any;
+    }
+
+    private bool AddSession(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
+        var window = new TimeWindow(t, t + _window.Gap);
+        if (window.MaxTimestamp + _lateness <= watermark)
+        {
+            return false;
+        }
+
+        ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, key, out _);
+        sessions ??= [];
+        var target = -1;
+        for (var s = 0; s < sessions.Count; s++)
+        {
+            var slot = sessions[s];
+            var existing = new TimeWindow(_starts[slot], _ends[slot]);
+            if (!existing.Intersects(window))
+            {
+                continue;
+            }
+
+            window = window.Cover(existing);
+            if (target < 0)
+            {
+                target = slot;
+            }
+            else
+            {
+                Merge(target, slot);
+                sessions.RemoveAt(s--);
+                Free(slot, unindex: false);
+            }
+        }
+
+        if (target < 0)
+        {
+            target = NewSlot(key, window.Start, window.End);
+            sessions.Add(target);
+        }
+        else if (_starts[target] != window.Start || _ends[target] != window.End)
+        {
+            _starts[target] = window.Start;
+            _ends[target] = window.End;
+            _fireTimers.Enqueue(target, window.MaxTimestamp);
+            if ((_flags[target] & Fired) != 0)
+            {
+                // A fired session that grew fires again (as an update, under its new window).
+                _flags[target] &= unchecked((byte)~(Fired | Dirty));
+            }
+        }
+
+        Apply(target, numbers, items, i);
+        return true;
+    }
+
+    private bool AddCount(string key, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
+        ref var ordinal = ref CollectionsMarshal.GetValueRefOrAddDefault(_countWindows, key, out _);
+        var slot = SlotFor(key, ordinal, ordinal + 1, timed: false);
+        Apply(slot, numbers, items, i);
+        if (_counts[slot] >= _window.Count)
+        {
+            _index.Remove((key, ordinal));
+            Emit(slot);
+            Free(slot);
+            ordinal++;
+        }
+
+        return true;
+    }
+
+    private int SlotFor(string key, long start, long end, bool timed = true)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, (key, start), out var exists);
+        if (!exists)
+        {
+            slot = NewSlot(key, start, end);
+            if (timed)
+            {
+                _fireTimers.Enqueue(slot, end - 1);
+            }
+        }
+
+        return slot;
+    }
+
+    private void Apply(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
+        _counts[slot]++;
+        if ((_flags[slot] & (Fired | Dirty)) == Fired)
+        {
+            _flags[slot] |= Dirty;
+            _dirty.Add(slot);
+        }
+
+        for (var c = 0; c < _numeric; c++)
+        {
+            var v = numbers[(i * _numeric) + c];
+            if (double.IsNaN(v))
+            {
+                continue;
+            }
+
+            var at = (slot * _numeric) + c;
+            _valueCounts[at]++;
+            _sums[at] += v;
+            _mins[at] = Math.Min(_mins[at], v);
+            _maxs[at] = Math.Max(_maxs[at], v);
+        }
+
+        for (var s = 0; s < _sketchSpecs.Length; s++)
+        {
+            var spec = _sketchSpecs[s];
+            ref var sketch = ref _sketches[(slot * _sketchSpecs.Length) + s];
+            switch (spec.Function)
+            {
+                case AggregateFunction.DistinctCount when items[(i * _items) + spec.Column] is { } item:
+                    ((HyperLogLog)(sketch ??= new HyperLogLog(spec.Precision))).Add(item);
+                    break;
+                case AggregateFunction.TopK when items[(i * _items) + spec.Column] is { } item:
+                    ((TopK)(sketch ??= new TopK(spec.Capacity == 0 ? spec.K * 10 : spec.Capacity))).Add(item);
+                    break;
+                case AggregateFunction.Quantiles when !double.IsNaN(numbers[(i * _numeric) + spec.Column]):
+                    ((DDSketch)(sketch ??= new DDSketch(spec.RelativeAccuracy))).Add(numbers[(i * _numeric) + spec.Column]);
+                    break;
+            }
+        }
+    }
+
+    private void Merge(int target, int source)
+    {
+        _counts[target] += _counts[source];
+        for (var c = 0; c < _numeric; c++)
+        {
+            int t = (target * _numeric) + c, s = (source * _numeric) + c;
+            _valueCounts[t] += _valueCounts[s];
+            _sums[t] += _sums[s];
+            _mins[t] = Math.Min(_mins[t], _mins[s]);
+            _maxs[t] = Math.Max(_maxs[t], _maxs[s]);
+        }
+
+        for (var k = 0; k < _sketchSpecs.Length; k++)
+        {
+            ref var into = ref _sketches[(target * _sketchSpecs.Length) + k];
+            switch ((into, _sketches[(source * _sketchSpecs.Length) + k]))
+            {
+                case (_, null):
+                    break;
+                case (null, var from):
+                    into = from;
+                    break;
+                case (HyperLogLog a, HyperLogLog b):
+                    a.Merge(b);
+                    break;
+                case (DDSketch a, DDSketch b):
+                    a.Merge(b);
+                    break;
+                case (TopK a, TopK b):
+                    a.Merge(b);
+                    break;
+            }
+        }
+
+        if ((_flags[source] & Fired) != 0 && (_flags[target] & Dirty) == 0)
+        {
+            _flags[target] |= Dirty | Fired;
+            _dirty.Add(target);
+        }
+    }
+
+    private void Emit(int slot)
+    {
+        var update = (_flags[slot] & Dirty) != 0;
+        var values = new List<AggregateValue>(_spec.Aggregates.Count);
+        var sketchIndex = 0;
+        foreach (var a in _spec.Aggregates)
+        {
+            var at = (slot * _numeric) + a.Column;
+            switch (a.Function)
+            {
+                case AggregateFunction.Count:
+                    values.Add(new AggregateValue(a.Name, _counts[slot]));
+                    break;
+                case AggregateFunction.Sum:
+                    values.Add(new AggregateValue(a.Name, _sums[at]));
+                    break;
+                case AggregateFunction.Min:
+                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _mins[at]));
+                    break;
+                case AggregateFunction.Max:
+                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _maxs[at]));
+                    break;
+                case AggregateFunction.Avg:
+                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _sums[at] / _valueCounts[at]));
+                    break;
+                case AggregateFunction.DistinctCount:
+                    values.Add(new AggregateValue(a.Name, Math.Round((_sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as HyperLogLog)?.Estimate() ?? 0)));
+                    break;
+                case AggregateFunction.Quantiles:
+                    var sketch = _sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as DDSketch;
+                    values.AddRange(a.Quantiles.Select(q => new AggregateValue(FormattableString.Invariant($"{a.Name}.p{q * 100:0.###}"), sketch is null ? null : sketch.Quantile(q))));
+                    break;
+                case AggregateFunction.TopK:
+                    var top = _sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as TopK;
+                    values.Add(new AggregateValue(a.Name, null, top?.Top(a.K) ?? []));
+                    break;
+            }
+        }
+
+        var window = _window.Kind == WindowKind.Count ? new TimeWindow(_starts[slot], _ends[slot], IsCount: true) : new TimeWindow(_starts[slot], _ends[slot]);
+        _fired.Add(new WindowResult(_spec.Name, _keys[slot], window, _counts[slot], update, values));
+        _flags[slot] = (byte)((_flags[slot] | Fired) & ~Dirty);
+    }
+
+    private int NewSlot(string key, long start, long end)
+    {
+        if (!_free.TryPop(out var slot))
+        {
+            if (_slots == _keys.Length)
+            {
+                Grow(_keys.Length * 2);
+            }
+
+            slot = _slots++;
+        }
+
+        _keys[slot] = key;
+        _starts[slot] = start;
+        _ends[slot] = end;
+        _flags[slot] = Live;
+        _counts[slot] = 0;
+        for (var c = 0; c < _numeric; c++)
+        {
+            var at = (slot * _numeric) + c;
+            _valueCounts[at] = 0;
+            _sums[at] = 0;
+            _mins[at] = double.PositiveInfinity;
+            _maxs[at] = double.NegativeInfinity;
+        }
+
+        _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
+        return slot;
+    }
+
+    private void Free(int slot, bool unindex = true)
+    {
+        if (unindex && _window.Kind == WindowKind.Session)
+        {
+            if (_sessions.TryGetValue(_keys[slot], out var sessions))
+            {
+                sessions.Remove(slot);
+                if (sessions.Count == 0)
+                {
+                    _sessions.Remove(_keys[slot]);
+                }
+            }
+        }
+        else if (unindex && _window.Kind != WindowKind.Count)
+        {
+            _index.Remove((_keys[slot], _starts[slot]));
+        }
+
+        _flags[slot] = 0;
+        _keys[slot] = null!;
+        _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
+        _free.Push(slot);
+    }
+
+    private void Grow(int capacity)
+    {
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _starts, capacity);
+        Array.Resize(ref _ends, capacity);
+        Array.Resize(ref _flags, capacity);
+        Array.Resize(ref _counts, capacity);
+        Array.Resize(ref _valueCounts, capacity * _numeric);
+        Array.Resize(ref _sums, capacity * _numeric);
+        Array.Resize(ref _mins, capacity * _numeric);
+        Array.Resize(ref _maxs, capacity * _numeric);
+        Array.Resize(ref _sketches, capacity * _sketchSpecs.Length);
+    }
+
+    private struct ShardClock
+    {
+        public long MaxTimestamp;
+        public long LastActive;
+    }
+}
