@@ -710,6 +710,7 @@ public sealed class S3Sink
             var errors = new KplFormatException?[fresh.Count];
             var deaggregated = new List<UserRecord>(fresh.Count);
             KplDeaggregator.DeaggregateEach(data, i => fresh[i].PartitionKey, deaggregated, counts, errors);
+            users.Capacity = deaggregated.Count + fresh.Count;
             var at = 0;
             for (var i = 0; i < fresh.Count; i++)
             {

@@ -7,7 +7,7 @@ namespace StreamFunctions.Aggregation.Engine;
 /// <param name="Name">The aggregate's name (a quantile's is <c>name.p99</c>, <c>name.p99.9</c>, …).</param>
 /// <param name="Value">The number (null for an empty Min/Max/Avg, and for top-k).</param>
 /// <param name="Top">The heavy hitters, for top-k.</param>
-public sealed record AggregateValue(string Name, double? Value, IReadOnlyList<HeavyHitter>? Top = null);
+public readonly record struct AggregateValue(string Name, double? Value, IReadOnlyList<HeavyHitter>? Top = null);
 
 /// <summary>
 /// A window's result for one key. Its <see cref="ResultKey"/> is (aggregation, key, window): a late update or a

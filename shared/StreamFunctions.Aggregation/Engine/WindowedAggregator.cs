@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using StreamFunctions.Aggregation.Sketches;
 using StreamFunctions.Aggregation.Windows;
@@ -30,26 +31,20 @@ public sealed class WindowedAggregator
     private readonly int _numeric;
     private readonly int _items;
     private readonly AggregateSpec[] _sketchSpecs;
+    private readonly int _valuesPerResult;
     private readonly Dictionary<(string Key, long Start), int> _index = [];
     private readonly Dictionary<string, List<int>> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _countWindows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ShardClock> _shards = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<int, long> _fireTimers = new();
-    private readonly PriorityQueue<int, long> _cleanupTimers = new();
+    private readonly TimerQueue _fireTimers = new();
+    private readonly TimerQueue _cleanupTimers = new();
     private readonly List<int> _dirty = [];
     private readonly List<WindowResult> _fired = [];
     private readonly Stack<int> _free = new();
 
-    // Slots: one per live (key, window), in parallel arrays.
-    private string[] _keys = [];
-    private long[] _starts = [];
-    private long[] _ends = [];
-    private byte[] _flags = [];
-    private long[] _counts = [];
-    private long[] _valueCounts = [];
-    private double[] _sums = [];
-    private double[] _mins = [];
-    private double[] _maxs = [];
+    // Slots: one per live (key, window). An event touches its slot and its numeric accumulators: two cache lines.
+    private Slot[] _slotData = [];
+    private Numeric[] _numbers = [];
     private object?[] _sketches = [];
     private int _slots;
 
@@ -67,6 +62,7 @@ public sealed class WindowedAggregator
         _numeric = spec.NumericColumns;
         _items = spec.ItemColumns;
         _sketchSpecs = [.. spec.Aggregates.Where(a => a.IsSketch)];
+        _valuesPerResult = spec.Aggregates.Sum(a => a.Function == AggregateFunction.Quantiles ? a.Quantiles.Count : 1);
         Grow(64);
     }
 
@@ -185,7 +181,7 @@ public sealed class WindowedAggregator
     {
         Watermark = long.MaxValue - 1;
         var results = Fire();
-        foreach (var slot in Enumerable.Range(0, _slots).Where(s => (_flags[s] & Live) != 0 && (_flags[s] & Fired) == 0).ToList())
+        foreach (var slot in Enumerable.Range(0, _slots).Where(s => (_slotData[s].Flags & Live) != 0 && (_slotData[s].Flags & Fired) == 0).ToList())
         {
             // Count windows that never filled.
             Emit(slot);
@@ -199,11 +195,16 @@ public sealed class WindowedAggregator
     private List<WindowResult> Fire()
     {
         var watermark = Watermark;
-        while (_fireTimers.TryPeek(out var slot, out var at) && at <= watermark)
+        while (_fireTimers.TryTakeDue(watermark, out var at, out var due))
         {
-            _fireTimers.Dequeue();
-            if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 == at && (_flags[slot] & Fired) == 0)
+            foreach (var slot in due)
             {
+                ref var data = ref _slotData[slot];
+                if ((data.Flags & Live) == 0 || data.End - 1 != at || (data.Flags & Fired) != 0)
+                {
+                    continue;
+                }
+
                 Emit(slot);
                 var cleanup = at + _lateness;
                 if (cleanup <= watermark)
@@ -212,27 +213,33 @@ public sealed class WindowedAggregator
                 }
                 else
                 {
-                    _cleanupTimers.Enqueue(slot, cleanup);
+                    _cleanupTimers.Add(slot, cleanup);
                 }
             }
+
+            _fireTimers.Recycle(due);
         }
 
         foreach (var slot in _dirty)
         {
-            if ((_flags[slot] & (Live | Dirty | Fired)) == (Live | Dirty | Fired))
+            if ((_slotData[slot].Flags & (Live | Dirty | Fired)) == (Live | Dirty | Fired))
             {
                 Emit(slot);
             }
         }
 
         _dirty.Clear();
-        while (_cleanupTimers.TryPeek(out var slot, out var at) && at <= watermark)
+        while (_cleanupTimers.TryTakeDue(watermark, out var at, out var due))
         {
-            _cleanupTimers.Dequeue();
-            if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 + _lateness == at)
+            foreach (var slot in due)
             {
-                Free(slot);
+                if ((_slotData[slot].Flags & Live) != 0 && _slotData[slot].End - 1 + _lateness == at)
+                {
+                    Free(slot);
+                }
             }
+
+            _cleanupTimers.Recycle(due);
         }
 
         var results = _fired.ToList();
@@ -285,7 +292,7 @@ public sealed class WindowedAggregator
         for (var s = 0; s < sessions.Count; s++)
         {
             var slot = sessions[s];
-            var existing = new TimeWindow(_starts[slot], _ends[slot]);
+            var existing = new TimeWindow(_slotData[slot].Start, _slotData[slot].End);
             if (!existing.Intersects(window))
             {
                 continue;
@@ -309,15 +316,15 @@ public sealed class WindowedAggregator
             target = NewSlot(key, window.Start, window.End);
             sessions.Add(target);
         }
-        else if (_starts[target] != window.Start || _ends[target] != window.End)
+        else if (_slotData[target].Start != window.Start || _slotData[target].End != window.End)
         {
-            _starts[target] = window.Start;
-            _ends[target] = window.End;
-            _fireTimers.Enqueue(target, window.MaxTimestamp);
-            if ((_flags[target] & Fired) != 0)
+            _slotData[target].Start = window.Start;
+            _slotData[target].End = window.End;
+            _fireTimers.Add(target, window.MaxTimestamp);
+            if ((_slotData[target].Flags & Fired) != 0)
             {
                 // A fired session that grew fires again (as an update, under its new window).
-                _flags[target] &= unchecked((byte)~(Fired | Dirty));
+                _slotData[target].Flags &= unchecked((byte)~(Fired | Dirty));
             }
         }
 
@@ -330,7 +337,7 @@ public sealed class WindowedAggregator
         ref var ordinal = ref CollectionsMarshal.GetValueRefOrAddDefault(_countWindows, key, out _);
         var slot = SlotFor(key, ordinal, ordinal + 1, timed: false);
         Apply(slot, numbers, items, i);
-        if (_counts[slot] >= _window.Count)
+        if (_slotData[slot].Count >= _window.Count)
         {
             _index.Remove((key, ordinal));
             Emit(slot);
@@ -349,7 +356,7 @@ public sealed class WindowedAggregator
             slot = NewSlot(key, start, end);
             if (timed)
             {
-                _fireTimers.Enqueue(slot, end - 1);
+                _fireTimers.Add(slot, end - 1);
             }
         }
 
@@ -358,26 +365,35 @@ public sealed class WindowedAggregator
 
     private void Apply(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
-        _counts[slot]++;
-        if ((_flags[slot] & (Fired | Dirty)) == Fired)
+        ref var data = ref _slotData[slot];
+        data.Count++;
+        if ((data.Flags & (Fired | Dirty)) == Fired)
         {
-            _flags[slot] |= Dirty;
+            data.Flags |= Dirty;
             _dirty.Add(slot);
         }
 
-        for (var c = 0; c < _numeric; c++)
+        if (_numeric > 0)
         {
-            var v = numbers[(i * _numeric) + c];
-            if (double.IsNaN(v))
+            var accumulators = _numbers.AsSpan(slot * _numeric, _numeric);
+            var values = numbers.Slice(i * _numeric, _numeric);
+            for (var c = 0; c < accumulators.Length; c++)
             {
-                continue;
+                var v = values[c];
+                if (!double.IsNaN(v))
+                {
+                    ref var n = ref accumulators[c];
+                    n.Count++;
+                    n.Sum += v;
+                    n.Min = v < n.Min ? v : n.Min;
+                    n.Max = v > n.Max ? v : n.Max;
+                }
             }
+        }
 
-            var at = (slot * _numeric) + c;
-            _valueCounts[at]++;
-            _sums[at] += v;
-            _mins[at] = Math.Min(_mins[at], v);
-            _maxs[at] = Math.Max(_maxs[at], v);
+        if (_sketchSpecs.Length == 0)
+        {
+            return;
         }
 
         for (var s = 0; s < _sketchSpecs.Length; s++)
@@ -401,14 +417,14 @@ public sealed class WindowedAggregator
 
     private void Merge(int target, int source)
     {
-        _counts[target] += _counts[source];
+        _slotData[target].Count += _slotData[source].Count;
         for (var c = 0; c < _numeric; c++)
         {
             int t = (target * _numeric) + c, s = (source * _numeric) + c;
-            _valueCounts[t] += _valueCounts[s];
-            _sums[t] += _sums[s];
-            _mins[t] = Math.Min(_mins[t], _mins[s]);
-            _maxs[t] = Math.Max(_maxs[t], _maxs[s]);
+            _numbers[t].Count += _numbers[s].Count;
+            _numbers[t].Sum += _numbers[s].Sum;
+            _numbers[t].Min = Math.Min(_numbers[t].Min, _numbers[s].Min);
+            _numbers[t].Max = Math.Max(_numbers[t].Max, _numbers[s].Max);
         }
 
         for (var k = 0; k < _sketchSpecs.Length; k++)
@@ -433,17 +449,17 @@ public sealed class WindowedAggregator
             }
         }
 
-        if ((_flags[source] & Fired) != 0 && (_flags[target] & Dirty) == 0)
+        if ((_slotData[source].Flags & Fired) != 0 && (_slotData[target].Flags & Dirty) == 0)
         {
-            _flags[target] |= Dirty | Fired;
+            _slotData[target].Flags |= Dirty | Fired;
             _dirty.Add(target);
         }
     }
 
     private void Emit(int slot)
     {
-        var update = (_flags[slot] & Dirty) != 0;
-        var values = new List<AggregateValue>(_spec.Aggregates.Count);
+        var update = (_slotData[slot].Flags & Dirty) != 0;
+        var values = new List<AggregateValue>(_valuesPerResult);
         var sketchIndex = 0;
         foreach (var a in _spec.Aggregates)
         {
@@ -451,19 +467,19 @@ public sealed class WindowedAggregator
             switch (a.Function)
             {
                 case AggregateFunction.Count:
-                    values.Add(new AggregateValue(a.Name, _counts[slot]));
+                    values.Add(new AggregateValue(a.Name, _slotData[slot].Count));
                     break;
                 case AggregateFunction.Sum:
-                    values.Add(new AggregateValue(a.Name, _sums[at]));
+                    values.Add(new AggregateValue(a.Name, _numbers[at].Sum));
                     break;
                 case AggregateFunction.Min:
-                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _mins[at]));
+                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Min));
                     break;
                 case AggregateFunction.Max:
-                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _maxs[at]));
+                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Max));
                     break;
                 case AggregateFunction.Avg:
-                    values.Add(new AggregateValue(a.Name, _valueCounts[at] == 0 ? null : _sums[at] / _valueCounts[at]));
+                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Sum / _numbers[at].Count));
                     break;
                 case AggregateFunction.DistinctCount:
                     values.Add(new AggregateValue(a.Name, Math.Round((_sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as HyperLogLog)?.Estimate() ?? 0)));
@@ -479,35 +495,35 @@ public sealed class WindowedAggregator
             }
         }
 
-        var window = _window.Kind == WindowKind.Count ? new TimeWindow(_starts[slot], _ends[slot], IsCount: true) : new TimeWindow(_starts[slot], _ends[slot]);
-        _fired.Add(new WindowResult(_spec.Name, _keys[slot], window, _counts[slot], update, values));
-        _flags[slot] = (byte)((_flags[slot] | Fired) & ~Dirty);
+        var window = _window.Kind == WindowKind.Count ? new TimeWindow(_slotData[slot].Start, _slotData[slot].End, IsCount: true) : new TimeWindow(_slotData[slot].Start, _slotData[slot].End);
+        _fired.Add(new WindowResult(_spec.Name, _slotData[slot].Key, window, _slotData[slot].Count, update, values));
+        _slotData[slot].Flags = (byte)((_slotData[slot].Flags | Fired) & ~Dirty);
     }
 
     private int NewSlot(string key, long start, long end)
     {
         if (!_free.TryPop(out var slot))
         {
-            if (_slots == _keys.Length)
+            if (_slots == _slotData.Length)
             {
-                Grow(_keys.Length * 2);
+                Grow(_slotData.Length * 2);
             }
 
             slot = _slots++;
         }
 
-        _keys[slot] = key;
-        _starts[slot] = start;
-        _ends[slot] = end;
-        _flags[slot] = Live;
-        _counts[slot] = 0;
+        _slotData[slot].Key = key;
+        _slotData[slot].Start = start;
+        _slotData[slot].End = end;
+        _slotData[slot].Flags = Live;
+        _slotData[slot].Count = 0;
         for (var c = 0; c < _numeric; c++)
         {
             var at = (slot * _numeric) + c;
-            _valueCounts[at] = 0;
-            _sums[at] = 0;
-            _mins[at] = double.PositiveInfinity;
-            _maxs[at] = double.NegativeInfinity;
+            _numbers[at].Count = 0;
+            _numbers[at].Sum = 0;
+            _numbers[at].Min = double.PositiveInfinity;
+            _numbers[at].Max = double.NegativeInfinity;
         }
 
         _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
@@ -518,38 +534,86 @@ public sealed class WindowedAggregator
     {
         if (unindex && _window.Kind == WindowKind.Session)
         {
-            if (_sessions.TryGetValue(_keys[slot], out var sessions))
+            if (_sessions.TryGetValue(_slotData[slot].Key, out var sessions))
             {
                 sessions.Remove(slot);
                 if (sessions.Count == 0)
                 {
-                    _sessions.Remove(_keys[slot]);
+                    _sessions.Remove(_slotData[slot].Key);
                 }
             }
         }
         else if (unindex && _window.Kind != WindowKind.Count)
         {
-            _index.Remove((_keys[slot], _starts[slot]));
+            _index.Remove((_slotData[slot].Key, _slotData[slot].Start));
         }
 
-        _flags[slot] = 0;
-        _keys[slot] = null!;
+        _slotData[slot].Flags = 0;
+        _slotData[slot].Key = null!;
         _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
         _free.Push(slot);
     }
 
     private void Grow(int capacity)
     {
-        Array.Resize(ref _keys, capacity);
-        Array.Resize(ref _starts, capacity);
-        Array.Resize(ref _ends, capacity);
-        Array.Resize(ref _flags, capacity);
-        Array.Resize(ref _counts, capacity);
-        Array.Resize(ref _valueCounts, capacity * _numeric);
-        Array.Resize(ref _sums, capacity * _numeric);
-        Array.Resize(ref _mins, capacity * _numeric);
-        Array.Resize(ref _maxs, capacity * _numeric);
+        Array.Resize(ref _slotData, capacity);
+        Array.Resize(ref _numbers, capacity * _numeric);
         Array.Resize(ref _sketches, capacity * _sketchSpecs.Length);
+    }
+
+    // Timers by time: windows of the same end (every key's tumbling window) share one entry.
+    private sealed class TimerQueue
+    {
+        private readonly PriorityQueue<long, long> _times = new();
+        private readonly Dictionary<long, List<int>> _slots = [];
+        private readonly Stack<List<int>> _spare = new();
+
+        public void Add(int slot, long at)
+        {
+            ref var slots = ref CollectionsMarshal.GetValueRefOrAddDefault(_slots, at, out var exists);
+            if (!exists)
+            {
+                slots = _spare.TryPop(out var spare) ? spare : [];
+                _times.Enqueue(at, at);
+            }
+
+            slots!.Add(slot);
+        }
+
+        public bool TryTakeDue(long watermark, out long at, [NotNullWhen(true)] out List<int>? slots)
+        {
+            slots = null;
+            if (!_times.TryPeek(out at, out _) || at > watermark)
+            {
+                return false;
+            }
+
+            _times.Dequeue();
+            return _slots.Remove(at, out slots);
+        }
+
+        public void Recycle(List<int> slots)
+        {
+            slots.Clear();
+            _spare.Push(slots);
+        }
+    }
+
+    private struct Slot
+    {
+        public string Key;
+        public long Start;
+        public long End;
+        public long Count;
+        public byte Flags;
+    }
+
+    private struct Numeric
+    {
+        public long Count;
+        public double Sum;
+        public double Min;
+        public double Max;
     }
 
     private struct ShardClock

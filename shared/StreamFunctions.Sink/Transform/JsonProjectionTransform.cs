@@ -287,7 +287,7 @@ public sealed class JsonProjectionTransform : IRecordTransform
     {
         public KeySetCache Keys { get; } = new();
 
-        private const int BlockSize = 256 * 1024;
+        private const int BlockSize = 64 * 1024; // below the large-object heap threshold: blocks die young, with the batch
         private byte[] _block = [];
         private int _used;
 
