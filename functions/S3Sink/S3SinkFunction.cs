@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Aws;
@@ -80,7 +79,7 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
             : environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE") is { } config ? JsonProjectionTransform.Parse(config)
             : null;
         var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), Require("SINK_STATE_TABLE"));
-        return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoint(Get)));
+        return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoints.FromEnvironment<SinkStage>(environment)));
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
@@ -126,28 +125,4 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
 
     private static int? Number(string? value, string name) =>
         value is null ? null : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} is a whole number, not '{value}'.");
-
-    // Fault injection for crash tests: STREAMFUNCTIONS_FAILPOINT=<SinkStage>[:<occurrence>] kills the process
-    // (as kill -9 would) at that stage, once: STREAMFUNCTIONS_FAILPOINT_MARKER names a file that records it fired.
-    private static Action<SinkStage>? Failpoint(Func<string, string?> get)
-    {
-        if (get("STREAMFUNCTIONS_FAILPOINT") is not { } spec)
-        {
-            return null;
-        }
-
-        var marker = get("STREAMFUNCTIONS_FAILPOINT_MARKER") ?? throw new ArgumentException("STREAMFUNCTIONS_FAILPOINT needs STREAMFUNCTIONS_FAILPOINT_MARKER (a file that records the crash, so it happens once).");
-        var parts = spec.Split(':');
-        var stage = Enum.Parse<SinkStage>(parts[0], ignoreCase: true);
-        var occurrence = parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 1;
-        var seen = 0;
-        return reached =>
-        {
-            if (reached == stage && ++seen == occurrence && !File.Exists(marker))
-            {
-                File.WriteAllText(marker, spec);
-                Process.GetCurrentProcess().Kill();
-            }
-        };
-    }
 }

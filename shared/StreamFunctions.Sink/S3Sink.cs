@@ -17,6 +17,7 @@ using StreamFunctions.Storage.Compression;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Objects;
 using StreamFunctions.Storage.Records;
+using StreamFunctions.Streams;
 
 namespace StreamFunctions.Sink;
 
@@ -1036,20 +1037,3 @@ public sealed record SinkEncoding(int Delivered, int Dropped, int Failed, int Pa
 /// <param name="message">Which shard and why.</param>
 /// <param name="inner">The cause.</param>
 public sealed class SinkBatchFailedException(string message, Exception inner) : Exception(message, inner);
-
-/// <summary>Orders Kinesis sequence numbers and Kafka offsets: decimal strings of any length.</summary>
-public static class SequenceNumbers
-{
-    /// <summary>Compares two sequence numbers numerically.</summary>
-    /// <param name="left">One.</param>
-    /// <param name="right">The other.</param>
-    /// <returns>Negative, zero or positive.</returns>
-    public static int Compare(string left, string right)
-    {
-        ArgumentNullException.ThrowIfNull(left);
-        ArgumentNullException.ThrowIfNull(right);
-        var a = left.AsSpan().TrimStart('0');
-        var b = right.AsSpan().TrimStart('0');
-        return a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
-    }
-}

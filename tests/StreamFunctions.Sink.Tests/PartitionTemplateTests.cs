@@ -1,3 +1,4 @@
+using StreamFunctions.Streams;
 using StreamFunctions.Sink.Partitioning;
 
 namespace StreamFunctions.Sink.Tests;

@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using StreamFunctions.Aggregation.Engine;
+using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Routing.Rules;
+using StreamFunctions.Storage.Exceptions;
+using StreamFunctions.Storage.Kpl;
+using StreamFunctions.Storage.Records;
+using StreamFunctions.Streams;
+
+namespace StreamFunctions.Aggregator;
+
+/// <summary>Points in a batch where a test can stop the process (crash tests).</summary>
+public enum AggregatorStage
+{
+    /// <summary>The results are written, the side output and the state not.</summary>
+    AfterResults,
+
+    /// <summary>The side output is written, the state not.</summary>
+    AfterSideOutput,
+
+    /// <summary>The state and checkpoint are committed.</summary>
+    AfterCommit,
+}
+
+/// <summary>What one batch did.</summary>
+/// <param name="Records">User records in the batch (after de-aggregation).</param>
+/// <param name="Skipped">Records already applied (a redelivery).</param>
+/// <param name="Applied">Records applied to windows.</param>
+/// <param name="Late">Records later than the allowed lateness (side output).</param>
+/// <param name="Invalid">Records without a usable key, time or value (side output, with the reason).</param>
+/// <param name="Results">Window results written.</param>
+/// <param name="Watermark">The shard's watermark after the batch (Unix ms).</param>
+public sealed record AggregatorBatchResult(int Records, int Skipped, int Applied, int Late, int Invalid, int Results, long Watermark);
+
+/// <summary>
+/// The windowed aggregation of a Kinesis shard on Lambda. Per batch: the shard's state is loaded (or reused
+/// from the previous invocation when its version is unchanged), records up to its checkpoint are skipped, the
+/// rest are de-aggregated and read (key, event time, values) in one pass each, applied, and the watermark
+/// moved; then the fired results are written (by result key: overwriting), the late and unreadable records
+/// go to the side output (one object per batch), and the snapshot and checkpoint are committed together.
+/// A crash anywhere before the commit replays the batch on the old state, which gives the same results and
+/// the same side-output object: counts are never doubled.
+/// </summary>
+/// <remarks>
+/// State, watermarks and results are per shard, as Lambda's own tumbling windows: a key's events must all
+/// reach one shard (the partition key is the group key, or the shard-router re-keys the stream by it).
+/// </remarks>
+public sealed class KinesisWindowAggregator
+{
+    private readonly AggregatorConfig _config;
+    private readonly IAggregatorStateStore _store;
+    private readonly IWindowResultWriter _results;
+    private readonly ISideOutput? _sideOutput;
+    private readonly TimeProvider _time;
+    private readonly Action<AggregatorStage>? _onStage;
+    private readonly JsonFieldScanner _scanner;
+    private readonly Dictionary<string, (long Version, WindowedAggregator Engine)> _warm = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the aggregator.</summary>
+    /// <param name="config">What to aggregate.</param>
+    /// <param name="store">The state store.</param>
+    /// <param name="results">Where results go.</param>
+    /// <param name="sideOutput">Where late and unreadable records go; null counts and logs them only.</param>
+    /// <param name="time">Processing time (idleness).</param>
+    /// <param name="onStage">Called at each stage (fault injection in tests).</param>
+    public KinesisWindowAggregator(AggregatorConfig config, IAggregatorStateStore store, IWindowResultWriter results, ISideOutput? sideOutput = null, TimeProvider? time = null, Action<AggregatorStage>? onStage = null)
+    {
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _results = results ?? throw new ArgumentNullException(nameof(results));
+        _sideOutput = sideOutput;
+        _time = time ?? TimeProvider.System;
+        _onStage = onStage;
+        _scanner = new JsonFieldScanner([.. config.KeyFields, .. config.TimeField is { } t ? [t] : Array.Empty<FieldPath>(), .. config.NumericFields, .. config.ItemFields]);
+    }
+
+    /// <summary>Processes one batch of one shard.</summary>
+    /// <param name="evnt">The Kinesis event.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done.</returns>
+    public async Task<AggregatorBatchResult> ProcessAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evnt);
+        if (evnt.Records.Count == 0)
+        {
+            return new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MinValue);
+        }
+
+        var first = evnt.Records[0];
+        var shard = first.EventId is { } id && id.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 ? id[..colon] : "shardId-000000000000";
+        var name = _config.Spec.Name;
+        var state = await _store.LoadAsync(name, shard, cancellationToken).ConfigureAwait(false);
+        var engine = _warm.TryGetValue(shard, out var warm) && warm.Version == state.Version && state.Version > 0
+            ? warm.Engine
+            : state.Snapshot is { } snapshot ? WindowedAggregator.Restore(_config.Spec, snapshot, _time) : new WindowedAggregator(_config.Spec, _time);
+        _warm.Remove(shard);
+
+        IReadOnlyList<KinesisEventRecord> fresh = state.LastSequence is null ? [.. evnt.Records] : [.. evnt.Records.Where(r => SequenceNumbers.Compare(r.Kinesis.SequenceNumber!, state.LastSequence) > 0)];
+        if (fresh.Count == 0)
+        {
+            _warm[shard] = (state.Version, engine);
+            return new AggregatorBatchResult(0, evnt.Records.Count, 0, 0, 0, 0, engine.Watermark);
+        }
+
+        var batch = Read(fresh);
+        var added = engine.Add(shard, batch.Keys.ToArray(), batch.Times.ToArray(), batch.Numbers.ToArray(), batch.Items.ToArray());
+        var results = engine.Advance();
+        await _results.WriteAsync(results, cancellationToken).ConfigureAwait(false);
+        _onStage?.Invoke(AggregatorStage.AfterResults);
+
+        var side = new ArrayBufferWriter<byte>();
+        foreach (var index in added.Late)
+        {
+            WriteSide(side, "late", $"Event time {batch.Times[index]} is later than the allowed lateness (watermark {engine.Watermark}).", batch.Sources[index], batch.Times[index]);
+        }
+
+        foreach (var (source, reason) in batch.Invalid)
+        {
+            WriteSide(side, "invalid", reason, source, null);
+        }
+
+        if (side.WrittenCount > 0 && _sideOutput is not null)
+        {
+            await _sideOutput.WriteAsync(name, shard, fresh[0].Kinesis.SequenceNumber!, fresh[^1].Kinesis.SequenceNumber!, side.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        }
+
+        _onStage?.Invoke(AggregatorStage.AfterSideOutput);
+        var version = await _store.CommitAsync(name, shard, state.Version, fresh[^1].Kinesis.SequenceNumber!, engine.Snapshot(), cancellationToken).ConfigureAwait(false);
+        _warm[shard] = (version, engine);
+        _onStage?.Invoke(AggregatorStage.AfterCommit);
+        return new AggregatorBatchResult(batch.Keys.Count + batch.Invalid.Count, evnt.Records.Count - fresh.Count, added.Applied, added.Late.Count, batch.Invalid.Count, results.Count, engine.Watermark);
+    }
+
+    // Every user record read in one scan: the key fields, the time, the numeric and item columns.
+    private Columns Read(IReadOnlyList<KinesisEventRecord> records)
+    {
+        var columns = new Columns();
+        var users = new List<UserRecord>();
+        var values = new JsonValueSpan[_scanner.Count];
+        var keyCount = _config.KeyFields.Count;
+        var timeAt = keyCount;
+        var numbersAt = keyCount + (_config.TimeField is null ? 0 : 1);
+        var itemsAt = numbersAt + _config.NumericFields.Count;
+        foreach (var record in records)
+        {
+            users.Clear();
+            try
+            {
+                KplDeaggregator.Deaggregate(record.Kinesis.Data, record.Kinesis.PartitionKey, users);
+            }
+            catch (KplFormatException e)
+            {
+                columns.Invalid.Add((new Source(record, 0, record.Kinesis.Data), $"Corrupt KPL aggregate: {e.Message}"));
+                continue;
+            }
+
+            foreach (var user in users)
+            {
+                var source = new Source(record, user.SubSequenceNumber, user.Data);
+                var json = user.Data.Span;
+                if (!_scanner.TryScan(json, values, out var error))
+                {
+                    columns.Invalid.Add((source, $"The record is not JSON: {error}"));
+                    continue;
+                }
+
+                string? problem = null;
+                string? key = null;
+                for (var k = 0; k < keyCount && problem is null; k++)
+                {
+                    var part = RawJson.ScalarText(values[k].Of(json));
+                    problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
+                    key = k == 0 ? part : key + "|" + part;
+                }
+
+                long time = 0;
+                if (problem is null)
+                {
+                    problem = _config.TimeField is null
+                        ? Assign(out time, record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds())
+                        : EventTime(values[timeAt].Of(json), out time);
+                }
+
+                var numbers = new double[_config.NumericFields.Count];
+                for (var c = 0; problem is null && c < numbers.Length; c++)
+                {
+                    var raw = values[numbersAt + c].Of(json);
+                    numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
+                        : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
+                        : double.NaN;
+                    if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
+                    {
+                        problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
+                    }
+                }
+
+                if (problem is not null)
+                {
+                    columns.Invalid.Add((source, problem));
+                    continue;
+                }
+
+                columns.Keys.Add(key!);
+                columns.Times.Add(time);
+                columns.Numbers.AddRange(numbers);
+                for (var c = 0; c < _config.ItemFields.Count; c++)
+                {
+                    columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
+                }
+
+                columns.Sources.Add(source);
+            }
+        }
+
+        return columns;
+    }
+
+    private static string? Assign(out long time, long value)
+    {
+        time = value;
+        return null;
+    }
+
+    private string? EventTime(ReadOnlySpan<byte> raw, out long time)
+    {
+        time = 0;
+        switch (RawJson.Kind(raw))
+        {
+            case JsonValueKind.Number when RawJson.TryGetDouble(raw, out var ms) && double.IsFinite(ms):
+                time = (long)ms;
+                return null;
+            case JsonValueKind.String when DateTimeOffset.TryParse(RawJson.GetString(raw), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
+                time = at.ToUnixTimeMilliseconds();
+                return null;
+            case JsonValueKind.Undefined:
+                return $"The time field {_config.TimeField} is missing.";
+            default:
+                return $"The time field {_config.TimeField} is neither epoch milliseconds nor an ISO 8601 time.";
+        }
+    }
+
+    private static void WriteSide(ArrayBufferWriter<byte> side, string reason, string message, Source source, long? eventTime)
+    {
+        using (var writer = new Utf8JsonWriter(side))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("reason", reason);
+            writer.WriteString("message", message);
+            writer.WriteString("sequenceNumber", source.Record.Kinesis.SequenceNumber);
+            writer.WriteNumber("subSequenceNumber", source.Subsequence);
+            writer.WriteString("partitionKey", source.Record.Kinesis.PartitionKey);
+            writer.WriteNumber("approximateArrivalTimestamp", source.Record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
+            if (eventTime is { } t)
+            {
+                writer.WriteNumber("eventTime", t);
+            }
+
+            writer.WriteBase64String("data", source.Data.Span);
+            writer.WriteEndObject();
+        }
+
+        side.Write("\n"u8);
+    }
+
+    private sealed record Source(KinesisEventRecord Record, long Subsequence, ReadOnlyMemory<byte> Data);
+
+    private sealed class Columns
+    {
+        public List<string> Keys { get; } = [];
+
+        public List<long> Times { get; } = [];
+
+        public List<double> Numbers { get; } = [];
+
+        public List<string?> Items { get; } = [];
+
+        public List<Source> Sources { get; } = [];
+
+        public List<(Source Source, string Reason)> Invalid { get; } = [];
+    }
+}
