@@ -124,7 +124,7 @@ public sealed class S3SideOutput(IAmazonS3 s3, string bucket, string prefix = "l
     {
         var key = $"{prefix}{aggregation}/{shard}/{firstSequence}-{lastSequence}.jsonl";
         using var body = new MemoryStream(jsonLines.ToArray(), writable: false);
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, ContentType = "application/x-ndjson", AutoCloseStream = false }, cancellationToken).ConfigureAwait(false);
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, ContentType = "application/x-ndjson", AutoCloseStream = false, UseChunkEncoding = false }, cancellationToken).ConfigureAwait(false);
         return $"s3://{bucket}/{key}";
     }
 }

@@ -1,0 +1,55 @@
+using StreamFunctions.Aggregation.Engine;
+using StreamFunctions.Aggregation.Windows;
+
+namespace StreamFunctions.Aggregator.Tests;
+
+public sealed class AggregatorConfigTests
+{
+    [Fact]
+    public void Parse_FullConfig_SpecAndColumns()
+    {
+        var config = AggregatorConfig.Parse("""
+            {"name": "orders", "key": ["$.customer", ".region"], "time": "$.ts",
+             "window": {"type": "sliding", "size": "10m", "slide": "1m"},
+             "outOfOrderness": "5s", "allowedLateness": 60000, "idleTimeout": "1m",
+             "aggregates": [{"name": "n", "function": "count"}, {"name": "revenue", "function": "sum", "field": "$.amount"},
+                            {"name": "avg", "function": "avg", "field": "$.amount"}, {"name": "buyers", "function": "distinct", "field": "$.user"},
+                            {"name": "ms", "function": "quantiles", "field": "$.ms", "quantiles": [0.5, 0.999]},
+                            {"name": "pages", "function": "topk", "field": "$.page", "k": 3}]}
+            """);
+
+        Assert.Equal(WindowKind.Sliding, config.Spec.Window.Kind);
+        Assert.Equal(600_000, config.Spec.Window.Size);
+        Assert.Equal(60_000, config.Spec.Window.Slide);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Spec.OutOfOrderness);
+        Assert.Equal(TimeSpan.FromMinutes(1), config.Spec.AllowedLateness);
+        Assert.Equal(["$.customer", "$.region"], config.KeyFields.Select(k => k.Text));
+        Assert.Equal(["$.amount", "$.ms"], config.NumericFields.Select(f => f.Text));
+        Assert.Equal(["$.user", "$.page"], config.ItemFields.Select(f => f.Text));
+        Assert.Equal([0, 0, 0, 0, 1, 1], config.Spec.Aggregates.Select(a => a.Column));
+        Assert.Equal(AggregateFunction.TopK, config.Spec.Aggregates[^1].Function);
+    }
+
+    [Theory]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [], "extra": 1}""", "unknown setting 'extra'")]
+    [InlineData("""{"name": "x", "window": {"type": "tumbling", "size": "1m"}, "aggregates": []}""", "'key'")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "weekly"}, "aggregates": [{"name": "n", "function": "count"}]}""", "window.type")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1 fortnight"}, "aggregates": [{"name": "n", "function": "count"}]}""", "unit")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "sliding", "size": "1m", "slide": "2m"}, "aggregates": [{"name": "n", "function": "count"}]}""", "slide")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [{"name": "s", "function": "sum"}]}""", "needs a 'field'")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [{"name": "s", "function": "median", "field": "$.v"}]}""", "'median'")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": []}""", "no aggregates")]
+    [InlineData("""{"name": "x", "key": "k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [{"name": "n", "function": "count"}]}""", "key")]
+    public void Parse_Malformed_ErrorNamesTheSetting(string json, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => AggregatorConfig.Parse(json)).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("5s", 5_000)]
+    [InlineData("1.5m", 90_000)]
+    [InlineData("2h", 7_200_000)]
+    [InlineData("1d", 86_400_000)]
+    [InlineData("42", 42)]
+    public void ParseDuration_Units(string text, long ms) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), AggregatorConfig.ParseDuration(text));
+}
