@@ -99,6 +99,40 @@ public sealed class DynamoDbWindowResultWriter(IAmazonDynamoDB dynamo, string ta
     private static AttributeValue Number(long value) => new() { N = value.ToString(CultureInfo.InvariantCulture) };
 }
 
+/// <summary>Results in memory, by result key (the local pipeline, tests).</summary>
+public sealed class InMemoryWindowResultWriter : IWindowResultWriter
+{
+    private readonly Dictionary<string, WindowResult> _results = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>The latest result of every key.</summary>
+    public IReadOnlyDictionary<string, WindowResult> Results
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, WindowResult>(_results, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task WriteAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        lock (_gate)
+        {
+            foreach (var r in results)
+            {
+                _results[r.ResultKey] = r;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>Records the aggregation did not count: later than the allowed lateness, or unreadable.</summary>
 public interface ISideOutput
 {

@@ -53,3 +53,30 @@ public sealed class AggregatorConfigTests
     public void ParseDuration_Units(string text, long ms) =>
         Assert.Equal(TimeSpan.FromMilliseconds(ms), AggregatorConfig.ParseDuration(text));
 }
+
+public sealed class KinesisWindowAggregatorTests
+{
+    [Fact]
+    public async Task ProcessAsync_SampleEventWithExampleConfig_FirstMinuteFires()
+    {
+        var root = StreamFunctions.Testing.RepositoryPaths.Root();
+        var config = AggregatorConfig.Parse(File.ReadAllText(Path.Combine(root, "functions", "Aggregator", "aggregator.example.json")));
+        var evnt = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(root, "events", "aggregator-kinesis.json")), StreamFunctions.Lambda.Events.LambdaEventsJsonContext.Default.KinesisEvent)!;
+        var store = new InMemoryAggregatorStateStore();
+        var results = new InMemoryWindowResultWriter();
+        var aggregator = new KinesisWindowAggregator(config, store, results);
+
+        var first = await aggregator.ProcessAsync(evnt);
+        var again = await aggregator.ProcessAsync(evnt);
+
+        // Watermark: 1700000070000 − 5000 − 1 passes the first minute's end; c7's second minute stays open.
+        Assert.Equal((4, 4, 2), (first.Records, first.Applied, first.Results));
+        Assert.Equal(4, again.Skipped);
+        var c7 = results.Results["orders-per-customer/c7/1699999980000-1700000040000"];
+        Assert.Equal(2, c7.Count);
+        Assert.Equal([2, 52.5, 26.25, 2], c7.Values.Take(4).Select(v => v.Value!.Value));
+        Assert.Equal("/cart", c7.Values[^1].Top![0].Item);
+        Assert.Equal(1, results.Results["orders-per-customer/c3/1699999980000-1700000040000"].Count);
+        Assert.Equal(2, results.Results.Count);
+    }
+}

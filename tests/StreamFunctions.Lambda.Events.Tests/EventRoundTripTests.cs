@@ -14,7 +14,8 @@ public sealed class EventRoundTripTests
     public static TheoryData<string> Samples() => new(
         "kinesis.json", "kinesis-tumbling-window.json", "kinesis-tumbling-window-response.json", "msk.json", "self-managed-kafka.json",
         "firehose-transformation.json", "firehose-transformation-kinesis-source.json", "firehose-transformation-response.json",
-        "http-api-v2.json", "http-api-v2-response.json", "function-url.json", "sqs.json", "batch-item-failures-response.json", "s3-put.json");
+        "http-api-v2.json", "http-api-v2-response.json", "function-url.json", "sqs.json", "batch-item-failures-response.json", "s3-put.json",
+        "aggregator-kinesis.json");
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -24,7 +25,7 @@ public sealed class EventRoundTripTests
 
         var reserialized = sample switch
         {
-            "kinesis.json" => RoundTrip(original, Json.KinesisEvent),
+            "kinesis.json" or "aggregator-kinesis.json" => RoundTrip(original, Json.KinesisEvent),
             "kinesis-tumbling-window.json" => RoundTrip(original, Json.KinesisTimeWindowEvent),
             "kinesis-tumbling-window-response.json" => RoundTrip(original, Json.KinesisTimeWindowResponse),
             "msk.json" or "self-managed-kafka.json" => RoundTrip(original, Json.KafkaEvent),
