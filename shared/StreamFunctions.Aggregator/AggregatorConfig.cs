@@ -56,13 +56,14 @@ public sealed class AggregatorConfig
     /// <summary>The item columns' fields.</summary>
     public IReadOnlyList<FieldPath> ItemFields { get; }
 
-    /// <summary>Reads a configuration.</summary>
-    /// <param name="json">The JSON.</param>
+    /// <summary>Reads a configuration, JSON or YAML (the same settings).</summary>
+    /// <param name="text">The JSON (it starts with <c>{</c>) or YAML.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="FormatException">Malformed; the message names the setting.</exception>
-    public static AggregatorConfig Parse(string json)
+    public static AggregatorConfig Parse(string text)
     {
-        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(text);
+        var json = text.TrimStart().StartsWith('{') ? text : YamlToJson.Convert(text);
         JsonDocument document;
         try
         {

@@ -43,6 +43,47 @@ public sealed class AggregatorConfigTests
     public void Parse_Malformed_ErrorNamesTheSetting(string json, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => AggregatorConfig.Parse(json)).Message, StringComparison.Ordinal);
 
+    [Fact]
+    public void Parse_Yaml_SameAsJson()
+    {
+        var yaml = AggregatorConfig.Parse("""
+            # orders per customer
+            name: orders
+            key: [$.customer]
+            time: $.ts
+            window: {type: session, gap: 30s}
+            allowedLateness: 60000
+            aggregates:
+              - name: n
+                function: count
+              - name: p
+                function: quantiles
+                field: $.ms
+                quantiles: [0.5, 0.99]
+              - name: label
+                function: topk
+                field: "$.tag"
+                k: 2
+            """);
+        var json = AggregatorConfig.Parse("""
+            {"name": "orders", "key": ["$.customer"], "time": "$.ts", "window": {"type": "session", "gap": "30s"}, "allowedLateness": 60000,
+             "aggregates": [{"name": "n", "function": "count"}, {"name": "p", "function": "quantiles", "field": "$.ms", "quantiles": [0.5, 0.99]},
+                            {"name": "label", "function": "topk", "field": "$.tag", "k": 2}]}
+            """);
+
+        Assert.Equal(json.Spec.Window, yaml.Spec.Window);
+        Assert.Equal(json.Spec.AllowedLateness, yaml.Spec.AllowedLateness);
+        Assert.Equal(json.Spec.Aggregates.Select(a => (a.Name, a.Function, a.Column, a.K, string.Join(',', a.Quantiles))), yaml.Spec.Aggregates.Select(a => (a.Name, a.Function, a.Column, a.K, string.Join(',', a.Quantiles))));
+        Assert.Equal(json.NumericFields.Select(f => f.Text), yaml.NumericFields.Select(f => f.Text));
+    }
+
+    [Theory]
+    [InlineData("name: [unclosed", "not YAML (line ")]
+    [InlineData("name: x\n---\nname: y", "2 YAML documents")]
+    [InlineData("name: x\nwindow: {type: tumbling, size: 1m}\nkey: $.k\naggregates: [{name: n, function: count}]\ncolour: red", "unknown setting 'colour'")]
+    public void Parse_BadYaml_ErrorSaysWhere(string yaml, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => AggregatorConfig.Parse(yaml)).Message, StringComparison.Ordinal);
+
     [Theory]
     [InlineData("250ms", 250)]
     [InlineData("5s", 5_000)]

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace StreamFunctions.Aggregator;
+
+/// <summary>
+/// Turns a YAML document into the equivalent JSON (YAML 1.2 core schema for plain scalars: numbers, true/false,
+/// null and ~; everything quoted, or any other plain text, is a string), so that YAML and JSON configurations
+/// share one parser and one set of error messages.
+/// </summary>
+public static class YamlToJson
+{
+    /// <summary>Converts one YAML document.</summary>
+    /// <param name="yaml">The YAML.</param>
+    /// <returns>The JSON.</returns>
+    /// <exception cref="FormatException">Not YAML, several documents, anchors and aliases, or a key that is not a scalar; the message gives the line.</exception>
+    public static string Convert(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new FormatException($"The configuration is not YAML (line {e.Start.Line}, column {e.Start.Column}): {e.Message}", e);
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            throw new FormatException($"The configuration holds {stream.Documents.Count} YAML documents; one is expected.");
+        }
+
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, stream.Documents[0].RootNode);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void Write(Utf8JsonWriter writer, YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                writer.WriteStartObject();
+                foreach (var (key, value) in map.Children)
+                {
+                    writer.WritePropertyName(key is YamlScalarNode { Value: { } name } ? name : throw new FormatException($"Line {key.Start.Line}: a YAML key is text, not a {key.NodeType}."));
+                    Write(writer, value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case YamlSequenceNode list:
+                writer.WriteStartArray();
+                foreach (var item in list.Children)
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case YamlScalarNode scalar:
+                var text = scalar.Value ?? string.Empty;
+                if (scalar.Style != ScalarStyle.Plain)
+                {
+                    writer.WriteStringValue(text);
+                }
+                else if (text is "" or "~" or "null" or "Null" or "NULL")
+                {
+                    writer.WriteNullValue();
+                }
+                else if (text is "true" or "True" or "TRUE" or "false" or "False" or "FALSE")
+                {
+                    writer.WriteBooleanValue(text[0] is 't' or 'T');
+                }
+                else if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) && (char.IsAsciiDigit(text[0]) || text[0] is '-' or '+' or '.'))
+                {
+                    writer.WriteRawValue(number.ToString("R", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    writer.WriteStringValue(text);
+                }
+
+                break;
+            default:
+                throw new FormatException($"Line {node.Start.Line}: YAML anchors and aliases are not supported.");
+        }
+    }
+}
