@@ -5,6 +5,8 @@ using StreamFunctions.Lambda.EventSources;
 using StreamFunctions.Lambda.EventSources.Checkpoints;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Storage.Objects;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Testing;
 
@@ -203,6 +205,57 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
         using var error = JsonDocument.Parse(failed.Line);
         Assert.Equal("[150]", Encoding.UTF8.GetString(error.RootElement.GetProperty("rawData").GetBytesFromBase64()));
         Assert.Contains("not one JSON object", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Sink_ParquetPartitionWithConflictingTypes_WholePartitionToErrorPrefixOthersDelivered()
+    {
+        await using var env = new SinkEnvironment(aws);
+        await env.StartAsync();
+
+        // Row groups of 10 records: partition 0's first group makes "amount" a number column, then record 15 holds
+        // text, which no column of that file can take. Partition 1 is consistent.
+        var sink = new S3Sink(env.S3, new InMemorySinkStateStore(), new S3SinkOptions
+        {
+            Bucket = env.Bucket,
+            Prefix = "tables/clicks/",
+            Format = SinkFormat.Parquet,
+            Parquet = new ParquetObjectOptions { RowGroupRecords = 10 },
+            BufferInterval = TimeSpan.Zero,
+        });
+        var evnt = new KafkaEvent
+        {
+            EventSource = "aws:kafka",
+            EventSourceArn = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abc",
+            Records = Enumerable.Range(0, 2).ToDictionary(p => $"clicks-{p}", p => (IList<KafkaEventRecord>)[.. Enumerable.Range(0, 40).Select(i => new KafkaEventRecord
+            {
+                Topic = "clicks",
+                Partition = p,
+                Offset = 500 + i,
+                Timestamp = 1_700_000_000_000 + i,
+                TimestampType = "CREATE_TIME",
+                Value = Encoding.UTF8.GetBytes(p == 0 && i == 15 ? $$"""{"n":{{i}},"amount":"lots"}""" : $$"""{"n":{{(p * 100) + i}},"amount":{{i}}}"""),
+                Headers = [],
+            })]),
+        };
+
+        await sink.WriteAsync(evnt, DateTimeOffset.MaxValue);
+        await sink.WriteAsync(evnt, DateTimeOffset.MaxValue);
+
+        Assert.Equal(["tables/clicks/clicks-1-500-539.parquet"], await env.KeysAsync("tables/"));
+        var failed = await env.LinesAsync("errors/format-conversion-failed/");
+        Assert.Single(failed.Select(f => f.Key).Distinct());
+        var numbers = new List<int>();
+        foreach (var (_, line) in failed)
+        {
+            using var error = JsonDocument.Parse(line);
+            Assert.Equal("DataFormatConversion.InvalidSchema", error.RootElement.GetProperty("errorCode").GetString());
+            Assert.Contains("does not fit", error.RootElement.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+            using var raw = JsonDocument.Parse(error.RootElement.GetProperty("rawData").GetBytesFromBase64());
+            numbers.Add(raw.RootElement.GetProperty("n").GetInt32());
+        }
+
+        Assert.Equal(Enumerable.Range(0, 40), numbers.Order());
     }
 
     internal static string Json(int n) => $$"""{"n":{{n}},"type":"click","user":{"id":"u{{n % 23}}"},"pad":"{{Padding}}"}""";
