@@ -160,22 +160,7 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
         await using var env = new SinkEnvironment(aws);
         await env.StartAsync();
         await using var function = env.Function("S3Sink", new() { ["SINK_FORMAT"] = "parquet", ["SINK_BUFFER_INTERVAL_SECONDS"] = "0", ["SINK_PREFIX"] = "tables/clicks/" });
-        var evnt = new KafkaEvent
-        {
-            EventSource = "aws:kafka",
-            EventSourceArn = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abc",
-            Records = Enumerable.Range(0, 2).ToDictionary(p => $"clicks-{p}", p => (IList<KafkaEventRecord>)[.. Enumerable.Range(0, 100).Select(i => new KafkaEventRecord
-            {
-                Topic = "clicks",
-                Partition = p,
-                Offset = 1_000 + i,
-                Timestamp = 1_700_000_000_000 + i,
-                TimestampType = "CREATE_TIME",
-                Key = Encoding.UTF8.GetBytes($"u{i % 5}"),
-                Value = Encoding.UTF8.GetBytes(p == 1 && i == 50 ? "[150]" : $$"""{"n":{{(p * 100) + i}},"user":"u{{i % 5}}","amount":{{i * 1.5}}}"""),
-                Headers = [],
-            })]),
-        };
+        var evnt = Clicks(100, 1_000, (p, i) => p == 1 && i == 50 ? "[150]" : $$"""{"n":{{(p * 100) + i}},"user":"u{{i % 5}}","amount":{{i * 1.5}}}""");
         var payload = JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent);
 
         var first = await function.InvokeAsync(payload);
@@ -223,21 +208,7 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
             Parquet = new ParquetObjectOptions { RowGroupRecords = 10 },
             BufferInterval = TimeSpan.Zero,
         });
-        var evnt = new KafkaEvent
-        {
-            EventSource = "aws:kafka",
-            EventSourceArn = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abc",
-            Records = Enumerable.Range(0, 2).ToDictionary(p => $"clicks-{p}", p => (IList<KafkaEventRecord>)[.. Enumerable.Range(0, 40).Select(i => new KafkaEventRecord
-            {
-                Topic = "clicks",
-                Partition = p,
-                Offset = 500 + i,
-                Timestamp = 1_700_000_000_000 + i,
-                TimestampType = "CREATE_TIME",
-                Value = Encoding.UTF8.GetBytes(p == 0 && i == 15 ? $$"""{"n":{{i}},"amount":"lots"}""" : $$"""{"n":{{(p * 100) + i}},"amount":{{i}}}"""),
-                Headers = [],
-            })]),
-        };
+        var evnt = Clicks(40, 500, (p, i) => p == 0 && i == 15 ? $$"""{"n":{{i}},"amount":"lots"}""" : $$"""{"n":{{(p * 100) + i}},"amount":{{i}}}""");
 
         await sink.WriteAsync(evnt, DateTimeOffset.MaxValue);
         await sink.WriteAsync(evnt, DateTimeOffset.MaxValue);
@@ -257,6 +228,24 @@ public sealed class S3SinkFunctionTests(LocalAwsFixture aws)
 
         Assert.Equal(Enumerable.Range(0, 40), numbers.Order());
     }
+
+    // A Kafka event of topic "clicks", partitions 0 and 1, each with records at offsets first … first + count − 1 keyed u0–u4.
+    private static KafkaEvent Clicks(int count, long first, Func<int, int, string> value) => new()
+    {
+        EventSource = "aws:kafka",
+        EventSourceArn = "arn:aws:kafka:us-east-1:123456789012:cluster/local/abc",
+        Records = Enumerable.Range(0, 2).ToDictionary(p => $"clicks-{p}", p => (IList<KafkaEventRecord>)[.. Enumerable.Range(0, count).Select(i => new KafkaEventRecord
+        {
+            Topic = "clicks",
+            Partition = p,
+            Offset = first + i,
+            Timestamp = 1_700_000_000_000 + i,
+            TimestampType = "CREATE_TIME",
+            Key = Encoding.UTF8.GetBytes($"u{i % 5}"),
+            Value = Encoding.UTF8.GetBytes(value(p, i)),
+            Headers = [],
+        })]),
+    };
 
     internal static string Json(int n) => $$"""{"n":{{n}},"type":"click","user":{"id":"u{{n % 23}}"},"pad":"{{Padding}}"}""";
 
