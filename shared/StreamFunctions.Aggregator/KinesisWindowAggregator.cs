@@ -1,12 +1,6 @@
 using System.Buffers;
-using System.Globalization;
-using System.Text.Json;
 using StreamFunctions.Aggregation.Engine;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Routing.Rules;
-using StreamFunctions.Storage.Exceptions;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
 using StreamFunctions.Streams;
 
 namespace StreamFunctions.Aggregator;
@@ -55,7 +49,7 @@ public sealed class KinesisWindowAggregator
     private readonly ISideOutput? _sideOutput;
     private readonly TimeProvider _time;
     private readonly Action<AggregatorStage>? _onStage;
-    private readonly JsonFieldScanner _scanner;
+    private readonly RecordReader _reader;
     private readonly Dictionary<string, (long Version, WindowedAggregator Engine)> _warm = new(StringComparer.Ordinal);
 
     /// <summary>Creates the aggregator.</summary>
@@ -73,7 +67,7 @@ public sealed class KinesisWindowAggregator
         _sideOutput = sideOutput;
         _time = time ?? TimeProvider.System;
         _onStage = onStage;
-        _scanner = new JsonFieldScanner([.. config.KeyFields, .. config.TimeField is { } t ? [t] : Array.Empty<FieldPath>(), .. config.NumericFields, .. config.ItemFields]);
+        _reader = new RecordReader(config);
     }
 
     /// <summary>Processes one batch of one shard.</summary>
@@ -104,7 +98,7 @@ public sealed class KinesisWindowAggregator
             return new AggregatorBatchResult(0, evnt.Records.Count, 0, 0, 0, 0, engine.Watermark);
         }
 
-        var batch = Read(fresh);
+        var batch = _reader.Read(fresh);
         var added = engine.Add(shard, batch.Keys.ToArray(), batch.Times.ToArray(), batch.Numbers.ToArray(), batch.Items.ToArray());
         var results = engine.Advance();
         await _results.WriteAsync(results, cancellationToken).ConfigureAwait(false);
@@ -113,12 +107,12 @@ public sealed class KinesisWindowAggregator
         var side = new ArrayBufferWriter<byte>();
         foreach (var index in added.Late)
         {
-            WriteSide(side, "late", $"Event time {batch.Times[index]} is later than the allowed lateness (watermark {engine.Watermark}).", batch.Sources[index], batch.Times[index]);
+            RecordReader.WriteSide(side, "late", $"Event time {batch.Times[index]} is later than the allowed lateness (watermark {engine.Watermark}).", batch.Sources[index], batch.Times[index]);
         }
 
         foreach (var (source, reason) in batch.Invalid)
         {
-            WriteSide(side, "invalid", reason, source, null);
+            RecordReader.WriteSide(side, "invalid", reason, source, null);
         }
 
         if (side.WrittenCount > 0 && _sideOutput is not null)
@@ -131,153 +125,5 @@ public sealed class KinesisWindowAggregator
         _warm[shard] = (version, engine);
         _onStage?.Invoke(AggregatorStage.AfterCommit);
         return new AggregatorBatchResult(batch.Keys.Count + batch.Invalid.Count, evnt.Records.Count - fresh.Count, added.Applied, added.Late.Count, batch.Invalid.Count, results.Count, engine.Watermark);
-    }
-
-    // Every user record read in one scan: the key fields, the time, the numeric and item columns.
-    private Columns Read(IReadOnlyList<KinesisEventRecord> records)
-    {
-        var columns = new Columns();
-        var users = new List<UserRecord>();
-        var values = new JsonValueSpan[_scanner.Count];
-        var keyCount = _config.KeyFields.Count;
-        var timeAt = keyCount;
-        var numbersAt = keyCount + (_config.TimeField is null ? 0 : 1);
-        var itemsAt = numbersAt + _config.NumericFields.Count;
-        foreach (var record in records)
-        {
-            users.Clear();
-            try
-            {
-                KplDeaggregator.Deaggregate(record.Kinesis.Data, record.Kinesis.PartitionKey, users);
-            }
-            catch (KplFormatException e)
-            {
-                columns.Invalid.Add((new Source(record, 0, record.Kinesis.Data), $"Corrupt KPL aggregate: {e.Message}"));
-                continue;
-            }
-
-            foreach (var user in users)
-            {
-                var source = new Source(record, user.SubSequenceNumber, user.Data);
-                var json = user.Data.Span;
-                if (!_scanner.TryScan(json, values, out var error))
-                {
-                    columns.Invalid.Add((source, $"The record is not JSON: {error}"));
-                    continue;
-                }
-
-                string? problem = null;
-                string? key = null;
-                for (var k = 0; k < keyCount && problem is null; k++)
-                {
-                    var part = RawJson.ScalarText(values[k].Of(json));
-                    problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
-                    key = k == 0 ? part : key + "|" + part;
-                }
-
-                long time = 0;
-                if (problem is null)
-                {
-                    problem = _config.TimeField is null
-                        ? Assign(out time, record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds())
-                        : EventTime(values[timeAt].Of(json), out time);
-                }
-
-                var numbers = new double[_config.NumericFields.Count];
-                for (var c = 0; problem is null && c < numbers.Length; c++)
-                {
-                    var raw = values[numbersAt + c].Of(json);
-                    numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
-                        : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
-                        : double.NaN;
-                    if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
-                    {
-                        problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
-                    }
-                }
-
-                if (problem is not null)
-                {
-                    columns.Invalid.Add((source, problem));
-                    continue;
-                }
-
-                columns.Keys.Add(key!);
-                columns.Times.Add(time);
-                columns.Numbers.AddRange(numbers);
-                for (var c = 0; c < _config.ItemFields.Count; c++)
-                {
-                    columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
-                }
-
-                columns.Sources.Add(source);
-            }
-        }
-
-        return columns;
-    }
-
-    private static string? Assign(out long time, long value)
-    {
-        time = value;
-        return null;
-    }
-
-    private string? EventTime(ReadOnlySpan<byte> raw, out long time)
-    {
-        time = 0;
-        switch (RawJson.Kind(raw))
-        {
-            case JsonValueKind.Number when RawJson.TryGetDouble(raw, out var ms) && double.IsFinite(ms):
-                time = (long)ms;
-                return null;
-            case JsonValueKind.String when DateTimeOffset.TryParse(RawJson.GetString(raw), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
-                time = at.ToUnixTimeMilliseconds();
-                return null;
-            case JsonValueKind.Undefined:
-                return $"The time field {_config.TimeField} is missing.";
-            default:
-                return $"The time field {_config.TimeField} is neither epoch milliseconds nor an ISO 8601 time.";
-        }
-    }
-
-    private static void WriteSide(ArrayBufferWriter<byte> side, string reason, string message, Source source, long? eventTime)
-    {
-        using (var writer = new Utf8JsonWriter(side))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("reason", reason);
-            writer.WriteString("message", message);
-            writer.WriteString("sequenceNumber", source.Record.Kinesis.SequenceNumber);
-            writer.WriteNumber("subSequenceNumber", source.Subsequence);
-            writer.WriteString("partitionKey", source.Record.Kinesis.PartitionKey);
-            writer.WriteNumber("approximateArrivalTimestamp", source.Record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
-            if (eventTime is { } t)
-            {
-                writer.WriteNumber("eventTime", t);
-            }
-
-            writer.WriteBase64String("data", source.Data.Span);
-            writer.WriteEndObject();
-        }
-
-        side.Write("\n"u8);
-    }
-
-    private sealed record Source(KinesisEventRecord Record, long Subsequence, ReadOnlyMemory<byte> Data);
-
-    private sealed class Columns
-    {
-        public List<string> Keys { get; } = [];
-
-        public List<long> Times { get; } = [];
-
-        public List<double> Numbers { get; } = [];
-
-        public List<string?> Items { get; } = [];
-
-        public List<Source> Sources { get; } = [];
-
-        public List<(Source Source, string Reason)> Invalid { get; } = [];
     }
 }
