@@ -15,9 +15,11 @@ namespace StreamFunctions.Functions.Aggregator;
 /// <item><c>AGGREGATOR_SIDE_OUTPUT_BUCKET</c>, <c>AGGREGATOR_SIDE_OUTPUT_PREFIX</c> (default <c>late/</c>): late and unreadable
 /// records; without a bucket they are counted and logged only.</item>
 /// </list>
+/// With <c>TumblingWindowInSeconds</c> on the event source mapping it aggregates Lambda's own processing-time windows
+/// instead, the state travelling in the event (spilled to the state table past 600 KB).
 /// A failure throws: Lambda retries the batch, which replays on the last committed state.
 /// </summary>
-internal sealed class AggregatorFunction(KinesisWindowAggregator aggregator)
+internal sealed class AggregatorFunction(KinesisWindowAggregator aggregator, LambdaTumblingWindowAggregator tumbling)
 {
     public static AggregatorFunction FromEnvironment(IEnvironmentVariables environment)
     {
@@ -29,12 +31,11 @@ internal sealed class AggregatorFunction(KinesisWindowAggregator aggregator)
         ISideOutput? side = environment.Setting("AGGREGATOR_SIDE_OUTPUT_BUCKET") is { } bucket
             ? new S3SideOutput(clients.CreateS3Client(), bucket, environment.Setting("AGGREGATOR_SIDE_OUTPUT_PREFIX") ?? "late/")
             : null;
-        return new AggregatorFunction(new KinesisWindowAggregator(
-            config,
-            new DynamoDbAggregatorStateStore(dynamo, Require("AGGREGATOR_STATE_TABLE")),
-            new DynamoDbWindowResultWriter(dynamo, Require("AGGREGATOR_RESULTS_TABLE")),
-            side,
-            onStage: Failpoints.FromEnvironment<AggregatorStage>(environment)));
+        var results = new DynamoDbWindowResultWriter(dynamo, Require("AGGREGATOR_RESULTS_TABLE"));
+        var stateTable = Require("AGGREGATOR_STATE_TABLE");
+        return new AggregatorFunction(
+            new KinesisWindowAggregator(config, new DynamoDbAggregatorStateStore(dynamo, stateTable), results, side, onStage: Failpoints.FromEnvironment<AggregatorStage>(environment)),
+            new LambdaTumblingWindowAggregator(config, results, new DynamoDbSnapshotSpill(dynamo, stateTable), side));
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
@@ -44,7 +45,16 @@ internal sealed class AggregatorFunction(KinesisWindowAggregator aggregator)
             throw new ArgumentException($"Aggregator is triggered by Kinesis; this event's source is '{other ?? "unknown"}'.");
         }
 
-        var result = await aggregator.ProcessAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, cancellationToken).ConfigureAwait(false);
+        // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
+        var windowed = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent)!;
+        if (windowed.Window is not null)
+        {
+            var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
+            context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", windowed.IsFinalInvokeForWindow));
+            return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
+        }
+
+        var result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
         context.Logger.Info("aggregated",
             new("records", result.Records),
             new("skipped", result.Skipped),

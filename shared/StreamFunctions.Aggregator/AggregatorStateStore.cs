@@ -50,9 +50,6 @@ public interface IAggregatorStateStore
 /// <param name="tableName">The table.</param>
 public sealed class DynamoDbAggregatorStateStore(IAmazonDynamoDB dynamo, string tableName) : IAggregatorStateStore
 {
-    /// <summary>The most snapshot bytes per item.</summary>
-    public const int ChunkBytes = 350 * 1024;
-
     private readonly IAmazonDynamoDB _dynamo = dynamo ?? throw new ArgumentNullException(nameof(dynamo));
     private readonly string _table = string.IsNullOrWhiteSpace(tableName) ? throw new ArgumentException("A table name is required.", nameof(tableName)) : tableName;
 
@@ -68,28 +65,15 @@ public sealed class DynamoDbAggregatorStateStore(IAmazonDynamoDB dynamo, string 
     public async Task<AggregatorState> LoadAsync(string aggregation, string shard, CancellationToken cancellationToken = default)
     {
         var head = Key(aggregation, shard);
-        var item = (await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = Id(head), ConsistentRead = true }, cancellationToken).ConfigureAwait(false)).Item;
+        var item = (await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = DynamoDbChunks.Id(head), ConsistentRead = true }, cancellationToken).ConfigureAwait(false)).Item;
         if (item is not { Count: > 0 })
         {
             return new AggregatorState(0, null, null);
         }
 
         var version = long.Parse(item["version"].N, CultureInfo.InvariantCulture);
-        var chunks = int.Parse(item["chunks"].N, CultureInfo.InvariantCulture);
-        using var snapshot = new MemoryStream();
-        for (var i = 0; i < chunks; i++)
-        {
-            var chunk = (await _dynamo.GetItemAsync(new GetItemRequest { TableName = _table, Key = Id(Chunk(head, version, i)), ConsistentRead = true }, cancellationToken).ConfigureAwait(false)).Item;
-            if (chunk is not { Count: > 0 } || chunk["data"].B is not { } data)
-            {
-                throw new InvalidDataException($"The aggregation state of {head} (version {version}) lacks chunk {i} of {chunks}.");
-            }
-
-            data.Position = 0;
-            await data.CopyToAsync(snapshot, cancellationToken).ConfigureAwait(false);
-        }
-
-        return new AggregatorState(version, item["lastSequence"].S, snapshot.ToArray());
+        var snapshot = await DynamoDbChunks.ReadAsync(_dynamo, _table, Chunk(head, version), int.Parse(item["chunks"].N, CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        return new AggregatorState(version, item["lastSequence"].S, snapshot);
     }
 
     /// <inheritdoc/>
@@ -98,21 +82,7 @@ public sealed class DynamoDbAggregatorStateStore(IAmazonDynamoDB dynamo, string 
         ArgumentNullException.ThrowIfNull(snapshot);
         var head = Key(aggregation, shard);
         var next = expectedVersion + 1;
-        var chunks = Math.Max(1, (snapshot.Length + ChunkBytes - 1) / ChunkBytes);
-        for (var i = 0; i < chunks; i++)
-        {
-            var part = snapshot.AsMemory(i * ChunkBytes, Math.Min(ChunkBytes, snapshot.Length - (i * ChunkBytes)));
-            await _dynamo.PutItemAsync(new PutItemRequest
-            {
-                TableName = _table,
-                Item = new Dictionary<string, AttributeValue>
-                {
-                    ["id"] = new() { S = Chunk(head, next, i) },
-                    ["data"] = new() { B = new MemoryStream(part.ToArray()) },
-                },
-            }, cancellationToken).ConfigureAwait(false);
-        }
-
+        var chunks = await DynamoDbChunks.WriteAsync(_dynamo, _table, Chunk(head, next), snapshot, null, cancellationToken).ConfigureAwait(false);
         int? oldChunks = null;
         try
         {
@@ -144,7 +114,7 @@ public sealed class DynamoDbAggregatorStateStore(IAmazonDynamoDB dynamo, string 
         // The old version is unreachable now; its chunks go (a crash here leaves garbage, never a wrong state).
         for (var i = 0; i < (oldChunks ?? 0); i++)
         {
-            await _dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = _table, Key = Id(Chunk(head, expectedVersion, i)) }, cancellationToken).ConfigureAwait(false);
+            await _dynamo.DeleteItemAsync(new DeleteItemRequest { TableName = _table, Key = DynamoDbChunks.Id(Chunk(head, expectedVersion) + i.ToString(CultureInfo.InvariantCulture)) }, cancellationToken).ConfigureAwait(false);
         }
 
         return next;
@@ -152,9 +122,7 @@ public sealed class DynamoDbAggregatorStateStore(IAmazonDynamoDB dynamo, string 
 
     private static string Key(string aggregation, string shard) => aggregation + "/" + shard;
 
-    private static string Chunk(string head, long version, int index) => string.Create(CultureInfo.InvariantCulture, $"{head}#v{version}#{index}");
-
-    private static Dictionary<string, AttributeValue> Id(string id) => new() { ["id"] = new() { S = id } };
+    private static string Chunk(string head, long version) => string.Create(CultureInfo.InvariantCulture, $"{head}#v{version}#");
 }
 
 /// <summary>States in memory (the local pipeline, tests).</summary>
