@@ -56,15 +56,7 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
             },
             Compression = new CompressionOptions
             {
-                Codec = Get("SINK_COMPRESSION")?.ToUpperInvariant() switch
-                {
-                    null or "NONE" or "UNCOMPRESSED" => CompressionCodec.None,
-                    "GZIP" => CompressionCodec.Gzip,
-                    "ZSTD" => CompressionCodec.Zstd,
-                    "SNAPPY" => CompressionCodec.Snappy,
-                    "HADOOP-SNAPPY" or "HADOOP_SNAPPY" => CompressionCodec.HadoopSnappy,
-                    var other => throw new ArgumentException($"SINK_COMPRESSION is none, gzip, zstd, snappy or hadoop-snappy, not '{other}'."),
-                },
+                Codec = CompressionOptions.ParseCodec(Get("SINK_COMPRESSION"), "SINK_COMPRESSION"),
             },
             NewlineDelimiter = Get("SINK_NEWLINE") is not { } newline || bool.Parse(newline),
             PartitionKeyQueries = Get("SINK_PARTITION_KEYS") is { } keys

@@ -89,7 +89,7 @@ public sealed class LambdaTumblingWindowAggregator
         }
 
         var shard = evnt.ShardId ?? "shardId-000000000000";
-        var batch = _reader.Read([.. evnt.Records]);
+        var batch = _reader.Read(InputRecords.From(evnt.Records));
         var times = Enumerable.Repeat(start, batch.Keys.Count).ToArray();
         engine.Add(shard, batch.Keys.ToArray(), times, batch.Numbers.ToArray(), batch.Items.ToArray());
         if (batch.Invalid.Count > 0 && _sideOutput is not null && evnt.Records.Count > 0)
@@ -107,7 +107,7 @@ public sealed class LambdaTumblingWindowAggregator
         if (evnt.IsFinalInvokeForWindow)
         {
             var results = engine.FireAll();
-            await _results.WriteAsync(results, cancellationToken).ConfigureAwait(false);
+            await _results.WriteAsync($"{shard}-window-{start}-{start + size}", results, cancellationToken).ConfigureAwait(false);
             return (response, new TumblingWindowResult(batch.Keys.Count, batch.Invalid.Count, results.Count, false));
         }
 

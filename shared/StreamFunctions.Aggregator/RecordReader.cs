@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Routing.Rules;
 using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
@@ -9,14 +8,22 @@ using StreamFunctions.Storage.Records;
 
 namespace StreamFunctions.Aggregator;
 
-/// <summary>Reads Kinesis records into the engine's columns (key, event time, numbers, items), one scan per user record; and writes side-output lines.</summary>
+/// <summary>One record of a shard or partition, as read from Kinesis (possibly a KPL aggregate) or Kafka.</summary>
+/// <param name="Sequence">The sequence number, or the Kafka offset.</param>
+/// <param name="PartitionKey">The partition key, or the Kafka message key.</param>
+/// <param name="Arrival">Kinesis's approximate arrival time, or the Kafka record's timestamp.</param>
+/// <param name="Data">The payload.</param>
+/// <param name="MayBeAggregated">Whether the payload may be a KPL aggregate (Kinesis).</param>
+internal sealed record InputRecord(string Sequence, string? PartitionKey, DateTimeOffset Arrival, ReadOnlyMemory<byte> Data, bool MayBeAggregated);
+
+/// <summary>Reads records into the engine's columns (key, event time, numbers, items), one scan per user record; and writes side-output lines.</summary>
 internal sealed class RecordReader(AggregatorConfig config)
 {
     private readonly AggregatorConfig _config = config;
     private readonly JsonFieldScanner _scanner = new([.. config.KeyFields, .. config.TimeField is { } t ? [t] : Array.Empty<FieldPath>(), .. config.NumericFields, .. config.ItemFields]);
 
     // Every user record read in one scan: the key fields, the time, the numeric and item columns.
-    public Columns Read(IReadOnlyList<KinesisEventRecord> records)
+    public Columns Read(IReadOnlyList<InputRecord> records)
     {
         var columns = new Columns();
         var users = new List<UserRecord>();
@@ -28,14 +35,21 @@ internal sealed class RecordReader(AggregatorConfig config)
         foreach (var record in records)
         {
             users.Clear();
-            try
+            if (!record.MayBeAggregated)
             {
-                KplDeaggregator.Deaggregate(record.Kinesis.Data, record.Kinesis.PartitionKey, users);
+                users.Add(new UserRecord(record.PartitionKey ?? string.Empty, record.Data));
             }
-            catch (KplFormatException e)
+            else
             {
-                columns.Invalid.Add((new Source(record, 0, record.Kinesis.Data), $"Corrupt KPL aggregate: {e.Message}"));
-                continue;
+                try
+                {
+                    KplDeaggregator.Deaggregate(record.Data, record.PartitionKey ?? string.Empty, users);
+                }
+                catch (KplFormatException e)
+                {
+                    columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {e.Message}"));
+                    continue;
+                }
             }
 
             foreach (var user in users)
@@ -61,7 +75,7 @@ internal sealed class RecordReader(AggregatorConfig config)
                 if (problem is null)
                 {
                     problem = _config.TimeField is null
-                        ? Assign(out time, record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds())
+                        ? Assign(out time, record.Arrival.ToUnixTimeMilliseconds())
                         : EventTime(values[timeAt].Of(json), out time);
                 }
 
@@ -130,10 +144,10 @@ internal sealed class RecordReader(AggregatorConfig config)
             writer.WriteStartObject();
             writer.WriteString("reason", reason);
             writer.WriteString("message", message);
-            writer.WriteString("sequenceNumber", source.Record.Kinesis.SequenceNumber);
+            writer.WriteString("sequenceNumber", source.Record.Sequence);
             writer.WriteNumber("subSequenceNumber", source.Subsequence);
-            writer.WriteString("partitionKey", source.Record.Kinesis.PartitionKey);
-            writer.WriteNumber("approximateArrivalTimestamp", source.Record.Kinesis.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds());
+            writer.WriteString("partitionKey", source.Record.PartitionKey);
+            writer.WriteNumber("approximateArrivalTimestamp", source.Record.Arrival.ToUnixTimeMilliseconds());
             if (eventTime is { } t)
             {
                 writer.WriteNumber("eventTime", t);
@@ -146,7 +160,7 @@ internal sealed class RecordReader(AggregatorConfig config)
         side.Write("\n"u8);
     }
 
-    public sealed record Source(KinesisEventRecord Record, long Subsequence, ReadOnlyMemory<byte> Data);
+    public sealed record Source(InputRecord Record, long Subsequence, ReadOnlyMemory<byte> Data);
 
     public sealed class Columns
     {

@@ -8,14 +8,20 @@ using StreamFunctions.Aws;
 
 namespace StreamFunctions.Aggregator;
 
-/// <summary>Where window results go. Writes are by <see cref="WindowResult.ResultKey"/>, so writing a result again overwrites it.</summary>
+/// <summary>
+/// Where window results go. Every result carries its <see cref="WindowResult.ResultKey"/>: a table writes by it
+/// (writing a result again overwrites it), objects are named by the batch that produced them (a retried batch
+/// rewrites the same object), and stream records are keyed by it (consumers upsert).
+/// </summary>
 public interface IWindowResultWriter
 {
-    /// <summary>Writes results.</summary>
-    /// <param name="results">The results.</param>
+    /// <summary>Writes one batch's results.</summary>
+    /// <param name="batchId">The batch that produced them (<c>shard-firstSequence-lastSequence</c>, or the shard and
+    /// window of a Lambda tumbling window): the same batch, retried, has the same id.</param>
+    /// <param name="results">The results, in firing order.</param>
     /// <param name="cancellationToken">Cancels.</param>
     /// <returns>A task that completes when they are durable.</returns>
-    Task WriteAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default);
+    Task WriteAsync(string batchId, IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -38,7 +44,7 @@ public sealed class DynamoDbWindowResultWriter(IAmazonDynamoDB dynamo, string ta
         DynamoDbTables.CreateAsync(dynamo, tableName, "resultKey", TimeSpan.FromSeconds(10), cancellationToken: cancellationToken);
 
     /// <inheritdoc/>
-    public async Task WriteAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
+    public async Task WriteAsync(string batchId, IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(results);
 
@@ -118,7 +124,7 @@ public sealed class InMemoryWindowResultWriter : IWindowResultWriter
     }
 
     /// <inheritdoc/>
-    public Task WriteAsync(IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
+    public Task WriteAsync(string batchId, IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(results);
         lock (_gate)

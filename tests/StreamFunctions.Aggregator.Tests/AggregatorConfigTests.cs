@@ -95,7 +95,7 @@ public sealed class AggregatorConfigTests
         Assert.Equal(TimeSpan.FromMilliseconds(ms), AggregatorConfig.ParseDuration(text));
 }
 
-public sealed class KinesisWindowAggregatorTests
+public sealed class StreamWindowAggregatorTests
 {
     [Fact]
     public async Task ProcessAsync_SampleEventWithExampleConfig_FirstMinuteFires()
@@ -105,7 +105,7 @@ public sealed class KinesisWindowAggregatorTests
         var evnt = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(root, "events", "aggregator-kinesis.json")), StreamFunctions.Lambda.Events.LambdaEventsJsonContext.Default.KinesisEvent)!;
         var store = new InMemoryAggregatorStateStore();
         var results = new InMemoryWindowResultWriter();
-        var aggregator = new KinesisWindowAggregator(config, store, results);
+        var aggregator = new StreamWindowAggregator(config, store, results);
 
         var first = await aggregator.ProcessAsync(evnt);
         var again = await aggregator.ProcessAsync(evnt);

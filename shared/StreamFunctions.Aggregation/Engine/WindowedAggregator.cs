@@ -35,7 +35,17 @@ public sealed class WindowedAggregator
     private readonly int _items;
     private readonly AggregateSpec[] _sketchSpecs;
     private readonly int _valuesPerResult;
-    private readonly Dictionary<(string Key, long Start), int> _index = [];
+    private readonly Dictionary<WindowKey, int> _index = [];
+
+    // Keys are interned while they have live windows: the string is hashed once per event (with the
+    // dictionary's fast non-randomized string hash, which it abandons for the randomized one if keys collide),
+    // and each key remembers the window it touched last, so most events of a tumbling window skip the index.
+    private readonly Dictionary<string, int> _keyIds = new(StringComparer.Ordinal);
+    private readonly Stack<int> _freeKeys = new();
+    private string?[] _keyNames = new string?[64];
+    private int[] _keyWindows = new int[64];
+    private Recent[] _recent = new Recent[64];
+    private int _keyCount;
     private readonly Dictionary<string, List<int>> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _countWindows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ShardClock> _shards = new(StringComparer.Ordinal);
@@ -233,7 +243,7 @@ public sealed class WindowedAggregator
                     continue;
                 }
 
-                writer.Write(data.Key);
+                writer.Write(_keyNames[data.KeyId]!);
                 writer.Write(data.Start);
                 writer.Write(data.End);
                 writer.Write(data.Count);
@@ -297,7 +307,7 @@ public sealed class WindowedAggregator
                 var key = reader.ReadString();
                 var start = reader.ReadInt64();
                 var end = reader.ReadInt64();
-                var slot = engine.NewSlot(key, start, end);
+                var slot = engine.NewSlot(engine.Intern(key), start, end);
                 ref var data = ref engine._slotData[slot];
                 data.Count = reader.ReadInt64();
                 data.Flags = reader.ReadByte();
@@ -334,14 +344,14 @@ public sealed class WindowedAggregator
         switch (_window.Kind)
         {
             case WindowKind.Session:
-                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, data.Key, out _);
+                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, _keyNames[data.KeyId]!, out _);
                 (sessions ??= []).Add(slot);
                 break;
             case WindowKind.Count:
-                _index[(data.Key, data.Start)] = slot;
+                _index[new WindowKey(data.KeyId, data.Start)] = slot;
                 return;
             default:
-                _index[(data.Key, data.Start)] = slot;
+                _index[new WindowKey(data.KeyId, data.Start)] = slot;
                 break;
         }
 
@@ -480,7 +490,7 @@ public sealed class WindowedAggregator
 
         if (target < 0)
         {
-            target = NewSlot(key, window.Start, window.End);
+            target = NewSlot(Intern(key), window.Start, window.End);
             sessions.Add(target);
         }
         else if (_slotData[target].Start != window.Start || _slotData[target].End != window.End)
@@ -506,7 +516,7 @@ public sealed class WindowedAggregator
         Apply(slot, numbers, items, i);
         if (_slotData[slot].Count >= _window.Count)
         {
-            _index.Remove((key, ordinal));
+            _index.Remove(new WindowKey(_slotData[slot].KeyId, ordinal));
             Emit(slot);
             Free(slot);
             ordinal++;
@@ -517,17 +527,57 @@ public sealed class WindowedAggregator
 
     private int SlotFor(string key, long start, long end, bool timed = true)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, (key, start), out var exists);
+        var keyId = Intern(key);
+        ref var recent = ref _recent[keyId];
+        if (recent.Start == start && recent.Slot >= 0)
+        {
+            ref var data = ref _slotData[recent.Slot];
+            if ((data.Flags & Live) != 0 && data.KeyId == keyId && data.Start == start)
+            {
+                return recent.Slot;
+            }
+        }
+
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, new WindowKey(keyId, start), out var exists);
         if (!exists)
         {
-            slot = NewSlot(key, start, end);
+            slot = NewSlot(keyId, start, end);
             if (timed)
             {
                 _fireTimers.Add(slot, end - 1);
             }
         }
 
+        recent = new Recent { Start = start, Slot = slot };
         return slot;
+    }
+
+    // The key's id; a new key gets one with no windows yet (NewSlot counts them).
+    private int Intern(string key)
+    {
+        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_keyIds, key, out var known);
+        if (known)
+        {
+            return id;
+        }
+
+        if (!_freeKeys.TryPop(out var fresh))
+        {
+            if (_keyCount == _keyNames.Length)
+            {
+                Array.Resize(ref _keyNames, _keyCount * 2);
+                Array.Resize(ref _keyWindows, _keyCount * 2);
+                Array.Resize(ref _recent, _keyCount * 2);
+            }
+
+            fresh = _keyCount++;
+        }
+
+        _keyNames[fresh] = key;
+        _keyWindows[fresh] = 0;
+        _recent[fresh] = new Recent { Start = long.MinValue, Slot = -1 };
+        id = fresh;
+        return fresh;
     }
 
     private void Apply(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
@@ -626,7 +676,8 @@ public sealed class WindowedAggregator
     private void Emit(int slot)
     {
         var update = (_slotData[slot].Flags & Dirty) != 0;
-        var values = new List<AggregateValue>(_valuesPerResult);
+        var values = new AggregateValue[_valuesPerResult];
+        var next = 0;
         var sketchIndex = 0;
         foreach (var a in _spec.Aggregates)
         {
@@ -634,40 +685,44 @@ public sealed class WindowedAggregator
             switch (a.Function)
             {
                 case AggregateFunction.Count:
-                    values.Add(new AggregateValue(a.Name, _slotData[slot].Count));
+                    values[next++] = new AggregateValue(a.Name, _slotData[slot].Count);
                     break;
                 case AggregateFunction.Sum:
-                    values.Add(new AggregateValue(a.Name, _numbers[at].Sum));
+                    values[next++] = new AggregateValue(a.Name, _numbers[at].Sum);
                     break;
                 case AggregateFunction.Min:
-                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Min));
+                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Min);
                     break;
                 case AggregateFunction.Max:
-                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Max));
+                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Max);
                     break;
                 case AggregateFunction.Avg:
-                    values.Add(new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Sum / _numbers[at].Count));
+                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Sum / _numbers[at].Count);
                     break;
                 case AggregateFunction.DistinctCount:
-                    values.Add(new AggregateValue(a.Name, Math.Round((_sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as HyperLogLog)?.Estimate() ?? 0)));
+                    values[next++] = new AggregateValue(a.Name, Math.Round((_sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as HyperLogLog)?.Estimate() ?? 0));
                     break;
                 case AggregateFunction.Quantiles:
                     var sketch = _sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as DDSketch;
-                    values.AddRange(a.Quantiles.Select(q => new AggregateValue(FormattableString.Invariant($"{a.Name}.p{q * 100:0.###}"), sketch is null ? null : sketch.Quantile(q))));
+                    foreach (var q in a.Quantiles)
+                    {
+                        values[next++] = new AggregateValue(FormattableString.Invariant($"{a.Name}.p{q * 100:0.###}"), sketch is null ? null : sketch.Quantile(q));
+                    }
+
                     break;
                 case AggregateFunction.TopK:
                     var top = _sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as TopK;
-                    values.Add(new AggregateValue(a.Name, null, top?.Top(a.K) ?? []));
+                    values[next++] = new AggregateValue(a.Name, null, top?.Top(a.K) ?? []);
                     break;
             }
         }
 
         var window = _window.Kind == WindowKind.Count ? new TimeWindow(_slotData[slot].Start, _slotData[slot].End, IsCount: true) : new TimeWindow(_slotData[slot].Start, _slotData[slot].End);
-        _fired.Add(new WindowResult(_spec.Name, _slotData[slot].Key, window, _slotData[slot].Count, update, values));
+        _fired.Add(new WindowResult(_spec.Name, _keyNames[_slotData[slot].KeyId]!, window, _slotData[slot].Count, update, values));
         _slotData[slot].Flags = (byte)((_slotData[slot].Flags | Fired) & ~Dirty);
     }
 
-    private int NewSlot(string key, long start, long end)
+    private int NewSlot(int keyId, long start, long end)
     {
         if (!_free.TryPop(out var slot))
         {
@@ -679,7 +734,8 @@ public sealed class WindowedAggregator
             slot = _slots++;
         }
 
-        _slotData[slot].Key = key;
+        _slotData[slot].KeyId = keyId;
+        _keyWindows[keyId]++;
         _slotData[slot].Start = start;
         _slotData[slot].End = end;
         _slotData[slot].Flags = Live;
@@ -701,22 +757,29 @@ public sealed class WindowedAggregator
     {
         if (unindex && _window.Kind == WindowKind.Session)
         {
-            if (_sessions.TryGetValue(_slotData[slot].Key, out var sessions))
+            if (_sessions.TryGetValue(_keyNames[_slotData[slot].KeyId]!, out var sessions))
             {
                 sessions.Remove(slot);
                 if (sessions.Count == 0)
                 {
-                    _sessions.Remove(_slotData[slot].Key);
+                    _sessions.Remove(_keyNames[_slotData[slot].KeyId]!);
                 }
             }
         }
         else if (unindex && _window.Kind != WindowKind.Count)
         {
-            _index.Remove((_slotData[slot].Key, _slotData[slot].Start));
+            _index.Remove(new WindowKey(_slotData[slot].KeyId, _slotData[slot].Start));
+        }
+
+        var keyId = _slotData[slot].KeyId;
+        if (--_keyWindows[keyId] == 0)
+        {
+            _keyIds.Remove(_keyNames[keyId]!);
+            _keyNames[keyId] = null;
+            _freeKeys.Push(keyId);
         }
 
         _slotData[slot].Flags = 0;
-        _slotData[slot].Key = null!;
         _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
         _free.Push(slot);
     }
@@ -768,7 +831,7 @@ public sealed class WindowedAggregator
 
     private struct Slot
     {
-        public string Key;
+        public int KeyId;
         public long Start;
         public long End;
         public long Count;
@@ -781,6 +844,25 @@ public sealed class WindowedAggregator
         public double Sum;
         public double Min;
         public double Max;
+    }
+
+    private struct Recent
+    {
+        public long Start;
+        public int Slot;
+    }
+
+    private readonly struct WindowKey(int keyId, long start) : IEquatable<WindowKey>
+    {
+        public int KeyId { get; } = keyId;
+
+        public long Start { get; } = start;
+
+        public bool Equals(WindowKey other) => KeyId == other.KeyId && Start == other.Start;
+
+        public override bool Equals(object? obj) => obj is WindowKey other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(KeyId, Start);
     }
 
     private struct ShardClock

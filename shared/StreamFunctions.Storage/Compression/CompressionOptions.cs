@@ -43,6 +43,21 @@ public sealed class CompressionOptions
         _ => string.Empty,
     };
 
+    /// <summary>Reads a codec's name as Firehose spells it (case-insensitive): none (or uncompressed), gzip, zstd, snappy, hadoop-snappy.</summary>
+    /// <param name="name">The name; null is none.</param>
+    /// <param name="setting">The setting's name, for the error.</param>
+    /// <returns>The codec.</returns>
+    /// <exception cref="ArgumentException">Not a codec's name.</exception>
+    public static CompressionCodec ParseCodec(string? name, string setting) => name?.Trim().ToUpperInvariant() switch
+    {
+        null or "" or "NONE" or "UNCOMPRESSED" => CompressionCodec.None,
+        "GZIP" => CompressionCodec.Gzip,
+        "ZSTD" => CompressionCodec.Zstd,
+        "SNAPPY" => CompressionCodec.Snappy,
+        "HADOOP-SNAPPY" or "HADOOP_SNAPPY" => CompressionCodec.HadoopSnappy,
+        _ => throw new ArgumentException($"{setting} is none, gzip, zstd, snappy or hadoop-snappy, not '{name}'."),
+    };
+
     /// <summary>Checks every option.</summary>
     /// <exception cref="StorageOptionsException">An option is out of range; the message names it.</exception>
     public CompressionOptions Validate()

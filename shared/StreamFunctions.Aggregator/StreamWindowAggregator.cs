@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 using StreamFunctions.Aggregation.Engine;
+using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Streams;
 
@@ -29,7 +32,7 @@ public enum AggregatorStage
 public sealed record AggregatorBatchResult(int Records, int Skipped, int Applied, int Late, int Invalid, int Results, long Watermark);
 
 /// <summary>
-/// The windowed aggregation of a Kinesis shard on Lambda. Per batch: the shard's state is loaded (or reused
+/// The windowed aggregation of a Kinesis shard or a Kafka partition on Lambda. Per batch (per partition, for Kafka): the shard's state is loaded (or reused
 /// from the previous invocation when its version is unchanged), records up to its checkpoint are skipped, the
 /// rest are de-aggregated and read (key, event time, values) in one pass each, applied, and the watermark
 /// moved; then the fired results are written (by result key: overwriting), the late and unreadable records
@@ -38,10 +41,11 @@ public sealed record AggregatorBatchResult(int Records, int Skipped, int Applied
 /// the same side-output object: counts are never doubled.
 /// </summary>
 /// <remarks>
-/// State, watermarks and results are per shard, as Lambda's own tumbling windows: a key's events must all
-/// reach one shard (the partition key is the group key, or the shard-router re-keys the stream by it).
+/// State, watermarks and results are per shard (per topic-partition, named <c>topic-partition</c>, with offsets as
+/// sequence numbers), as Lambda's own tumbling windows: a key's events must all reach one shard (the partition
+/// key is the group key, or the shard-router re-keys the stream by it).
 /// </remarks>
-public sealed class KinesisWindowAggregator
+public sealed class StreamWindowAggregator
 {
     private readonly AggregatorConfig _config;
     private readonly IAggregatorStateStore _store;
@@ -59,7 +63,7 @@ public sealed class KinesisWindowAggregator
     /// <param name="sideOutput">Where late and unreadable records go; null counts and logs them only.</param>
     /// <param name="time">Processing time (idleness).</param>
     /// <param name="onStage">Called at each stage (fault injection in tests).</param>
-    public KinesisWindowAggregator(AggregatorConfig config, IAggregatorStateStore store, IWindowResultWriter results, ISideOutput? sideOutput = null, TimeProvider? time = null, Action<AggregatorStage>? onStage = null)
+    public StreamWindowAggregator(AggregatorConfig config, IAggregatorStateStore store, IWindowResultWriter results, ISideOutput? sideOutput = null, TimeProvider? time = null, Action<AggregatorStage>? onStage = null)
     {
         _config = config ?? throw new ArgumentNullException(nameof(config));
         _store = store ?? throw new ArgumentNullException(nameof(store));
@@ -84,6 +88,40 @@ public sealed class KinesisWindowAggregator
 
         var first = evnt.Records[0];
         var shard = first.EventId is { } id && id.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 ? id[..colon] : "shardId-000000000000";
+        return await ProcessShardAsync(shard, InputRecords.From(evnt.Records), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Processes one batch of a Kafka topic (MSK or self-managed), each topic-partition as a shard, one after another.</summary>
+    /// <param name="evnt">The Kafka event.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done, summed over the partitions (the watermark is the least of theirs).</returns>
+    public async Task<AggregatorBatchResult> ProcessAsync(KafkaEvent evnt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evnt);
+        var total = new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MaxValue);
+        foreach (var (topicPartition, records) in evnt.Records.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (records.Count == 0)
+            {
+                continue;
+            }
+
+            var one = await ProcessShardAsync(topicPartition, InputRecords.From(records), cancellationToken).ConfigureAwait(false);
+            total = new AggregatorBatchResult(
+                total.Records + one.Records,
+                total.Skipped + one.Skipped,
+                total.Applied + one.Applied,
+                total.Late + one.Late,
+                total.Invalid + one.Invalid,
+                total.Results + one.Results,
+                Math.Min(total.Watermark, one.Watermark));
+        }
+
+        return total.Watermark == long.MaxValue ? total with { Watermark = long.MinValue } : total;
+    }
+
+    private async Task<AggregatorBatchResult> ProcessShardAsync(string shard, IReadOnlyList<InputRecord> records, CancellationToken cancellationToken)
+    {
         var name = _config.Spec.Name;
         var state = await _store.LoadAsync(name, shard, cancellationToken).ConfigureAwait(false);
         var engine = _warm.TryGetValue(shard, out var warm) && warm.Version == state.Version && state.Version > 0
@@ -91,17 +129,17 @@ public sealed class KinesisWindowAggregator
             : state.Snapshot is { } snapshot ? WindowedAggregator.Restore(_config.Spec, snapshot, _time) : new WindowedAggregator(_config.Spec, _time);
         _warm.Remove(shard);
 
-        IReadOnlyList<KinesisEventRecord> fresh = state.LastSequence is null ? [.. evnt.Records] : [.. evnt.Records.Where(r => SequenceNumbers.Compare(r.Kinesis.SequenceNumber!, state.LastSequence) > 0)];
+        IReadOnlyList<InputRecord> fresh = state.LastSequence is null ? records : [.. records.Where(r => SequenceNumbers.Compare(r.Sequence, state.LastSequence) > 0)];
         if (fresh.Count == 0)
         {
             _warm[shard] = (state.Version, engine);
-            return new AggregatorBatchResult(0, evnt.Records.Count, 0, 0, 0, 0, engine.Watermark);
+            return new AggregatorBatchResult(0, records.Count, 0, 0, 0, 0, engine.Watermark);
         }
 
         var batch = _reader.Read(fresh);
         var added = engine.Add(shard, batch.Keys.ToArray(), batch.Times.ToArray(), batch.Numbers.ToArray(), batch.Items.ToArray());
         var results = engine.Advance();
-        await _results.WriteAsync(results, cancellationToken).ConfigureAwait(false);
+        await _results.WriteAsync($"{shard}-{fresh[0].Sequence}-{fresh[^1].Sequence}", results, cancellationToken).ConfigureAwait(false);
         _onStage?.Invoke(AggregatorStage.AfterResults);
 
         var side = new ArrayBufferWriter<byte>();
@@ -117,13 +155,33 @@ public sealed class KinesisWindowAggregator
 
         if (side.WrittenCount > 0 && _sideOutput is not null)
         {
-            await _sideOutput.WriteAsync(name, shard, fresh[0].Kinesis.SequenceNumber!, fresh[^1].Kinesis.SequenceNumber!, side.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await _sideOutput.WriteAsync(name, shard, fresh[0].Sequence, fresh[^1].Sequence, side.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
 
         _onStage?.Invoke(AggregatorStage.AfterSideOutput);
-        var version = await _store.CommitAsync(name, shard, state.Version, fresh[^1].Kinesis.SequenceNumber!, engine.Snapshot(), cancellationToken).ConfigureAwait(false);
+        var version = await _store.CommitAsync(name, shard, state.Version, fresh[^1].Sequence, engine.Snapshot(), cancellationToken).ConfigureAwait(false);
         _warm[shard] = (version, engine);
         _onStage?.Invoke(AggregatorStage.AfterCommit);
-        return new AggregatorBatchResult(batch.Keys.Count + batch.Invalid.Count, evnt.Records.Count - fresh.Count, added.Applied, added.Late.Count, batch.Invalid.Count, results.Count, engine.Watermark);
+        return new AggregatorBatchResult(batch.Keys.Count + batch.Invalid.Count, records.Count - fresh.Count, added.Applied, added.Late.Count, batch.Invalid.Count, results.Count, engine.Watermark);
     }
+}
+
+/// <summary>Event records as the reader's input records.</summary>
+internal static class InputRecords
+{
+    public static IReadOnlyList<InputRecord> From(IEnumerable<KinesisEventRecord> records) =>
+        [.. records.Select(r => new InputRecord(
+            r.Kinesis.SequenceNumber ?? throw new FormatException($"The Kinesis record {r.EventId} has no sequence number."),
+            r.Kinesis.PartitionKey,
+            r.Kinesis.ApproximateArrivalTimestamp,
+            r.Kinesis.Data,
+            MayBeAggregated: true))];
+
+    public static IReadOnlyList<InputRecord> From(IEnumerable<KafkaEventRecord> records) =>
+        [.. records.Select(r => new InputRecord(
+            r.Offset.ToString(CultureInfo.InvariantCulture),
+            r.Key is { } key ? Encoding.UTF8.GetString(key) : null,
+            DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
+            r.Value ?? ReadOnlyMemory<byte>.Empty,
+            MayBeAggregated: false))];
 }
