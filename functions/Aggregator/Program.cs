@@ -1,8 +1,9 @@
 using StreamFunctions.Aws;
+using StreamFunctions.Aggregator;
 using StreamFunctions.Functions.Aggregator;
 using StreamFunctions.Lambda.Runtime;
 
 AggregatorFunction? function = null;
 return await LambdaHost.RunAsync(
     (payload, context, ct) => function!.HandleAsync(payload, context, ct),
-    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = AggregatorFunction.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);
+    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = AggregatorSetup.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using StreamFunctions.Aws;
 using StreamFunctions.Functions.Gateway;
+using StreamFunctions.Gateway;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Runtime;
 
@@ -8,4 +9,4 @@ return await LambdaHost.RunAsync(
     (request, context, ct) => function!.HandleAsync(request, context, ct),
     LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest,
     LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyResponse,
-    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = GatewayFunction.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);
+    new LambdaHostOptions { Initialize = _ => Task.FromResult(function = GatewaySetup.FromEnvironment(EnvironmentVariables.Process)) }).ConfigureAwait(false);

@@ -120,6 +120,32 @@ public sealed class StreamWindowAggregator
         return total.Watermark == long.MaxValue ? total with { Watermark = long.MinValue } : total;
     }
 
+    /// <summary>
+    /// Ends a bounded input (the local pipeline's last step, a backfill's end): fires every window of the shard
+    /// whatever the watermark, as Flink does at the end of a bounded stream, writes the results, and commits the
+    /// state with the watermark at its end, so records that arrive afterwards are late.
+    /// </summary>
+    /// <param name="shard">The shard (or <c>topic-partition</c>).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The results written.</returns>
+    public async Task<int> FinishAsync(string shard, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(shard);
+        var name = _config.Spec.Name;
+        var state = await _store.LoadAsync(name, shard, cancellationToken).ConfigureAwait(false);
+        if (state.Snapshot is not { } snapshot || state.LastSequence is not { } last)
+        {
+            return 0;
+        }
+
+        var engine = WindowedAggregator.Restore(_config.Spec, snapshot, _time);
+        _warm.Remove(shard);
+        var results = engine.FireAll();
+        await _results.WriteAsync($"{shard}-end-{last}", results, cancellationToken).ConfigureAwait(false);
+        await _store.CommitAsync(name, shard, state.Version, last, engine.Snapshot(), cancellationToken).ConfigureAwait(false);
+        return results.Count;
+    }
+
     private async Task<AggregatorBatchResult> ProcessShardAsync(string shard, IReadOnlyList<InputRecord> records, CancellationToken cancellationToken)
     {
         var name = _config.Spec.Name;

@@ -217,7 +217,20 @@ public sealed class S3Sink
     /// <param name="deadline">When to stop.</param>
     /// <param name="cancellationToken">Cancels.</param>
     /// <returns>Objects delivered, and the first error (each shard is tried).</returns>
-    public async Task<(int Objects, string? Error)> FlushDueAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    public Task<(int Objects, string? Error)> FlushDueAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default) =>
+        FlushShardsAsync(deadline, all: false, cancellationToken);
+
+    /// <summary>
+    /// Delivers every open partition now, whatever its buffering hints, across all shards: the end of a bounded
+    /// input (the local pipeline's last step), or before a sink is taken down.
+    /// </summary>
+    /// <param name="deadline">When to stop.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>Objects delivered, and the first error (each shard is tried).</returns>
+    public Task<(int Objects, string? Error)> FlushAllAsync(DateTimeOffset deadline, CancellationToken cancellationToken = default) =>
+        FlushShardsAsync(deadline, all: true, cancellationToken);
+
+    private async Task<(int Objects, string? Error)> FlushShardsAsync(DateTimeOffset deadline, bool all, CancellationToken cancellationToken)
     {
         var objects = 0;
         string? error = null;
@@ -231,7 +244,7 @@ public sealed class S3Sink
             try
             {
                 var state = await _store.LoadAsync(stream, shard, cancellationToken).ConfigureAwait(false);
-                objects += await FlushAsync(state, deadline, cancellationToken).ConfigureAwait(false);
+                objects += await FlushAsync(state, deadline, cancellationToken, all: all).ConfigureAwait(false);
             }
             catch (Exception e) when (IsTransient(e))
             {
@@ -313,11 +326,11 @@ public sealed class S3Sink
     }
 
     // Uploads parts of partitions that have enough staged bytes, seals the due partitions and delivers them.
-    private async Task<int> FlushAsync(SinkShardState state, DateTimeOffset deadline, CancellationToken cancellationToken, Staged? staged = null)
+    private async Task<int> FlushAsync(SinkShardState state, DateTimeOffset deadline, CancellationToken cancellationToken, Staged? staged = null, bool all = false)
     {
         var objects = await FinishSealedAsync(state, staged, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var due = state.Partitions.Where(p => !p.Sealed && (p.RawBytes >= _options.BufferSizeBytes || now - p.OpenedAtMs >= (long)_options.BufferInterval.TotalMilliseconds)).ToList();
+        var due = state.Partitions.Where(p => !p.Sealed && (all || p.RawBytes >= _options.BufferSizeBytes || now - p.OpenedAtMs >= (long)_options.BufferInterval.TotalMilliseconds)).ToList();
         if (DynamoDbSinkStateStore.SizeOf(state) > _options.StateFlushBytes)
         {
             // The state is getting large (many partitions or segments): deliver the half with the most segments now.

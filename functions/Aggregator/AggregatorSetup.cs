@@ -1,17 +1,14 @@
-using System.Text.Json;
 using Confluent.Kafka;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
 using StreamFunctions.Kinesis;
-using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Runtime;
 using StreamFunctions.Producers;
 using StreamFunctions.Storage.Compression;
 
 namespace StreamFunctions.Functions.Aggregator;
 
 /// <summary>
-/// The aggregator function: triggered by a Kinesis stream or a Kafka topic (MSK or self-managed), with
+/// Builds the Aggregator function (<see cref="AggregatorFunction"/>) from its environment. The function is triggered by a Kinesis stream or a Kafka topic (MSK or self-managed), with
 /// ParallelizationFactor 1 on Kinesis (the state is per shard; per topic-partition on Kafka).
 /// Configuration (environment):
 /// <list type="bullet">
@@ -28,7 +25,7 @@ namespace StreamFunctions.Functions.Aggregator;
 /// windows instead, the state travelling in the event (spilled to the state table past 600 KB).
 /// A failure throws: Lambda retries the batch, which replays on the last committed state.
 /// </summary>
-internal sealed class AggregatorFunction(StreamWindowAggregator aggregator, LambdaTumblingWindowAggregator tumbling)
+internal static class AggregatorSetup
 {
     public static AggregatorFunction FromEnvironment(IEnvironmentVariables environment)
     {
@@ -72,40 +69,5 @@ internal sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lamb
         return new AggregatorFunction(
             new StreamWindowAggregator(config, new DynamoDbAggregatorStateStore(dynamo, stateTable), results, side, onStage: Failpoints.FromEnvironment<AggregatorStage>(environment)),
             new LambdaTumblingWindowAggregator(config, results, new DynamoDbSnapshotSpill(dynamo, stateTable), side));
-    }
-
-    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
-    {
-        AggregatorBatchResult result;
-        switch (LambdaEventSource.Of(payload))
-        {
-            case "aws:kinesis":
-                // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
-                var windowed = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent)!;
-                if (windowed.Window is not null)
-                {
-                    var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                    context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", windowed.IsFinalInvokeForWindow));
-                    return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
-                }
-
-                result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                result = await aggregator.ProcessAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, cancellationToken).ConfigureAwait(false);
-                break;
-            case var other:
-                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is '{other ?? "unknown"}'.");
-        }
-
-        context.Logger.Info("aggregated",
-            new("records", result.Records),
-            new("skipped", result.Skipped),
-            new("applied", result.Applied),
-            new("late", result.Late),
-            new("invalid", result.Invalid),
-            new("results", result.Results),
-            new("watermark", result.Watermark));
-        return "{\"batchItemFailures\":[]}"u8.ToArray();
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Aws;
 using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Runtime;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Transform;
@@ -11,7 +10,7 @@ using StreamFunctions.Storage.Compression;
 namespace StreamFunctions.Functions.S3Sink;
 
 /// <summary>
-/// The S3 sink function: triggered by a Kinesis stream or a Kafka topic, and by a schedule (an EventBridge
+/// Builds the S3 sink function (<see cref="S3SinkFunction"/>) from its environment. The function is triggered by a Kinesis stream or a Kafka topic, and by a schedule (an EventBridge
 /// event, or <c>{"action": "flush"}</c>) that delivers partitions whose interval passed on shards that
 /// receive nothing. Its event source mapping must use ParallelizationFactor 1 (the sink's state is per
 /// shard). Configuration (environment):
@@ -27,10 +26,8 @@ namespace StreamFunctions.Functions.S3Sink;
 /// <c>TRANSFORM_CONFIG</c> / <c>TRANSFORM_CONFIG_FILE</c> (the JSON projection, in process).</item>
 /// </list>
 /// </summary>
-internal sealed class S3SinkFunction(Sink.S3Sink sink)
+internal static class S3SinkSetup
 {
-    private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
-
     public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment)
     {
         string? Get(string name) => environment.Setting(name);
@@ -72,47 +69,6 @@ internal sealed class S3SinkFunction(Sink.S3Sink sink)
             : null;
         var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), Require("SINK_STATE_TABLE"));
         return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoints.FromEnvironment<SinkStage>(environment)));
-    }
-
-    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
-    {
-        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
-        var deadline = context.Deadline - margin;
-        SinkResult result;
-        switch (LambdaEventSource.Of(payload))
-        {
-            case "aws:kinesis":
-                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
-                break;
-            case LambdaEventSource.EventBridge:
-            case null when IsFlushRequest(payload):
-                var (objects, error) = await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
-                context.Logger.Info("flushed", new("objects", objects), new("error", error));
-                return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
-            case var other:
-                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
-        }
-
-        context.Logger.Info("written",
-            new("records", result.SourceRecords),
-            new("skipped", result.Skipped),
-            new("delivered", result.Delivered),
-            new("dropped", result.Dropped),
-            new("failed", result.Failed),
-            new("objects", result.ObjectsWritten),
-            new("flushError", result.FlushError));
-
-        // Success means every record is durable; a failure throws, and Lambda retries the whole batch (skipping what is durable).
-        return "{\"batchItemFailures\":[]}"u8.ToArray();
-    }
-
-    private static bool IsFlushRequest(ReadOnlyMemory<byte> payload)
-    {
-        using var document = JsonDocument.Parse(payload);
-        return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("action", out var action) && action.ValueEquals("flush");
     }
 
     private static int? Number(string? value, string name) =>

@@ -2,14 +2,12 @@ using System.Globalization;
 using StreamFunctions.Aws;
 using StreamFunctions.Gateway;
 using StreamFunctions.Kinesis;
-using StreamFunctions.Lambda.Events.ApiGateway;
-using StreamFunctions.Lambda.Runtime;
 using StreamFunctions.Producers;
 
 namespace StreamFunctions.Functions.Gateway;
 
 /// <summary>
-/// The gateway function. Configuration (environment):
+/// Builds the Gateway function (<see cref="GatewayFunction"/>) from its environment. Configuration (environment):
 /// <list type="bullet">
 /// <item><c>DESTINATION</c>: <c>kinesis</c> (default) with <c>STREAM_NAME</c>, <c>KINESIS_AGGREGATE</c> (<c>true</c>/<c>false</c>)
 /// and <c>ORDERING</c> (<c>per-key</c>, default, or <c>none</c>); or <c>kafka</c> with <c>KAFKA_BOOTSTRAP_SERVERS</c>, <c>KAFKA_TOPIC</c>,
@@ -18,11 +16,8 @@ namespace StreamFunctions.Functions.Gateway;
 /// <item><c>GATEWAY_AUTH</c>: <c>iam</c> (default), <c>jwt</c> (with <c>GATEWAY_JWT_SCOPES</c>) or <c>apikey</c> (with <c>GATEWAY_API_KEY_SHA256</c>).</item>
 /// </list>
 /// </summary>
-internal sealed class GatewayFunction(GatewayService gateway)
+internal static class GatewaySetup
 {
-    // Time kept back from the invocation's deadline to answer after the last retry.
-    private static readonly TimeSpan MinimumMargin = TimeSpan.FromMilliseconds(500);
-
     public static GatewayFunction FromEnvironment(IEnvironmentVariables environment)
     {
         string? Get(string name) => environment.Setting(name);
@@ -58,15 +53,5 @@ internal sealed class GatewayFunction(GatewayService gateway)
             : null;
         var authorizer = GatewayAuthorizer.Parse(Get("GATEWAY_AUTH"), Get("GATEWAY_API_KEY_SHA256"), Get("GATEWAY_JWT_SCOPES"));
         return new GatewayFunction(new GatewayService(producer, authorizer, store));
-    }
-
-    public async ValueTask<APIGatewayHttpApiV2ProxyResponse> HandleAsync(APIGatewayHttpApiV2ProxyRequest request, ILambdaContext context, CancellationToken cancellationToken)
-    {
-        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 10));
-        var response = await gateway.HandleAsync(request, context.Deadline - margin, cancellationToken).ConfigureAwait(false);
-        context.Logger.Info("ingest",
-            new KeyValuePair<string, object?>("status", response.StatusCode),
-            new KeyValuePair<string, object?>("bodyBytes", request.Body?.Length ?? 0));
-        return response;
     }
 }

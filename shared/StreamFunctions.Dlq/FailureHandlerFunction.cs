@@ -1,45 +1,34 @@
 using System.Text.Json;
 using Amazon.S3;
-using StreamFunctions.Aws;
 using StreamFunctions.BatchProcessing;
-using StreamFunctions.Dlq;
-using StreamFunctions.Kinesis;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Runtime;
+using StreamFunctions.Streams;
 
-namespace StreamFunctions.Functions.FailureHandler;
+namespace StreamFunctions.Dlq;
 
 /// <summary>
-/// Recovers the batches an event source mapping discarded into the DLQ archive. Triggered by the SQS
-/// queue of an SQS on-failure destination (one message = one on-failure record; bad messages are reported
-/// in batchItemFailures), or by S3 notifications for the objects an S3 on-failure destination writes
-/// (a failure throws, so Lambda's asynchronous retries apply).
+/// The FailureHandler function's handler: recovers the batches an event source mapping discarded into the DLQ
+/// archive. Triggered by the SQS queue of an SQS on-failure destination (one message = one on-failure record; bad
+/// messages are reported in batchItemFailures), or by S3 notifications for the objects an S3 on-failure
+/// destination writes (a failure throws, so Lambda's asynchronous retries apply). <c>functions/FailureHandler</c>
+/// builds it from the environment; the local pipeline builds it on the embedded stream log and a folder.
 /// </summary>
-internal sealed class FailureHandlerFunction(KinesisClient kinesis, IAmazonS3 s3, IPoisonRecordArchive archive)
+/// <param name="kinesis">The stream the discarded records are read back from.</param>
+/// <param name="s3">The bucket of the S3 on-failure destination.</param>
+/// <param name="archive">The DLQ archive.</param>
+public sealed class FailureHandlerFunction(IKinesisApi kinesis, IAmazonS3 s3, IPoisonRecordArchive archive)
 {
     private readonly BatchProcessor _processor = new(new BatchProcessorOptions { MaxAttempts = 3 });
 
-    public static FailureHandlerFunction FromEnvironment()
-    {
-        var environment = EnvironmentVariables.Process;
-        var bucket = environment.GetValue("DLQ_BUCKET") is { Length: > 0 } b
-            ? b
-            : throw new ArgumentException("DLQ_BUCKET must name the bucket of the DLQ archive.");
-        var settings = AwsSettings.FromEnvironment(environment);
-        var s3 = new AwsClientFactory(settings).CreateS3Client();
-        var archive = new S3PoisonRecordArchive(s3, bucket, environment.GetValue("DLQ_PREFIX") ?? "dlq");
-
-        // DLQ_NOTIFY_QUEUE_URL (optional): announce every archived record on this SQS queue.
-        return new FailureHandlerFunction(
-            KinesisClient.Create(settings),
-            s3,
-            environment.GetValue("DLQ_NOTIFY_QUEUE_URL") is { Length: > 0 } queueUrl
-                ? new SqsArchiveNotifications(archive, new AwsClientFactory(settings).CreateSqsClient(), queueUrl)
-                : archive);
-    }
-
+    /// <summary>Handles one event.</summary>
+    /// <param name="payload">The event.</param>
+    /// <param name="context">The invocation.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response.</returns>
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(context);
         switch (LambdaEventSource.Of(payload))
         {
             case "aws:sqs":

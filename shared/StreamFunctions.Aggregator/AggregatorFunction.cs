@@ -1,0 +1,57 @@
+using System.Text.Json;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Runtime;
+
+namespace StreamFunctions.Aggregator;
+
+/// <summary>
+/// The Aggregator function's handler: a Kinesis or Kafka batch goes through the windowed aggregation (a failure
+/// throws and Lambda retries the batch on the last committed state); a Kinesis event with a <c>window</c>
+/// (TumblingWindowInSeconds on the mapping) goes through Lambda's own tumbling windows, the state travelling in the
+/// response. <c>functions/Aggregator</c> builds it from the environment; the local pipeline builds it in memory.
+/// </summary>
+/// <param name="aggregator">The event-time aggregation.</param>
+/// <param name="tumbling">The Lambda tumbling-window mode.</param>
+public sealed class AggregatorFunction(StreamWindowAggregator aggregator, LambdaTumblingWindowAggregator tumbling)
+{
+    /// <summary>Handles one event.</summary>
+    /// <param name="payload">The event.</param>
+    /// <param name="context">The invocation.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response: no batch item failures, or the window state.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        AggregatorBatchResult result;
+        switch (LambdaEventSource.Of(payload))
+        {
+            case "aws:kinesis":
+                // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
+                var windowed = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent)!;
+                if (windowed.Window is not null)
+                {
+                    var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
+                    context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", windowed.IsFinalInvokeForWindow));
+                    return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
+                }
+
+                result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
+                break;
+            case "aws:kafka" or "SelfManagedKafka":
+                result = await aggregator.ProcessAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, cancellationToken).ConfigureAwait(false);
+                break;
+            case var other:
+                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is '{other ?? "unknown"}'.");
+        }
+
+        context.Logger.Info("aggregated",
+            new("records", result.Records),
+            new("skipped", result.Skipped),
+            new("applied", result.Applied),
+            new("late", result.Late),
+            new("invalid", result.Invalid),
+            new("results", result.Results),
+            new("watermark", result.Watermark));
+        return "{\"batchItemFailures\":[]}"u8.ToArray();
+    }
+}

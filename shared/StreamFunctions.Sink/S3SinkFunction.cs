@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Runtime;
+
+namespace StreamFunctions.Sink;
+
+/// <summary>
+/// The S3Sink function's handler: a Kinesis or Kafka batch is made durable (or the invocation throws and Lambda
+/// retries the whole batch, whose durable records are skipped); a schedule event (EventBridge, or
+/// <c>{"action": "flush"}</c>) delivers partitions whose interval passed, and <c>{"action": "flush", "all": true}</c>
+/// delivers every open partition. <c>functions/S3Sink</c> builds it from the
+/// environment; the local pipeline builds it on a folder.
+/// </summary>
+/// <param name="sink">The sink.</param>
+public sealed class S3SinkFunction(S3Sink sink)
+{
+    private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
+
+    /// <summary>Handles one event.</summary>
+    /// <param name="payload">The event.</param>
+    /// <param name="context">The invocation.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response: no batch item failures (a failure throws), or the flush's counts.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
+        var deadline = context.Deadline - margin;
+        SinkResult result;
+        switch (LambdaEventSource.Of(payload))
+        {
+            case "aws:kinesis":
+                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                break;
+            case "aws:kafka" or "SelfManagedKafka":
+                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                break;
+            case LambdaEventSource.EventBridge:
+            case null when FlushRequest(payload) is not null:
+                var (objects, error) = FlushRequest(payload) == "all"
+                    ? await sink.FlushAllAsync(deadline, cancellationToken).ConfigureAwait(false)
+                    : await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
+                context.Logger.Info("flushed", new("objects", objects), new("error", error));
+                return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
+            case var other:
+                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
+        }
+
+        context.Logger.Info("written",
+            new("records", result.SourceRecords),
+            new("skipped", result.Skipped),
+            new("delivered", result.Delivered),
+            new("dropped", result.Dropped),
+            new("failed", result.Failed),
+            new("objects", result.ObjectsWritten),
+            new("flushError", result.FlushError));
+
+        // Success means every record is durable; a failure throws, and Lambda retries the whole batch (skipping what is durable).
+        return "{\"batchItemFailures\":[]}"u8.ToArray();
+    }
+
+    // {"action": "flush"} delivers what is due; {"action": "flush", "all": true} everything; anything else is not a flush request.
+    private static string? FlushRequest(ReadOnlyMemory<byte> payload)
+    {
+        using var document = JsonDocument.Parse(payload);
+        var root = document.RootElement;
+        return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("action", out var action) && action.ValueEquals("flush")
+            ? root.TryGetProperty("all", out var all) && all.ValueKind == JsonValueKind.True ? "all" : "due"
+            : null;
+    }
+}
