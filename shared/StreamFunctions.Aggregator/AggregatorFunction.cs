@@ -14,6 +14,21 @@ namespace StreamFunctions.Aggregator;
 /// <param name="tumbling">The Lambda tumbling-window mode.</param>
 public sealed class AggregatorFunction(StreamWindowAggregator aggregator, LambdaTumblingWindowAggregator tumbling)
 {
+    private readonly Lock _gate = new();
+    private AggregatorBatchResult _totals = new(0, 0, 0, 0, 0, 0, long.MinValue);
+
+    /// <summary>What this instance did since it started, over event-time batches (the watermark is the last batch's).</summary>
+    public AggregatorBatchResult Totals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _totals;
+            }
+        }
+    }
+
     /// <summary>Handles one event.</summary>
     /// <param name="payload">The event.</param>
     /// <param name="context">The invocation.</param>
@@ -42,6 +57,18 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
                 break;
             case var other:
                 throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is '{other ?? "unknown"}'.");
+        }
+
+        lock (_gate)
+        {
+            _totals = new AggregatorBatchResult(
+                _totals.Records + result.Records,
+                _totals.Skipped + result.Skipped,
+                _totals.Applied + result.Applied,
+                _totals.Late + result.Late,
+                _totals.Invalid + result.Invalid,
+                _totals.Results + result.Results,
+                result.Watermark);
         }
 
         context.Logger.Info("aggregated",

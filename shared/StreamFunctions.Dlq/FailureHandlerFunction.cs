@@ -20,6 +20,10 @@ namespace StreamFunctions.Dlq;
 public sealed class FailureHandlerFunction(IKinesisApi kinesis, IAmazonS3 s3, IPoisonRecordArchive archive)
 {
     private readonly BatchProcessor _processor = new(new BatchProcessorOptions { MaxAttempts = 3 });
+    private int _archived;
+
+    /// <summary>Records this instance archived since it started.</summary>
+    public int Archived => Volatile.Read(ref _archived);
 
     /// <summary>Handles one event.</summary>
     /// <param name="payload">The event.</param>
@@ -56,6 +60,7 @@ public sealed class FailureHandlerFunction(IKinesisApi kinesis, IAmazonS3 s3, IP
     {
         var batch = DiscardedBatch.Parse(onFailureRecord);
         var archived = await OnFailureRecovery.RecoverAsync(batch, kinesis, archive, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _archived, archived);
         context.Logger.Info("recovered discarded batch",
             new KeyValuePair<string, object?>("shardId", batch.ShardId),
             new KeyValuePair<string, object?>("startSequenceNumber", batch.StartSequenceNumber),

@@ -10,7 +10,7 @@ namespace StreamFunctions.LocalAws;
 /// <summary>
 /// An S3 endpoint on loopback that keeps objects as files in a folder, laid out exactly as their keys:
 /// <c>{root}/{bucket}/{key}</c>. It speaks the S3 REST protocol (path-style) the platform uses: buckets
-/// (create, head), objects (put, conditional put with <c>If-None-Match: *</c>, get, head, delete, copy), multipart
+/// (create, head), objects (put, conditional put with <c>If-None-Match: *</c>, get with one byte range, head, delete, copy), multipart
 /// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
 /// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
 /// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
@@ -348,6 +348,36 @@ public sealed class FolderS3Server : IAsyncDisposable
         }
 
         var body = await File.ReadAllBytesAsync(file).ConfigureAwait(false);
+        if (request.Headers["Range"] is { } range)
+        {
+            // One byte range, as S3 serves: bytes=first-last, bytes=first- or bytes=-suffix.
+            var match = System.Text.RegularExpressions.Regex.Match(range, @"^bytes=(\d*)-(\d*)$");
+            long first = 0, last = body.Length - 1;
+            var ok = match.Success && (match.Groups[1].Length > 0 || match.Groups[2].Length > 0);
+            if (ok && match.Groups[1].Length == 0)
+            {
+                first = Math.Max(0, body.Length - long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+            }
+            else if (ok)
+            {
+                first = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                last = match.Groups[2].Length > 0 ? Math.Min(last, long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)) : last;
+            }
+
+            if (!ok || first >= body.Length || first > last)
+            {
+                response.Headers["Content-Range"] = $"bytes */{body.Length}";
+                await ErrorAsync(response, 416, "InvalidRange", $"The range '{range}' is not satisfiable for {body.Length} bytes.").ConfigureAwait(false);
+                return;
+            }
+
+            response.StatusCode = 206;
+            response.Headers["Content-Range"] = $"bytes {first}-{last}/{body.Length}";
+            response.ContentLength64 = last - first + 1;
+            await response.OutputStream.WriteAsync(body.AsMemory((int)first, (int)(last - first + 1))).ConfigureAwait(false);
+            return;
+        }
+
         response.ContentLength64 = body.Length;
         await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
     }

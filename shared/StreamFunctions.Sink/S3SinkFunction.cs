@@ -16,6 +16,21 @@ namespace StreamFunctions.Sink;
 public sealed class S3SinkFunction(S3Sink sink)
 {
     private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
+    private readonly Lock _gate = new();
+    private SinkResult _totals = new(0, 0, 0, 0, 0, 0, null);
+    private int _flushedObjects;
+
+    /// <summary>What this instance wrote since it started (batches summed; <see cref="SinkResult.FlushError"/> the last one).</summary>
+    public SinkResult Totals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _totals with { ObjectsWritten = _totals.ObjectsWritten + _flushedObjects };
+            }
+        }
+    }
 
     /// <summary>Handles one event.</summary>
     /// <param name="payload">The event.</param>
@@ -42,9 +57,19 @@ public sealed class S3SinkFunction(S3Sink sink)
                     ? await sink.FlushAllAsync(deadline, cancellationToken).ConfigureAwait(false)
                     : await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
                 context.Logger.Info("flushed", new("objects", objects), new("error", error));
+                lock (_gate)
+                {
+                    _flushedObjects += objects;
+                }
+
                 return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
             case var other:
                 throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
+        }
+
+        lock (_gate)
+        {
+            _totals = (_totals + result) with { FlushError = result.FlushError ?? _totals.FlushError };
         }
 
         context.Logger.Info("written",

@@ -40,6 +40,14 @@ public sealed class FolderS3ServerTests : IAsyncLifetime
 
         Assert.Equal("one\n", File.ReadAllText(Path.Combine(_root, "data", "clicks", "2026", "11", "23", "a.jsonl")));
         Assert.Equal("two\n", await ReadAsync("clicks/2026/11/23/b.jsonl"));
+        using (var range = await S3.GetObjectAsync(new GetObjectRequest { BucketName = "data", Key = "other/c", ByteRange = new ByteRange(1, 3) }))
+        using (var reader = new StreamReader(range.ResponseStream))
+        {
+            Assert.Equal("hre", await reader.ReadToEndAsync());
+        }
+
+        var unsatisfiable = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => S3.GetObjectAsync(new GetObjectRequest { BucketName = "data", Key = "other/c", ByteRange = new ByteRange(9, 12) }));
+        Assert.Equal("InvalidRange", unsatisfiable.ErrorCode);
         var head = await S3.GetObjectMetadataAsync("data", "other/c");
         Assert.Equal(5, head.ContentLength);
         Assert.Equal($"\"{Convert.ToHexStringLower(MD5.HashData("three"u8.ToArray()))}\"", head.ETag);

@@ -131,19 +131,28 @@ public static class LambdaHost
         LambdaHostOptions? options = null,
         CancellationToken cancellationToken = default)
     {
+        return RunAsync(Typed(handler, input, output), options, cancellationToken);
+    }
+
+    /// <summary>A typed handler as a <see cref="LambdaHandler"/>: the event and the response go through source-generated JSON.</summary>
+    /// <typeparam name="TIn">The event type.</typeparam>
+    /// <typeparam name="TOut">The response type.</typeparam>
+    /// <param name="handler">The handler.</param>
+    /// <param name="input">The event's JSON type info.</param>
+    /// <param name="output">The response's JSON type info.</param>
+    /// <returns>The handler over bytes.</returns>
+    public static LambdaHandler Typed<TIn, TOut>(Func<TIn, ILambdaContext, CancellationToken, ValueTask<TOut>> handler, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
+    {
         ArgumentNullException.ThrowIfNull(handler);
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        return RunAsync(
-            async (payload, context, ct) =>
-            {
-                var evnt = JsonSerializer.Deserialize(payload.Span, input)
-                    ?? throw new JsonException($"The event is JSON null; expected {typeof(TIn).Name}.");
-                var result = await handler(evnt, context, ct).ConfigureAwait(false);
-                return JsonSerializer.SerializeToUtf8Bytes(result, output);
-            },
-            options,
-            cancellationToken);
+        return async (payload, context, ct) =>
+        {
+            var evnt = JsonSerializer.Deserialize(payload.Span, input)
+                ?? throw new JsonException($"The event is JSON null; expected {typeof(TIn).Name}.");
+            var result = await handler(evnt, context, ct).ConfigureAwait(false);
+            return JsonSerializer.SerializeToUtf8Bytes(result, output);
+        };
     }
 
 #pragma warning disable RS0030 // The one place the Lambda layer reads the process environment (a function's own configuration).

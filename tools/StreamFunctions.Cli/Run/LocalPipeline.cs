@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.Aggregator;
+using StreamFunctions.Aws;
+using StreamFunctions.Dlq;
+using StreamFunctions.Gateway;
+using StreamFunctions.Lambda.EventSources;
+using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Lambda.EventSources.Destinations;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.S3;
+using StreamFunctions.Lambda.Invocation;
+using StreamFunctions.Lambda.Local;
+using StreamFunctions.Lambda.Runtime;
+using StreamFunctions.LocalAws;
+using StreamFunctions.Producers;
+using StreamFunctions.Sink;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Sink.Transform;
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams.Model;
+
+namespace StreamFunctions.Cli.Run;
+
+/// <summary>What a pipeline run did, from the functions' own accounting.</summary>
+internal sealed record PipelineReport(
+    int RecordsSent,
+    long BytesSent,
+    int GatewayAccepted,
+    int GatewayRejected,
+    int HttpRequests,
+    SinkResult Sink,
+    AggregatorBatchResult Aggregates,
+    int WindowsEmitted,
+    int ResultRows,
+    int Discarded,
+    int DlqArchived,
+    int ObjectsOnDisk,
+    long BytesOnDisk,
+    TimeSpan Elapsed)
+{
+    /// <summary>Every accepted record reached both consumers, and nothing was discarded unaccounted.</summary>
+    public bool Succeeded => GatewayRejected == 0
+        && SinkRecords == GatewayAccepted
+        && (Aggregates.Records == 0 || Aggregates.Records == GatewayAccepted)
+        && Discarded == DlqArchived;
+
+    /// <summary>User records the sink accounted for (de-aggregated): delivered, dropped by the transform, or to the error prefix.</summary>
+    public int SinkRecords => Sink.Delivered + Sink.Dropped + Sink.Failed;
+}
+
+/// <summary>
+/// The local pipeline on the embedded default: the embedded stream log, the Gateway function behind a Function
+/// URL on loopback, the S3Sink and Aggregator functions attached to the stream through the event-source-mapping
+/// runner (each its own mapping, checkpoints and on-failure destination), and the FailureHandler function
+/// triggered by the on-failure records, as S3 notifications would. Every function runs in this process under
+/// the Lambda Runtime API protocol. S3 is a folder (<see cref="FolderS3Server"/>): objects land at
+/// <c>{output}/{bucket}/{key}</c>, exactly as their keys. At the end of the input the sink delivers every open
+/// partition and the aggregator fires every window, as a bounded stream's end does.
+/// </summary>
+internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory, string outputDirectory, TextWriter output, bool interactive)
+{
+    public async Task<PipelineReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        using var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
+        await kinesis.CreateStreamAsync(new CreateStreamRequest(config.StreamName, config.Shards), cancellationToken).ConfigureAwait(false);
+        await using var objects = new FolderS3Server(outputDirectory);
+        objects.Start();
+        using var s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL_S3"] = objects.Endpoint.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = "local",
+            ["AWS_SECRET_ACCESS_KEY"] = "local",
+            ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
+        }))).CreateS3Client();
+        await s3.PutBucketAsync(config.Bucket, cancellationToken).ConfigureAwait(false);
+
+        // The functions, built on the local parts.
+        var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var gateway = new GatewayFunction(new GatewayService(
+            new KinesisRecordProducer(kinesis, config.StreamName, new KinesisProducerOptions
+            {
+                Aggregate = config.GatewayAggregate,
+                Ordering = config.GatewayOrdering == "none" ? ProducerOrdering.None : ProducerOrdering.PerPartitionKey,
+            }),
+            new GatewayAuthorizer(GatewayAuthMode.ApiKey, [Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))]),
+            new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60))));
+        var sinkService = new S3Sink(s3, new InMemorySinkStateStore(), config.SinkOptions(config.Bucket), config.Transform is { } t ? JsonProjectionTransform.Parse(t) : null);
+        var sink = new S3SinkFunction(sinkService);
+        var aggregatorConfig = config.Aggregator is { } a ? AggregatorConfig.Parse(a) : null;
+        var resultWriter = new S3WindowResultWriter(s3, config.Bucket, "results/");
+        var sideOutput = new S3SideOutput(s3, config.Bucket, "late/");
+        var windows = aggregatorConfig is null ? null : new StreamWindowAggregator(aggregatorConfig, new InMemoryAggregatorStateStore(), resultWriter, sideOutput);
+        var aggregator = windows is null ? null : new AggregatorFunction(windows, new LambdaTumblingWindowAggregator(aggregatorConfig!, resultWriter, new InMemorySnapshotSpill(), sideOutput));
+        var failures = new FailureHandlerFunction(kinesis, s3, new S3PoisonRecordArchive(s3, config.Bucket, "dlq"));
+
+        await using var gatewayInvoker = Invoker("Gateway", LambdaHost.Typed(gateway.HandleAsync, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyResponse));
+        await using var sinkInvoker = Invoker("S3Sink", sink.HandleAsync);
+        await using var aggregatorInvoker = aggregator is null ? null : Invoker("Aggregator", aggregator.HandleAsync);
+        await using var failureInvoker = Invoker("FailureHandler", failures.HandleAsync);
+        await using var url = new LocalFunctionUrl(gatewayInvoker);
+        url.Start();
+        output.WriteLine($"  gateway   {url.Url} (x-api-key required)");
+        output.WriteLine($"  stream    {config.StreamName}, {config.Shards} shards, embedded log in {dataDirectory}");
+        output.WriteLine($"  objects   {Path.Combine(outputDirectory, config.Bucket)}");
+
+        var discarded = new DiscardCounter();
+        var mappings = new List<KinesisEventSourceMapping>
+        {
+            Mapping("S3Sink", sinkInvoker, kinesis, s3, failureInvoker, discarded),
+        };
+        if (aggregatorInvoker is not null)
+        {
+            mappings.Add(Mapping("Aggregator", aggregatorInvoker, kinesis, s3, failureInvoker, discarded));
+        }
+
+        // The workload through the Function URL, while the mappings consume the stream.
+        var workload = new PipelineWorkload(config, url.Url, apiKey);
+        var sending = Task.Run(() => workload.SendAsync(cancellationToken), cancellationToken);
+        var progress = new PipelineProgress(output, interactive, config.WorkloadFile is null ? config.WorkloadRecords : null);
+        while (!sending.IsCompleted)
+        {
+            var polled = await PollAsync(mappings, cancellationToken).ConfigureAwait(false);
+            progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records);
+            if (polled.IsIdle)
+            {
+                await Task.WhenAny(sending, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
+            }
+        }
+
+        await sending.ConfigureAwait(false);
+        while (!(await PollAsync(mappings, cancellationToken).ConfigureAwait(false)).IsIdle)
+        {
+            progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records);
+        }
+
+        progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records, done: true);
+
+        // The end of the input: every open partition delivered, every window fired.
+        await sinkInvoker.InvokeAsync("{\"action\":\"flush\",\"all\":true}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        var final = 0;
+        if (windows is not null)
+        {
+            foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(config.StreamName), cancellationToken).ConfigureAwait(false)).Shards)
+            {
+                final += await windows.FinishAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var (rows, distinct) = Results();
+        var onDisk = Directory.EnumerateFiles(Path.Combine(outputDirectory, config.Bucket), "*", SearchOption.AllDirectories).Select(f => new FileInfo(f)).ToList();
+        return new PipelineReport(
+            workload.Sent,
+            workload.BytesSent,
+            workload.Accepted,
+            workload.Rejected,
+            url.Requests,
+            sink.Totals,
+            aggregator?.Totals ?? new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MinValue),
+            distinct,
+            rows,
+            discarded.Count,
+            failures.Archived,
+            onDisk.Count,
+            onDisk.Sum(f => f.Length),
+            clock.Elapsed);
+    }
+
+    private static int UserRecords(SinkResult totals) => totals.Delivered + totals.Dropped + totals.Failed;
+
+    private static InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
+        new(handler, new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), MemoryMb = 1024 }, TextWriter.Null);
+
+    private KinesisEventSourceMapping Mapping(string function, ILambdaInvoker invoker, EmbeddedKinesis kinesis, IAmazonS3 s3, ILambdaInvoker failureHandler, DiscardCounter discarded)
+    {
+        var options = new KinesisEventSourceOptions
+        {
+            StreamName = config.StreamName,
+            FunctionArn = $"arn:aws:lambda:{AwsSettings.LocalDefaultRegion}:000000000000:function:{function}",
+            BatchSize = config.BatchSize,
+            MaximumRetryAttempts = config.MaximumRetryAttempts,
+            BisectBatchOnFunctionError = config.BisectBatchOnFunctionError,
+            MaximumRecordAgeInSeconds = config.MaximumRecordAgeInSeconds,
+            StartingPosition = StartingPosition.TrimHorizon,
+            PollInterval = TimeSpan.Zero,
+        };
+        var destination = new NotifyingDestination(new S3OnFailureDestination(s3, config.Bucket, options.MappingId), s3, config.Bucket, $"aws/lambda/{options.MappingId:D}/", failureHandler, discarded);
+        return new KinesisEventSourceMapping(kinesis, invoker, options, new InMemoryShardCheckpointStore(), destination);
+    }
+
+    private static async Task<PollResult> PollAsync(List<KinesisEventSourceMapping> mappings, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(mappings.Select(m => m.PollOnceAsync(cancellationToken))).ConfigureAwait(false);
+        return results.Aggregate(default(PollResult), (a, b) => a + b);
+    }
+
+    // Result rows written under results/, and how many distinct (aggregation, key, window) they cover.
+    private (int Rows, int Distinct) Results()
+    {
+        var folder = Path.Combine(outputDirectory, config.Bucket, "results");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var rows = 0;
+        foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : [])
+        {
+            foreach (var line in PipelineOutput.JsonLines(file))
+            {
+                using var document = JsonDocument.Parse(line);
+                keys.Add(document.RootElement.GetProperty("resultKey").GetString()!);
+                rows++;
+            }
+        }
+
+        return (rows, keys.Count);
+    }
+
+    private sealed class DiscardCounter
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add(int records) => Interlocked.Add(ref _count, records);
+    }
+
+    // The on-failure destination writes the record to S3; S3 then notifies the FailureHandler, as an S3 event
+    // notification on the destination's prefix would.
+    private sealed class NotifyingDestination(S3OnFailureDestination inner, IAmazonS3 s3, string bucket, string prefix, ILambdaInvoker handler, DiscardCounter discarded) : IOnFailureDestination
+    {
+        // Concurrent sends may list each other's objects: each object is notified once, by whoever lists it first.
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _notified = new(StringComparer.Ordinal);
+
+        public async Task SendAsync(OnFailureRecord record, CancellationToken cancellationToken = default)
+        {
+            await inner.SendAsync(record, cancellationToken).ConfigureAwait(false);
+            discarded.Add(record.KinesisBatchInfo.BatchSize);
+            var listed = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix }, cancellationToken).ConfigureAwait(false);
+            foreach (var o in (listed.S3Objects ?? []).Where(o => _notified.TryAdd(o.Key, true)))
+            {
+                var notification = new S3Event
+                {
+                    Records =
+                    [
+                        new S3EventNotificationRecord
+                        {
+                            EventVersion = "2.1",
+                            EventSource = "aws:s3",
+                            AwsRegion = AwsSettings.LocalDefaultRegion,
+                            EventName = "ObjectCreated:Put",
+                            S3 = new S3Entity
+                            {
+                                S3SchemaVersion = "1.0",
+                                Bucket = new S3BucketEntity { Name = bucket, Arn = $"arn:aws:s3:::{bucket}" },
+                                Object = new S3ObjectEntity { Key = Uri.EscapeDataString(o.Key).Replace("%2F", "/", StringComparison.Ordinal), Size = o.Size ?? 0, ETag = o.ETag?.Trim('"') },
+                            },
+                        },
+                    ],
+                };
+                var result = await handler.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(notification, LambdaEventsJsonContext.Default.S3Event), cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
+                {
+                    throw new InvalidOperationException($"The FailureHandler failed on s3://{bucket}/{o.Key}: {Encoding.UTF8.GetString(result.Payload.Span)}");
+                }
+            }
+        }
+    }
+}
