@@ -15,7 +15,7 @@ public sealed class EventRoundTripTests
         "kinesis.json", "kinesis-tumbling-window.json", "kinesis-tumbling-window-response.json", "msk.json", "self-managed-kafka.json",
         "firehose-transformation.json", "firehose-transformation-kinesis-source.json", "firehose-transformation-response.json",
         "http-api-v2.json", "http-api-v2-response.json", "function-url.json", "sqs.json", "batch-item-failures-response.json", "s3-put.json",
-        "aggregator-kinesis.json");
+        "aggregator-kinesis.json", "failure-handler-sqs.json");
 
     [Theory]
     [MemberData(nameof(Samples))]
@@ -33,7 +33,7 @@ public sealed class EventRoundTripTests
             "firehose-transformation-response.json" => RoundTrip(original, Json.KinesisFirehoseResponse),
             "http-api-v2.json" or "function-url.json" => RoundTrip(original, Json.APIGatewayHttpApiV2ProxyRequest),
             "http-api-v2-response.json" => RoundTrip(original, Json.APIGatewayHttpApiV2ProxyResponse),
-            "sqs.json" => RoundTrip(original, Json.SQSEvent),
+            "sqs.json" or "failure-handler-sqs.json" => RoundTrip(original, Json.SQSEvent),
             "batch-item-failures-response.json" => RoundTrip(original, Json.StreamsEventResponse),
             "s3-put.json" => RoundTrip(original, Json.S3Event),
             _ => throw new ArgumentOutOfRangeException(nameof(sample), sample, "no contract for this sample"),

@@ -1,0 +1,294 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using StreamFunctions.Testing;
+using YamlDotNet.RepresentationModel;
+using static StreamFunctions.Template.Tests.TemplateDocument;
+
+namespace StreamFunctions.Template.Tests;
+
+/// <summary>
+/// template.yaml checked as a structure: every function builds from its project through the Makefile, every
+/// reference resolves, every policy is scoped, data is encrypted, the stateful consumers' mappings are safe,
+/// every environment variable is one the code reads, every function has sample events, and samconfig.toml's
+/// environments pass parameters the template has.
+/// </summary>
+public sealed partial class TemplateStructureTests
+{
+    // The Echo function is the event-source-mapping runner's test function, not part of a deployment.
+    private static readonly string[] NotDeployed = ["Echo"];
+
+    // AWS has no resource-level permissions for these statements' actions; each is listed with the reason.
+    private static readonly Dictionary<string, string> UnscopedStatements = new(StringComparer.Ordinal)
+    {
+        ["MskNetworkInterfaces"] = "Lambda's MSK poller creates network interfaces in the cluster's VPC; EC2 ENI and Describe* actions take no resource ARNs.",
+    };
+
+    private static readonly string[] PublicAccessBlocks = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"];
+    private static readonly string[] MappingSettings = ["BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds", "MaximumBatchingWindowInSeconds", "BatchSize", "StartingPosition"];
+    private static readonly string[] SamEnvironments = ["default", "localstack"];
+    private static readonly string[] ExpiringTables = ["IdempotencyTable", "AggregatorStateTable"];
+    private static readonly string[] CodeFolders = ["functions", "shared"];
+    private static readonly string Root = RepositoryPaths.Root();
+    private static readonly TemplateDocument Template = Load(Path.Combine(Root, "template.yaml"));
+
+    [Fact]
+    public void Functions_EachBuiltByItsMakefileTargetFromAFunctionProject()
+    {
+        var makefile = File.ReadAllText(Path.Combine(Root, "Makefile"));
+        var functions = Template.OfType("AWS::Serverless::Function").ToList();
+        Assert.NotEmpty(functions);
+        foreach (var (id, resource) in functions)
+        {
+            Assert.Equal("makefile", Text(Get(resource, "Metadata", "BuildMethod")));
+            Assert.Equal(".", Text(Get(resource, "Properties", "CodeUri")));
+            var target = Regex.Match(makefile, $@"^build-{id}:\s*\n\t\$\(call publish,(\w+)\)", RegexOptions.Multiline);
+            Assert.True(target.Success, $"the Makefile has no build-{id} target calling publish");
+            var folder = target.Groups[1].Value;
+            Assert.Equal(id, folder + "Function");
+            var project = File.ReadAllText(Path.Combine(Root, "functions", folder, folder + ".csproj"));
+            Assert.Contains("<AssemblyName>bootstrap</AssemblyName>", project, StringComparison.Ordinal);
+            Assert.Contains("<OutputType>Exe</OutputType>", project, StringComparison.Ordinal);
+        }
+
+        var globals = (YamlMappingNode)Get(Template.Root, "Globals", "Function")!;
+        Assert.Equal(("provided.al2023", "bootstrap"), (Text(Get(globals, "Runtime")), Text(Get(globals, "Handler"))));
+        var deployed = functions.Select(f => f.Id[..^"Function".Length]).ToHashSet(StringComparer.Ordinal);
+        var folders = Directory.GetDirectories(Path.Combine(Root, "functions")).Select(Path.GetFileName).Where(f => File.Exists(Path.Combine(Root, "functions", f!, f + ".csproj")));
+        Assert.DoesNotContain(folders, f => !deployed.Contains(f!) && !NotDeployed.Contains(f));
+    }
+
+    [Fact]
+    public void References_EveryRefGetAttSubAndConditionResolves_AndEveryParameterAndConditionIsUsed()
+    {
+        var parameters = Template.Parameters.Children.Keys.Select(k => Text(k)!).ToHashSet(StringComparer.Ordinal);
+        var conditions = Template.Conditions.Children.Keys.Select(k => Text(k)!).ToHashSet(StringComparer.Ordinal);
+        var resources = Template.Resources.Children.Keys.Select(k => Text(k)!).ToHashSet(StringComparer.Ordinal);
+
+        // SAM adds <Function>Url for a function with FunctionUrlConfig.
+        foreach (var (id, resource) in Template.OfType("AWS::Serverless::Function"))
+        {
+            if (Get(resource, "Properties", "FunctionUrlConfig") is not null)
+            {
+                resources.Add(id + "Url");
+            }
+        }
+
+        var usedNames = new HashSet<string>(StringComparer.Ordinal);
+        var usedConditions = new HashSet<string>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        void Name(string name, string where)
+        {
+            usedNames.Add(name);
+            if (!name.StartsWith("AWS::", StringComparison.Ordinal) && !parameters.Contains(name) && !resources.Contains(name))
+            {
+                problems.Add($"{where} refers to '{name}', which is neither a parameter nor a resource");
+            }
+        }
+
+        void Condition(string name, string where)
+        {
+            usedConditions.Add(name);
+            if (!conditions.Contains(name))
+            {
+                problems.Add($"{where} uses the condition '{name}', which is not defined");
+            }
+        }
+
+        foreach (var node in All(Template.Root))
+        {
+            switch (Tag(node), node)
+            {
+                case ("!Ref", YamlScalarNode s):
+                    Name(s.Value!, "!Ref");
+                    break;
+                case ("!GetAtt", YamlScalarNode s):
+                    Name(s.Value!.Split('.')[0], "!GetAtt " + s.Value);
+                    break;
+                case ("!GetAtt", YamlSequenceNode s):
+                    Name(Text(s.Children[0])!, "!GetAtt");
+                    break;
+                case ("!Sub", _):
+                    var (text, locals) = node is YamlSequenceNode sub
+                        ? (Text(sub.Children[0])!, ((YamlMappingNode)sub.Children[1]).Children.Keys.Select(k => Text(k)!).ToHashSet(StringComparer.Ordinal))
+                        : (Text(node)!, []);
+                    foreach (Match m in SubVariable().Matches(text))
+                    {
+                        if (!locals.Contains(m.Groups[1].Value))
+                        {
+                            Name(m.Groups[1].Value, "!Sub " + text);
+                        }
+                    }
+
+                    break;
+                case ("!If", YamlSequenceNode s):
+                    Condition(Text(s.Children[0])!, "!If");
+                    break;
+                case (_, YamlMappingNode m) when m.Children.TryGetValue(new YamlScalarNode("Condition"), out var c) && c is YamlScalarNode name:
+                    Condition(name.Value!, "Condition:");
+                    break;
+            }
+        }
+
+        Assert.Empty(problems);
+        Assert.Empty(parameters.Where(p => !usedNames.Contains(p)).Select(p => $"parameter {p} is never used"));
+        Assert.Empty(conditions.Where(c => !usedConditions.Contains(c)).Select(c => $"condition {c} is never used"));
+    }
+
+    [Fact]
+    public void Policies_NoWildcardActionAndEveryResourceScoped()
+    {
+        var statements = 0;
+        foreach (var (id, resource) in Template.OfType("AWS::Serverless::Function"))
+        {
+            foreach (var policy in ((YamlSequenceNode?)Get(resource, "Properties", "Policies"))?.Children ?? [])
+            {
+                // Only inline statements: SAM's policy templates cannot be checked here, so none are used.
+                var list = Assert.IsType<YamlSequenceNode>(Get(policy, "Statement"), exactMatch: false);
+                foreach (var statement in list.Children.SelectMany(Branches))
+                {
+                    statements++;
+                    var sid = Text(Get(statement, "Sid")) ?? "(no Sid)";
+                    Assert.True(Text(Get(statement, "Effect")) == "Allow", $"{id}/{sid}: only Allow statements");
+                    var actions = Get(statement, "Action") is YamlSequenceNode many ? many.Children.Select(a => Text(a)!) : [Text(Get(statement, "Action"))!];
+                    Assert.All(actions, a => Assert.True(!a.Contains('*', StringComparison.Ordinal) && a.Contains(':', StringComparison.Ordinal), $"{id}/{sid}: action '{a}' is a wildcard or not service:action"));
+                    var resourceNode = Get(statement, "Resource")!;
+                    var targets = Tag(resourceNode).Length == 0 && resourceNode is YamlSequenceNode several ? several.Children : [resourceNode];
+                    foreach (var target in targets.SelectMany(Choices))
+                    {
+                        if (Text(target) == "*" && Tag(target).Length == 0)
+                        {
+                            Assert.True(UnscopedStatements.ContainsKey(sid), $"{id}/{sid}: Resource \"*\" (scope it, or list the statement with the reason AWS cannot)");
+                        }
+                        else
+                        {
+                            Assert.True(Tag(target).Length > 0, $"{id}/{sid}: a literal resource '{Text(target)}' (resources come from the stack's own resources or parameters)");
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.True(statements > 20, $"only {statements} statements found");
+    }
+
+    [Fact]
+    public void Encryption_BucketStreamTablesAndQueuesEncrypted_BucketPrivateAndTlsOnly()
+    {
+        var bucket = Template.OfType("AWS::S3::Bucket").Single().Resource;
+        Assert.NotNull(Get(bucket, "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration"));
+        var block = (YamlMappingNode)Get(bucket, "Properties", "PublicAccessBlockConfiguration")!;
+        Assert.All(PublicAccessBlocks, k => Assert.Equal("true", Text(Get(block, k))));
+        Assert.Contains(Template.OfType("AWS::S3::BucketPolicy"), p => All(p.Resource).OfType<YamlScalarNode>().Any(s => s.Value == "aws:SecureTransport"));
+        var staging = ((YamlSequenceNode)Get(bucket, "Properties", "LifecycleConfiguration", "Rules")!).Children.Select(r => Text(Get(r, "Prefix"))).ToList();
+        Assert.Contains(".sfn-staging/", staging);
+
+        Assert.Equal("KMS", Text(Get(Template.OfType("AWS::Kinesis::Stream").Single().Resource, "Properties", "StreamEncryption", "EncryptionType")));
+        var tables = Template.OfType("AWS::DynamoDB::Table").ToList();
+        Assert.True(tables.Count >= 5, "tables: sink state, aggregator state, results, idempotency, leases");
+        Assert.All(tables, t => Assert.True(Text(Get(t.Resource, "Properties", "SSESpecification", "SSEEnabled")) == "true", $"{t.Id} is not encrypted with KMS"));
+        Assert.All(Template.OfType("AWS::SQS::Queue"), q => Assert.True(Get(q.Resource, "Properties", "SqsManagedSseEnabled") is not null && Get(q.Resource, "Properties", "KmsMasterKeyId") is not null, $"{q.Id} is not encrypted"));
+
+        // TTL where items expire: idempotency keys and the aggregator's spilled snapshots.
+        foreach (var id in ExpiringTables)
+        {
+            Assert.Equal("expiresAt", Text(Get(Template.Resources.Children[new YamlScalarNode(id)], "Properties", "TimeToLiveSpecification", "AttributeName")));
+        }
+    }
+
+    [Fact]
+    public void Mappings_StatefulConsumersOneBatchPerShard_EveryStreamMappingHandlesFailures()
+    {
+        var mappings = 0;
+        foreach (var (id, resource) in Template.OfType("AWS::Serverless::Function"))
+        {
+            foreach (var (name, evnt) in ((YamlMappingNode?)Get(resource, "Properties", "Events"))?.Children.Select(e => (Text(e.Key), e.Value)) ?? [])
+            {
+                if (Text(Get(evnt, "Type")) != "Kinesis")
+                {
+                    continue;
+                }
+
+                mappings++;
+                var where = $"{id}/{name}";
+                if (id is "S3SinkFunction" or "AggregatorFunction")
+                {
+                    Assert.True(Text(Get(evnt, "Properties", "ParallelizationFactor")) == "1", $"{where}: state per shard needs ParallelizationFactor 1");
+                }
+
+                foreach (var property in MappingSettings)
+                {
+                    Assert.True(Get(evnt, "Properties", property) is not null, $"{where} sets no {property}");
+                }
+
+                Assert.Equal("ReportBatchItemFailures", Text(((YamlSequenceNode)Get(evnt, "Properties", "FunctionResponseTypes")!).Children[0]));
+                Assert.True(Get(evnt, "Properties", "DestinationConfig", "OnFailure", "Destination") is not null, $"{where} has no on-failure destination");
+            }
+        }
+
+        Assert.Equal(3, mappings);
+        Assert.Contains(Template.OfType("AWS::CloudWatch::Alarm"), a => Text(Get(a.Resource, "Properties", "MetricName")) == "IteratorAge");
+        Assert.Contains(Template.OfType("AWS::CloudWatch::Alarm"), a => Text(Get(a.Resource, "Properties", "Namespace")) == "AWS/SQS");
+    }
+
+    [Fact]
+    public void Environment_EveryVariableIsOneTheCodeReads()
+    {
+        var code = string.Join('\n', CodeFolders
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(Root, d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText));
+        foreach (var (id, resource) in Template.OfType("AWS::Serverless::Function"))
+        {
+            foreach (var variable in ((YamlMappingNode?)Get(resource, "Properties", "Environment", "Variables"))?.Children.Keys.Select(k => Text(k)!) ?? [])
+            {
+                Assert.True(code.Contains($"\"{variable}\"", StringComparison.Ordinal), $"{id} sets {variable}, which no code reads");
+            }
+        }
+    }
+
+    [Fact]
+    public void Events_EveryFunctionHasSampleEventsThatAreJson()
+    {
+        var readme = File.ReadAllText(Path.Combine(Root, "events", "README.md"));
+        foreach (var (id, _) in Template.OfType("AWS::Serverless::Function"))
+        {
+            var row = Regex.Match(readme, $@"^\| {id} \| (.+) \|$", RegexOptions.Multiline);
+            Assert.True(row.Success, $"events/README.md lists no events for {id}");
+            foreach (var file in row.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "events", file)));
+                Assert.Equal(JsonValueKind.Object, json.RootElement.ValueKind);
+            }
+        }
+    }
+
+    [Fact]
+    public void Samconfig_DefaultAndLocalstackEnvironments_OverrideOnlyTemplateParameters()
+    {
+        var samconfig = File.ReadAllText(Path.Combine(Root, "samconfig.toml"));
+        var parameters = Template.Parameters.Children.Keys.Select(k => Text(k)!).ToHashSet(StringComparer.Ordinal);
+        foreach (var environment in SamEnvironments)
+        {
+            var section = Regex.Match(samconfig, $@"^\[{environment}\.deploy\.parameters\]\n((?:(?!\[).*\n?)*)", RegexOptions.Multiline);
+            Assert.True(section.Success, $"samconfig.toml has no [{environment}.deploy.parameters]");
+            Assert.Contains("capabilities = \"CAPABILITY_IAM\"", section.Value, StringComparison.Ordinal);
+            var overrides = Regex.Match(section.Value, @"parameter_overrides = \[(.*)\]");
+            Assert.True(overrides.Success, $"{environment}: no parameter_overrides list");
+            foreach (Match pair in Regex.Matches(overrides.Groups[1].Value, "\"(\\w+)="))
+            {
+                Assert.Contains(pair.Groups[1].Value, parameters);
+            }
+        }
+    }
+
+    // A value, or each value an !If may take.
+    private static IEnumerable<YamlNode> Choices(YamlNode node) =>
+        Tag(node) == "!If" && node is YamlSequenceNode branches ? branches.Children.Skip(1).SelectMany(Choices) : [node];
+
+    // A statement, or both branches of !If [condition, statement, AWS::NoValue].
+    private static IEnumerable<YamlMappingNode> Branches(YamlNode node) =>
+        Tag(node) == "!If" && node is YamlSequenceNode branches ? branches.Children.Skip(1).OfType<YamlMappingNode>() : node is YamlMappingNode m ? [m] : [];
+
+    [GeneratedRegex(@"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z0-9.]+)?\}")]
+    private static partial Regex SubVariable();
+}
