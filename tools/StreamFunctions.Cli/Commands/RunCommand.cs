@@ -1,5 +1,10 @@
 using System.CommandLine;
+using Amazon.Runtime;
+using StreamFunctions.Aws;
+using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Run;
+using StreamFunctions.LocalAws;
+using StreamFunctions.LocalAws.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 
@@ -23,19 +28,29 @@ internal static class RunCommand
         });
         var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key> (replaced if it exists).", DefaultValueFactory = _ => "sfn-output" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
+        var against = new Option<string>("--against")
+        {
+            Description = "embedded (default): no AWS at all. emulators: local Kinesis/DynamoDB/S3 emulators. localstack: AWS_ENDPOINT_URL, or http://localhost:4566. " +
+                          "environment: the AWS_ENDPOINT_URL* variables and profile as the SDKs read them (real AWS when none is set). The non-embedded runs create a stream, a bucket and tables named after the run.",
+            DefaultValueFactory = _ => Embedded,
+        };
+        against.AcceptOnlyFromAmong(Embedded, Emulators, LocalStack, Environment);
         var command = new Command("run", "Run the local pipeline on the embedded stream log: gateway over HTTP → stream → S3 sink and windowed aggregator (failures to the DLQ) → a local folder laid out as S3.")
         {
             pipeline,
             records,
             outputDirectory,
             dataDir,
+            against,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken));
+            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded));
         return command;
     }
 
-    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken)
+    internal const string Embedded = "embedded", Emulators = "emulators", LocalStack = "localstack", Environment = "environment";
+
+    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null)
     {
         PipelineConfig config;
         try
@@ -58,17 +73,13 @@ internal static class RunCommand
         var outputRoot = Path.GetFullPath(outputDirectory);
         try
         {
-            if (Directory.Exists(outputRoot))
-            {
-                Directory.Delete(outputRoot, recursive: true);
-            }
-
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
-            var report = await new LocalPipeline(config, data, outputRoot, output, interactive).RunAsync(cancellationToken).ConfigureAwait(false);
-            PrintSummary(output, config, report, outputRoot);
+            await using var backend = await BackendAsync(config, against, settings, data, outputRoot, output, cancellationToken).ConfigureAwait(false);
+            var report = await new LocalPipeline(config, backend, output, interactive).RunAsync(cancellationToken).ConfigureAwait(false);
+            PrintSummary(output, config, report, backend.ObjectsLocation);
             return report.Succeeded ? 0 : 1;
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException)
         {
             await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -82,7 +93,32 @@ internal static class RunCommand
         }
     }
 
-    private static void PrintSummary(TextWriter output, PipelineConfig config, PipelineReport report, string outputRoot)
+    private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string data, string outputRoot, TextWriter output, CancellationToken cancellationToken)
+    {
+        switch (against)
+        {
+            case Emulators when settings is null:
+                output.WriteLine("Starting local emulators (scripts/local-aws.sh; the first run installs them with npm)...");
+                var emulators = await LocalAwsEmulators.StartAsync(new LocalAwsOptions { Services = ["kinesis", "dynamodb", "s3"] }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return PipelineBackend.Aws(config, emulators.Settings, "local emulators", emulators);
+            case LocalStack when settings is null:
+                var environment = EnvironmentVariables.Process;
+                var endpoint = environment.Setting("AWS_ENDPOINT_URL") ?? "http://localhost:4566";
+                return PipelineBackend.Aws(config, AwsSettings.FromEnvironment(EnvironmentVariables.Overlay(new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = endpoint }, environment)), $"LocalStack at {endpoint}");
+            case Emulators or LocalStack or Environment:
+                var chosen = settings ?? AwsSettings.FromEnvironment();
+                return PipelineBackend.Aws(config, chosen, chosen.HasCustomEndpoints ? "the environment's endpoints" : $"AWS ({chosen.Region})");
+            default:
+                if (Directory.Exists(outputRoot))
+                {
+                    Directory.Delete(outputRoot, recursive: true);
+                }
+
+                return PipelineBackend.Embedded(config, data, outputRoot);
+        }
+    }
+
+    private static void PrintSummary(TextWriter output, PipelineConfig config, PipelineReport report, string objectsLocation)
     {
         var seconds = Math.Max(report.Elapsed.TotalSeconds, 0.001);
         var sink = report.Sink;
@@ -96,7 +132,7 @@ internal static class RunCommand
         }
 
         output.WriteLine($"  DLQ               {report.Discarded:N0} records discarded by the mappings, {report.DlqArchived:N0} archived");
-        output.WriteLine($"  objects on disk   {report.ObjectsOnDisk:N0} ({report.BytesOnDisk:N0} bytes) under {Path.Combine(outputRoot, config.Bucket)}");
+        output.WriteLine($"  objects           {report.ObjectsOnDisk:N0} ({report.BytesOnDisk:N0} bytes) in {objectsLocation}");
         output.WriteLine($"  throughput        {report.RecordsSent / seconds:N0} records/s end to end, {report.Elapsed.TotalSeconds:0.00} s");
         output.WriteLine(report.Succeeded ? "local pipeline passed" : "local pipeline FAILED: records unaccounted for (see the counts above)");
     }

@@ -19,9 +19,7 @@ using StreamFunctions.Lambda.Runtime;
 using StreamFunctions.LocalAws;
 using StreamFunctions.Producers;
 using StreamFunctions.Sink;
-using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Transform;
-using StreamFunctions.StreamLog.Kinesis;
 using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Run;
@@ -62,42 +60,35 @@ internal sealed record PipelineReport(
 /// <c>{output}/{bucket}/{key}</c>, exactly as their keys. At the end of the input the sink delivers every open
 /// partition and the aggregator fires every window, as a bounded stream's end does.
 /// </summary>
-internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory, string outputDirectory, TextWriter output, bool interactive)
+internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backend, TextWriter output, bool interactive)
 {
     public async Task<PipelineReport> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
-        await kinesis.CreateStreamAsync(new CreateStreamRequest(config.StreamName, config.Shards), cancellationToken).ConfigureAwait(false);
-        await using var objects = new FolderS3Server(outputDirectory);
-        objects.Start();
-        using var s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
-        {
-            ["AWS_ENDPOINT_URL_S3"] = objects.Endpoint.ToString(),
-            ["AWS_ACCESS_KEY_ID"] = "local",
-            ["AWS_SECRET_ACCESS_KEY"] = "local",
-            ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
-        }))).CreateS3Client();
-        await s3.PutBucketAsync(config.Bucket, cancellationToken).ConfigureAwait(false);
+        await backend.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        var kinesis = backend.Kinesis;
+        var s3 = backend.S3;
+        var stream = backend.StreamName;
+        var bucket = backend.Bucket;
 
         // The functions, built on the local parts.
         var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var gateway = new GatewayFunction(new GatewayService(
-            new KinesisRecordProducer(kinesis, config.StreamName, new KinesisProducerOptions
+            new KinesisRecordProducer(kinesis, stream, new KinesisProducerOptions
             {
                 Aggregate = config.GatewayAggregate,
                 Ordering = config.GatewayOrdering == "none" ? ProducerOrdering.None : ProducerOrdering.PerPartitionKey,
             }),
             new GatewayAuthorizer(GatewayAuthMode.ApiKey, [Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))]),
-            new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60))));
-        var sinkService = new S3Sink(s3, new InMemorySinkStateStore(), config.SinkOptions(config.Bucket), config.Transform is { } t ? JsonProjectionTransform.Parse(t) : null);
+            backend.Idempotency));
+        var sinkService = new S3Sink(s3, backend.SinkState, config.SinkOptions(bucket), config.Transform is { } t ? JsonProjectionTransform.Parse(t) : null);
         var sink = new S3SinkFunction(sinkService);
         var aggregatorConfig = config.Aggregator is { } a ? AggregatorConfig.Parse(a) : null;
-        var resultWriter = new S3WindowResultWriter(s3, config.Bucket, "results/");
-        var sideOutput = new S3SideOutput(s3, config.Bucket, "late/");
-        var windows = aggregatorConfig is null ? null : new StreamWindowAggregator(aggregatorConfig, new InMemoryAggregatorStateStore(), resultWriter, sideOutput);
-        var aggregator = windows is null ? null : new AggregatorFunction(windows, new LambdaTumblingWindowAggregator(aggregatorConfig!, resultWriter, new InMemorySnapshotSpill(), sideOutput));
-        var failures = new FailureHandlerFunction(kinesis, s3, new S3PoisonRecordArchive(s3, config.Bucket, "dlq"));
+        var resultWriter = new S3WindowResultWriter(s3, bucket, "results/");
+        var sideOutput = new S3SideOutput(s3, bucket, "late/");
+        var windows = aggregatorConfig is null ? null : new StreamWindowAggregator(aggregatorConfig, backend.AggregatorState, resultWriter, sideOutput);
+        var aggregator = windows is null ? null : new AggregatorFunction(windows, new LambdaTumblingWindowAggregator(aggregatorConfig!, resultWriter, backend.Spill, sideOutput));
+        var failures = new FailureHandlerFunction(kinesis, s3, new S3PoisonRecordArchive(s3, bucket, "dlq"));
 
         await using var gatewayInvoker = Invoker("Gateway", LambdaHost.Typed(gateway.HandleAsync, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyResponse));
         await using var sinkInvoker = Invoker("S3Sink", sink.HandleAsync);
@@ -106,17 +97,19 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
         await using var url = new LocalFunctionUrl(gatewayInvoker);
         url.Start();
         output.WriteLine($"  gateway   {url.Url} (x-api-key required)");
-        output.WriteLine($"  stream    {config.StreamName}, {config.Shards} shards, embedded log in {dataDirectory}");
-        output.WriteLine($"  objects   {Path.Combine(outputDirectory, config.Bucket)}");
+        foreach (var line in backend.Describe())
+        {
+            output.WriteLine(line);
+        }
 
         var discarded = new DiscardCounter();
         var mappings = new List<KinesisEventSourceMapping>
         {
-            Mapping("S3Sink", sinkInvoker, kinesis, s3, failureInvoker, discarded),
+            Mapping("S3Sink", sinkInvoker, failureInvoker, discarded),
         };
         if (aggregatorInvoker is not null)
         {
-            mappings.Add(Mapping("Aggregator", aggregatorInvoker, kinesis, s3, failureInvoker, discarded));
+            mappings.Add(Mapping("Aggregator", aggregatorInvoker, failureInvoker, discarded));
         }
 
         // The workload through the Function URL, while the mappings consume the stream.
@@ -146,14 +139,14 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
         var final = 0;
         if (windows is not null)
         {
-            foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(config.StreamName), cancellationToken).ConfigureAwait(false)).Shards)
+            foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(stream), cancellationToken).ConfigureAwait(false)).Shards)
             {
                 final += await windows.FinishAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        var (rows, distinct) = Results();
-        var onDisk = Directory.EnumerateFiles(Path.Combine(outputDirectory, config.Bucket), "*", SearchOption.AllDirectories).Select(f => new FileInfo(f)).ToList();
+        var (rows, distinct) = await ResultsAsync(cancellationToken).ConfigureAwait(false);
+        var (objectCount, objectBytes) = await backend.CountObjectsAsync(cancellationToken).ConfigureAwait(false);
         return new PipelineReport(
             workload.Sent,
             workload.BytesSent,
@@ -166,8 +159,8 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
             rows,
             discarded.Count,
             failures.Archived,
-            onDisk.Count,
-            onDisk.Sum(f => f.Length),
+            objectCount,
+            objectBytes,
             clock.Elapsed);
     }
 
@@ -176,11 +169,11 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
     private static InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
         new(handler, new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), MemoryMb = 1024 }, TextWriter.Null);
 
-    private KinesisEventSourceMapping Mapping(string function, ILambdaInvoker invoker, EmbeddedKinesis kinesis, IAmazonS3 s3, ILambdaInvoker failureHandler, DiscardCounter discarded)
+    private KinesisEventSourceMapping Mapping(string function, ILambdaInvoker invoker, ILambdaInvoker failureHandler, DiscardCounter discarded)
     {
         var options = new KinesisEventSourceOptions
         {
-            StreamName = config.StreamName,
+            StreamName = backend.StreamName,
             FunctionArn = $"arn:aws:lambda:{AwsSettings.LocalDefaultRegion}:000000000000:function:{function}",
             BatchSize = config.BatchSize,
             MaximumRetryAttempts = config.MaximumRetryAttempts,
@@ -189,8 +182,8 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
             StartingPosition = StartingPosition.TrimHorizon,
             PollInterval = TimeSpan.Zero,
         };
-        var destination = new NotifyingDestination(new S3OnFailureDestination(s3, config.Bucket, options.MappingId), s3, config.Bucket, $"aws/lambda/{options.MappingId:D}/", failureHandler, discarded);
-        return new KinesisEventSourceMapping(kinesis, invoker, options, new InMemoryShardCheckpointStore(), destination);
+        var destination = new NotifyingDestination(new S3OnFailureDestination(backend.S3, backend.Bucket, options.MappingId), backend.S3, backend.Bucket, $"aws/lambda/{options.MappingId:D}/", failureHandler, discarded);
+        return new KinesisEventSourceMapping(backend.Kinesis, invoker, options, new InMemoryShardCheckpointStore(), destination);
     }
 
     private static async Task<PollResult> PollAsync(List<KinesisEventSourceMapping> mappings, CancellationToken cancellationToken)
@@ -200,19 +193,15 @@ internal sealed class LocalPipeline(PipelineConfig config, string dataDirectory,
     }
 
     // Result rows written under results/, and how many distinct (aggregation, key, window) they cover.
-    private (int Rows, int Distinct) Results()
+    private async Task<(int Rows, int Distinct)> ResultsAsync(CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(outputDirectory, config.Bucket, "results");
         var keys = new HashSet<string>(StringComparer.Ordinal);
         var rows = 0;
-        foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : [])
+        await foreach (var line in PipelineOutput.JsonLinesAsync(backend.S3, backend.Bucket, "results/", cancellationToken).ConfigureAwait(false))
         {
-            foreach (var line in PipelineOutput.JsonLines(file))
-            {
-                using var document = JsonDocument.Parse(line);
-                keys.Add(document.RootElement.GetProperty("resultKey").GetString()!);
-                rows++;
-            }
+            using var document = JsonDocument.Parse(line);
+            keys.Add(document.RootElement.GetProperty("resultKey").GetString()!);
+            rows++;
         }
 
         return (rows, keys.Count);

@@ -1,29 +1,68 @@
+using System.Runtime.CompilerServices;
 using System.Text;
+using Amazon.S3;
+using Amazon.S3.Model;
 using StreamFunctions.Storage.Compression;
 
 namespace StreamFunctions.Cli.Run;
 
-/// <summary>Reads what a run wrote: a JSON-lines object's lines, whatever its codec (by extension).</summary>
+/// <summary>Reads what a run wrote: a JSON-lines object's lines, whatever its codec (by extension), from a file or S3.</summary>
 internal static class PipelineOutput
 {
     public static IEnumerable<string> JsonLines(string file)
     {
-        var codec = Path.GetExtension(file) switch
+        using var stream = File.OpenRead(file);
+        foreach (var line in Lines(stream, file))
+        {
+            yield return line;
+        }
+    }
+
+    /// <summary>The lines of every object under <paramref name="prefix"/>.</summary>
+    public static async IAsyncEnumerable<string> JsonLinesAsync(IAmazonS3 s3, string bucket, string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? token = null;
+        do
+        {
+            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+            foreach (var o in page.S3Objects ?? [])
+            {
+                using var response = await s3.GetObjectAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false);
+                using var body = new MemoryStream();
+                await response.ResponseStream.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
+                body.Position = 0;
+                foreach (var line in Lines(body, o.Key))
+                {
+                    yield return line;
+                }
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+    }
+
+    // Snappy here is the framed format the sink writes with "snappy"; hadoop-snappy objects share the extension and are not read.
+    private static List<string> Lines(Stream stream, string name)
+    {
+        var codec = Path.GetExtension(name) switch
         {
             ".gz" => CompressionCodec.Gzip,
             ".zst" => CompressionCodec.Zstd,
             ".snappy" => CompressionCodec.Snappy,
             _ => CompressionCodec.None,
         };
-        using var stream = File.OpenRead(file);
         using var decompressed = codec == CompressionCodec.None ? stream : CompressionStreams.CreateDecompressor(stream, codec, leaveOpen: true);
-        using var reader = new StreamReader(decompressed, Encoding.UTF8);
+        using var reader = new StreamReader(decompressed, Encoding.UTF8, leaveOpen: true);
+        var lines = new List<string>();
         while (reader.ReadLine() is { } line)
         {
             if (line.Length > 0)
             {
-                yield return line;
+                lines.Add(line);
             }
         }
+
+        return lines;
     }
 }

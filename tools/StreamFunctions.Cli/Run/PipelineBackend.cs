@@ -1,0 +1,205 @@
+using Amazon.DynamoDBv2;
+using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.Aggregator;
+using StreamFunctions.Aws;
+using StreamFunctions.Gateway;
+using StreamFunctions.Kinesis;
+using StreamFunctions.LocalAws;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams;
+
+namespace StreamFunctions.Cli.Run;
+
+/// <summary>
+/// What a pipeline run stands on: a stream API, S3, and the functions' state stores. The embedded default is the
+/// embedded stream log, a folder served as S3 and in-memory stores; the AWS backend is Kinesis, S3 and DynamoDB at
+/// the environment's endpoints (LocalStack, the local emulators, or AWS), with the resources made for the run.
+/// </summary>
+internal abstract class PipelineBackend : IAsyncDisposable
+{
+    public abstract IKinesisApi Kinesis { get; }
+
+    public abstract IAmazonS3 S3 { get; }
+
+    public abstract string StreamName { get; }
+
+    public abstract string Bucket { get; }
+
+    public abstract ISinkStateStore SinkState { get; }
+
+    public abstract IAggregatorStateStore AggregatorState { get; }
+
+    public abstract ISnapshotSpill Spill { get; }
+
+    public abstract IIdempotencyStore Idempotency { get; }
+
+    /// <summary>Lines that say where things are.</summary>
+    public abstract IEnumerable<string> Describe();
+
+    /// <summary>Where the objects are, for the summary.</summary>
+    public abstract string ObjectsLocation { get; }
+
+    /// <summary>Creates the stream, the bucket and the tables.</summary>
+    public abstract Task PrepareAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>The bucket's objects: count and bytes.</summary>
+    public async Task<(int Objects, long Bytes)> CountObjectsAsync(CancellationToken cancellationToken)
+    {
+        var (objects, bytes) = (0, 0L);
+        string? token = null;
+        do
+        {
+            var page = await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
+            foreach (var o in page.S3Objects ?? [])
+            {
+                objects++;
+                bytes += o.Size ?? 0;
+            }
+
+            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (token is not null);
+        return (objects, bytes);
+    }
+
+    /// <summary>The embedded default: no AWS at all.</summary>
+    public static PipelineBackend Embedded(PipelineConfig config, string dataDirectory, string outputDirectory)
+    {
+        var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
+        var objects = new FolderS3Server(outputDirectory);
+        objects.Start();
+        var s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL_S3"] = objects.Endpoint.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = "local",
+            ["AWS_SECRET_ACCESS_KEY"] = "local",
+            ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
+        }))).CreateS3Client();
+        return new EmbeddedServices(config, kinesis, objects, s3, dataDirectory, outputDirectory);
+    }
+
+    /// <summary>Kinesis, S3 and DynamoDB at <paramref name="settings"/>' endpoints; the resources are named after the run.</summary>
+    public static PipelineBackend Aws(PipelineConfig config, AwsSettings settings, string where, IAsyncDisposable? owned = null) =>
+        new AwsServices(config, settings, where, owned);
+
+    private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, string outputDirectory) : PipelineBackend
+    {
+        public override IKinesisApi Kinesis => kinesis;
+
+        public override IAmazonS3 S3 => s3;
+
+        public override string StreamName => config.StreamName;
+
+        public override string Bucket => config.Bucket;
+
+        public override ISinkStateStore SinkState { get; } = new InMemorySinkStateStore();
+
+        public override IAggregatorStateStore AggregatorState { get; } = new InMemoryAggregatorStateStore();
+
+        public override ISnapshotSpill Spill { get; } = new InMemorySnapshotSpill();
+
+        public override IIdempotencyStore Idempotency { get; } = new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60));
+
+        public override string ObjectsLocation => Path.Combine(outputDirectory, config.Bucket);
+
+        public override IEnumerable<string> Describe() =>
+        [
+            $"  stream    {config.StreamName}, {config.Shards} shards, embedded log in {dataDirectory}",
+            $"  objects   {ObjectsLocation} (the folder S3 writes to, laid out as the keys)",
+        ];
+
+        public override async Task PrepareAsync(CancellationToken cancellationToken)
+        {
+            await kinesis.CreateActiveAsync(config.StreamName, config.Shards, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await s3.PutBucketAsync(config.Bucket, cancellationToken).ConfigureAwait(false);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            s3.Dispose();
+            await objects.DisposeAsync().ConfigureAwait(false);
+            kinesis.Dispose();
+        }
+    }
+
+    private sealed class AwsServices : PipelineBackend
+    {
+        private readonly PipelineConfig _config;
+        private readonly string _where;
+        private readonly IAsyncDisposable? _owned;
+        private readonly KinesisClient _kinesis;
+        private readonly IAmazonS3 _s3;
+        private readonly IAmazonDynamoDB _dynamo;
+        private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+        public AwsServices(PipelineConfig config, AwsSettings settings, string where, IAsyncDisposable? owned)
+        {
+            _config = config;
+            _where = where;
+            _owned = owned;
+            _kinesis = KinesisClient.Create(settings);
+            var clients = new AwsClientFactory(settings);
+            _s3 = clients.CreateS3Client();
+            _dynamo = clients.CreateDynamoDBClient();
+            StreamName = $"{config.StreamName}-{_run}";
+            Bucket = $"{config.Bucket}-{_run}";
+            SinkState = new DynamoDbSinkStateStore(_dynamo, Table("sink-state"));
+            AggregatorState = new DynamoDbAggregatorStateStore(_dynamo, Table("aggregator-state"));
+            Spill = new DynamoDbSnapshotSpill(_dynamo, Table("aggregator-state"));
+            Idempotency = new DynamoDbIdempotencyStore(_dynamo, Table("idempotency"), TimeSpan.FromMinutes(60));
+        }
+
+        public override IKinesisApi Kinesis => _kinesis;
+
+        public override IAmazonS3 S3 => _s3;
+
+        public override string StreamName { get; }
+
+        public override string Bucket { get; }
+
+        public override ISinkStateStore SinkState { get; }
+
+        public override IAggregatorStateStore AggregatorState { get; }
+
+        public override ISnapshotSpill Spill { get; }
+
+        public override IIdempotencyStore Idempotency { get; }
+
+        public override string ObjectsLocation => $"s3://{Bucket}";
+
+        public override IEnumerable<string> Describe() =>
+        [
+            $"  against   {_where}",
+            $"  stream    {StreamName}, {_config.Shards} shards (Kinesis)",
+            $"  tables    {Table("sink-state")}, {Table("aggregator-state")}, {Table("idempotency")} (DynamoDB)",
+            $"  objects   {ObjectsLocation}",
+        ];
+
+        public override async Task PrepareAsync(CancellationToken cancellationToken)
+        {
+            await _kinesis.CreateActiveAsync(StreamName, _config.Shards, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            await _s3.PutBucketAsync(Bucket, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(
+                DynamoDbSinkStateStore.CreateTableAsync(_dynamo, Table("sink-state"), cancellationToken),
+                DynamoDbAggregatorStateStore.CreateTableAsync(_dynamo, Table("aggregator-state"), cancellationToken),
+                DynamoDbIdempotencyStore.CreateTableAsync(_dynamo, Table("idempotency"), cancellationToken)).ConfigureAwait(false);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            _kinesis.Dispose();
+            _s3.Dispose();
+            _dynamo.Dispose();
+            if (_owned is not null)
+            {
+                await _owned.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private string Table(string role) => $"sfn-run-{_run}-{role}";
+    }
+}
