@@ -9,7 +9,18 @@ namespace StreamFunctions.Leases;
 /// <param name="Lease">Its lease, or null when the shard has none yet.</param>
 /// <param name="Shard">The shard as Kinesis lists it, when the stream was read.</param>
 /// <param name="State">finished, owned, unowned, or no-lease.</param>
-public sealed record LeaseStatusRow(string ShardId, Lease? Lease, Shard? Shard, string State);
+public sealed record LeaseStatusRow(string ShardId, Lease? Lease, Shard? Shard, string State)
+{
+    /// <summary>
+    /// How far the checkpoint is behind the shard's tip: Kinesis's MillisBehindLatest for a read just after the
+    /// checkpoint (the iterator age a consumer resuming there would have); 0 when caught up; null when not measured
+    /// (no stream given, no lease, a finished shard, or a LATEST/AT_TIMESTAMP checkpoint).
+    /// </summary>
+    public long? MillisBehind { get; init; }
+
+    /// <summary>Whether at least one record is waiting after the checkpoint (null when not measured).</summary>
+    public bool? RecordsWaiting { get; init; }
+}
 
 /// <summary>Reads a lease table (ours or a KCL application's) and, optionally, the stream, for <c>sfn status</c>.</summary>
 public static class LeaseStatus
@@ -53,6 +64,27 @@ public static class LeaseStatus
             .Where(s => leases.All(l => l.LeaseKey != s.ShardId))
             .Select(s => new LeaseStatusRow(s.ShardId, null, s, "no-lease")));
         rows.Sort(static (a, b) => string.CompareOrdinal(a.ShardId, b.ShardId));
+        if (kinesis is null || streamName is null)
+        {
+            return rows;
+        }
+
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i] is { Lease: { IsFinished: false } lease, Shard: not null } row && IteratorFor(lease.Checkpoint) is { } position)
+            {
+                var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(streamName, row.ShardId, position.Type, position.Sequence), cancellationToken).ConfigureAwait(false);
+                var read = await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator.ShardIterator!, Limit: 1), cancellationToken).ConfigureAwait(false);
+                rows[i] = row with { MillisBehind = read.MillisBehindLatest, RecordsWaiting = read.Records.Count > 0 };
+            }
+        }
+
         return rows;
     }
+
+    // Where a consumer resuming from the checkpoint reads: after its sequence number, or the trim horizon.
+    private static (ShardIteratorType Type, string? Sequence)? IteratorFor(ExtendedSequenceNumber checkpoint) =>
+        checkpoint == ExtendedSequenceNumber.TrimHorizon ? (ShardIteratorType.TrimHorizon, null)
+        : checkpoint.IsSentinel ? null
+        : (ShardIteratorType.AfterSequenceNumber, checkpoint.SequenceNumber);
 }

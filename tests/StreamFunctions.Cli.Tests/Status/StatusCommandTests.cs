@@ -94,6 +94,51 @@ public sealed class StatusCommandTests(LocalAwsFixture aws) : IAsyncLifetime, ID
     }
 
     [Fact]
+    public async Task Run_WithStream_ShowsHowFarEachCheckpointIsBehind()
+    {
+        // Shard 0's checkpoint is at its first record (four more wait); shard 1's at its last (caught up).
+        using var kinesis = KinesisClient.Create(aws.Settings);
+        var stream = LocalAwsFixture.UniqueName("status-lag");
+        await kinesis.CreateStreamAsync(new CreateStreamRequest(stream, 2));
+        await StreamFunctions.Streams.StreamSetup.WaitActiveAsync(kinesis, stream);
+        var shards = (await kinesis.ListShardsAsync(new ListShardsRequest(stream))).Shards;
+        var sequences = new Dictionary<string, List<string>>();
+        foreach (var shard in shards)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var put = await kinesis.PutRecordAsync(new PutRecordRequest(stream, "k"u8.ToArray(), "k", ExplicitHashKey: shard.HashKeyRange.StartingHashKey.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                (sequences.TryGetValue(shard.ShardId, out var list) ? list : sequences[shard.ShardId] = []).Add(put.SequenceNumber);
+            }
+        }
+
+        foreach (var (shard, checkpoint) in new[] { (shards[0].ShardId, sequences[shards[0].ShardId][0]), (shards[1].ShardId, sequences[shards[1].ShardId][^1]) })
+        {
+            await _dynamo.PutItemAsync(_table, new Dictionary<string, AttributeValue>
+            {
+                ["leaseKey"] = new() { S = shard },
+                ["leaseOwner"] = new() { S = "worker-1" },
+                ["leaseCounter"] = new() { N = "1" },
+                ["ownerSwitchesSinceCheckpoint"] = new() { N = "0" },
+                ["checkpoint"] = new() { S = checkpoint },
+                ["checkpointSubSequenceNumber"] = new() { N = "0" },
+            });
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await StatusCommand.RunAsync(aws.Settings, _table, stream, output, error, CancellationToken.None);
+
+        Assert.True(exit == 0, error.ToString());
+        var lines = output.ToString().Split('\n');
+        Assert.DoesNotContain("caught up", Assert.Single(lines, l => l.StartsWith(shards[0].ShardId, StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Matches(@" (\d[\d,]*|\d+\.\d) (ms|min) ", Assert.Single(lines, l => l.StartsWith(shards[0].ShardId, StringComparison.Ordinal)));
+        Assert.Contains("caught up", Assert.Single(lines, l => l.StartsWith(shards[1].ShardId, StringComparison.Ordinal)), StringComparison.Ordinal);
+        await kinesis.DeleteStreamAsync(new DeleteStreamRequest(stream));
+    }
+
+    [Fact]
     public async Task Run_MissingTable_FailsWithAClearError()
     {
         using var output = new StringWriter();

@@ -11,7 +11,8 @@ namespace StreamFunctions.Cli.Commands;
 
 /// <summary>
 /// <c>sfn status --table T [--stream S]</c>: the shards, owners, counters and checkpoints in a lease
-/// table (ours or any KCL application's), with the stream's shards that have no lease.
+/// table (ours or any KCL application's), with the stream's shards that have no lease and, per shard, how far
+/// its checkpoint is behind the tip (the iterator age a consumer resuming there would have).
 /// </summary>
 internal static class StatusCommand
 {
@@ -58,17 +59,26 @@ internal static class StatusCommand
         output.WriteLine($"lease table {tableName}: {rows.Count(r => r.Lease is not null)} leases, " +
                          $"{rows.Count(r => r.State == "owned")} owned, {rows.Count(r => r.State == "unowned")} unowned, " +
                          $"{rows.Count(r => r.State == "finished")} finished, {rows.Count(r => r.State == "no-lease")} shards without a lease");
-        output.WriteLine($"{"shard",-22} {"state",-9} {"owner",-24} {"counter",8} {"switches",8}  {"checkpoint",-58} parents -> children");
+        output.WriteLine($"{"shard",-22} {"state",-9} {"owner",-24} {"counter",8} {"switches",8}  {"checkpoint",-58} {"behind",12}  parents -> children");
         foreach (var row in rows)
         {
             var lease = row.Lease;
             var shardState = row.Shard is null ? string.Empty : row.Shard.IsOpen ? " (open)" : " (closed)";
             output.WriteLine(
                 $"{row.ShardId,-22} {row.State,-9} {lease?.LeaseOwner ?? "-",-24} {lease?.LeaseCounter.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",8} " +
-                $"{lease?.OwnerSwitchesSinceCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",8}  {lease?.Checkpoint.ToString() ?? "-",-58} " +
+                $"{lease?.OwnerSwitchesSinceCheckpoint.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",8}  {lease?.Checkpoint.ToString() ?? "-",-58} {Behind(row),12}  " +
                 $"{Join(lease?.ParentShardIds)} -> {Join(lease?.ChildShardIds)}{shardState}");
         }
     }
+
+    // The checkpoint's lag: the iterator age a consumer resuming there would have, or "caught up".
+    private static string Behind(LeaseStatusRow row) => row switch
+    {
+        { RecordsWaiting: false } => "caught up",
+        { MillisBehind: { } ms } when ms >= 60_000 => $"{ms / 60_000.0:0.0} min",
+        { MillisBehind: { } ms } => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ms:N0} ms"),
+        _ => "-",
+    };
 
     private static string Join(IReadOnlyList<string>? ids) => ids is null || ids.Count == 0 ? "-" : string.Join(',', ids);
 }
