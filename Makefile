@@ -28,7 +28,7 @@ FLAGS := $(if $(filter true,$(SFN_AOT)),$(AOT_FLAGS),$(SINGLE_FILE_FLAGS))
 define publish
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
 	rm -rf "$(ARTIFACTS_DIR)/.publish"
-	dotnet publish functions/$(1)/$(1).csproj -c Release -r $(RID) $(FLAGS) -p:DebugType=none -o "$(ARTIFACTS_DIR)/.publish" --nologo -v quiet
+	dotnet publish functions/$(1)/$(1).csproj -c Release -r $(RID) $(FLAGS) -o "$(ARTIFACTS_DIR)/.publish" --nologo -v quiet
 	cp "$(ARTIFACTS_DIR)/.publish/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 	find "$(ARTIFACTS_DIR)/.publish" -maxdepth 1 -name '*.so' ! -name 'alpine-*' ! -name 'centos8-*' -exec cp {} "$(ARTIFACTS_DIR)/" \;
 	rm -rf "$(ARTIFACTS_DIR)/.publish"

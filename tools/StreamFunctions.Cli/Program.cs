@@ -5,6 +5,8 @@ var root = new RootCommand("sfn: run StreamFunctions pipelines locally, against 
 {
     RunCommand.Create(Console.Out, Console.Error),
     ParametersCommand.Create(Console.Out, Console.Error),
+    TailCommand.Create(Console.Out, Console.Error),
+    ReplayCommand.Create(Console.Out, Console.Error),
     SmokeCommand.Create(Console.Out, Console.Error),
     StatusCommand.Create(Console.Out, Console.Error),
     InvokeCommand.Create(Console.Out, Console.Error),

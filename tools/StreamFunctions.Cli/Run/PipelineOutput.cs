@@ -6,7 +6,7 @@ using StreamFunctions.Storage.Compression;
 
 namespace StreamFunctions.Cli.Run;
 
-/// <summary>Reads what a run wrote: a JSON-lines object's lines, whatever its codec (by extension), from a file or S3.</summary>
+/// <summary>Reads archived JSON-lines objects (what a run or the sink wrote): their lines, whatever the codec (by extension), from a file or S3.</summary>
 internal static class PipelineOutput
 {
     public static IEnumerable<string> JsonLines(string file)
@@ -43,7 +43,7 @@ internal static class PipelineOutput
     }
 
     // Snappy here is the framed format the sink writes with "snappy"; hadoop-snappy objects share the extension and are not read.
-    private static List<string> Lines(Stream stream, string name)
+    public static List<string> Lines(Stream stream, string name)
     {
         var codec = Path.GetExtension(name) switch
         {

@@ -1,0 +1,28 @@
+using StreamFunctions.Aws;
+using StreamFunctions.Kinesis;
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams;
+
+namespace StreamFunctions.Cli.Streams;
+
+/// <summary>The stream API a command talks to: an embedded stream log (<c>--data-dir</c>, as <c>sfn run --data-dir</c> keeps it) or Kinesis at the environment's endpoints.</summary>
+internal static class StreamSource
+{
+    public static (IKinesisApi Kinesis, IDisposable Owner, string Where) Open(string? dataDirectory, AwsSettings? settings)
+    {
+        if (dataDirectory is not null)
+        {
+            if (!Directory.Exists(dataDirectory))
+            {
+                throw new DirectoryNotFoundException($"no embedded stream log in {dataDirectory}");
+            }
+
+            var embedded = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
+            return (embedded, embedded, $"the embedded log in {dataDirectory}");
+        }
+
+        settings ??= AwsSettings.FromEnvironment();
+        var kinesis = KinesisClient.Create(settings);
+        return (kinesis, kinesis, $"Kinesis at {settings.DescribeEndpoint(AwsService.Kinesis)}");
+    }
+}
