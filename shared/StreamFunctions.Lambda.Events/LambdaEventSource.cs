@@ -13,7 +13,8 @@ public static class LambdaEventSource
 
     /// <summary>
     /// The event's source: the top-level <c>eventSource</c> (Kafka: <c>aws:kafka</c>, <c>SelfManagedKafka</c>),
-    /// the first record's <c>eventSource</c> (<c>aws:kinesis</c>, <c>aws:sqs</c>, <c>aws:s3</c>, <c>aws:dynamodb</c>),
+    /// the first record's <c>eventSource</c> (<c>aws:kinesis</c>, <c>aws:sqs</c>, <c>aws:s3</c>, <c>aws:dynamodb</c>), the service
+    /// of a top-level <c>eventSourceARN</c> (a tumbling window's final invocation, which may have no records),
     /// <see cref="Firehose"/> for a transformation request, the <c>source</c> of an EventBridge event; null when
     /// none of these is present or the payload is not a JSON object.
     /// </summary>
@@ -48,6 +49,13 @@ public static class LambdaEventSource
                 && records[0].ValueKind == JsonValueKind.Object && records[0].TryGetProperty("eventSource", out var source) && source.ValueKind == JsonValueKind.String)
             {
                 return source.GetString();
+            }
+
+            // A tumbling window's final invocation may carry no records: its eventSourceARN still names the stream.
+            if (root.TryGetProperty("eventSourceARN", out var arn) && arn.ValueKind == JsonValueKind.String && arn.GetString()!.Split(':') is [_, _, var service, ..]
+                && service is "kinesis" or "dynamodb")
+            {
+                return "aws:" + service;
             }
 
             if (root.TryGetProperty("deliveryStreamArn", out _) && root.TryGetProperty("records", out _))

@@ -46,6 +46,7 @@ public sealed class KafkaProducerOptions
     /// <returns>The configuration.</returns>
     public ProducerConfig ToConfig()
     {
+        RequireJitForKafka();
         var config = new ProducerConfig
         {
             BootstrapServers = BootstrapServers,
@@ -73,6 +74,21 @@ public sealed class KafkaProducerOptions
         }
 
         return config;
+    }
+
+    /// <summary>
+    /// A Native AOT build cannot write to Kafka: Confluent.Kafka 2.16 loads librdkafka through its own loader, which
+    /// looks for the library beside its assembly's file (a native binary has none) and binds it by reflection. Rooting
+    /// Confluent.Kafka keeps the reflection working, but the library still does not load. Rather than fail obscurely
+    /// inside Confluent.Kafka, say so.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This is a Native AOT build.</exception>
+    private static void RequireJitForKafka()
+    {
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            throw new NotSupportedException("Writing to Kafka is not supported in a Native AOT build: Confluent.Kafka 2.16 does not load librdkafka from a native binary. Write to Kinesis, or run this function from a framework-dependent build (see the Makefile's notes).");
+        }
     }
 }
 
