@@ -61,14 +61,7 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
 
         lock (_gate)
         {
-            _totals = new AggregatorBatchResult(
-                _totals.Records + result.Records,
-                _totals.Skipped + result.Skipped,
-                _totals.Applied + result.Applied,
-                _totals.Late + result.Late,
-                _totals.Invalid + result.Invalid,
-                _totals.Results + result.Results,
-                result.Watermark);
+            _totals = _totals.Plus(result, result.Watermark);
         }
 
         context.Logger.Info("aggregated",

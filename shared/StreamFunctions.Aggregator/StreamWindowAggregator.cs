@@ -29,7 +29,18 @@ public enum AggregatorStage
 /// <param name="Invalid">Records without a usable key, time or value (side output, with the reason).</param>
 /// <param name="Results">Window results written.</param>
 /// <param name="Watermark">The shard's watermark after the batch (Unix ms).</param>
-public sealed record AggregatorBatchResult(int Records, int Skipped, int Applied, int Late, int Invalid, int Results, long Watermark);
+public sealed record AggregatorBatchResult(int Records, int Skipped, int Applied, int Late, int Invalid, int Results, long Watermark)
+{
+    /// <summary>The counts of both, with the given watermark.</summary>
+    /// <param name="other">The other result.</param>
+    /// <param name="watermark">The watermark of the sum.</param>
+    /// <returns>The sum.</returns>
+    public AggregatorBatchResult Plus(AggregatorBatchResult other, long watermark)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new(Records + other.Records, Skipped + other.Skipped, Applied + other.Applied, Late + other.Late, Invalid + other.Invalid, Results + other.Results, watermark);
+    }
+}
 
 /// <summary>
 /// The windowed aggregation of a Kinesis shard or a Kafka partition on Lambda. Per batch (per partition, for Kafka): the shard's state is loaded (or reused
@@ -107,14 +118,7 @@ public sealed class StreamWindowAggregator
             }
 
             var one = await ProcessShardAsync(topicPartition, InputRecords.From(records), cancellationToken).ConfigureAwait(false);
-            total = new AggregatorBatchResult(
-                total.Records + one.Records,
-                total.Skipped + one.Skipped,
-                total.Applied + one.Applied,
-                total.Late + one.Late,
-                total.Invalid + one.Invalid,
-                total.Results + one.Results,
-                Math.Min(total.Watermark, one.Watermark));
+            total = total.Plus(one, Math.Min(total.Watermark, one.Watermark));
         }
 
         return total.Watermark == long.MaxValue ? total with { Watermark = long.MinValue } : total;

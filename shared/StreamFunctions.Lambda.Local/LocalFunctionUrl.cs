@@ -43,27 +43,8 @@ public sealed class LocalFunctionUrl : IAsyncDisposable
     /// <summary>Starts listening on a free loopback port.</summary>
     public void Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                Url = new Uri($"http://127.0.0.1:{port}/");
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                // Taken between probing and binding: another port.
-            }
-        }
-
-        _loop = Task.Run(LoopAsync);
+        Url = new Uri($"http://127.0.0.1:{LoopbackHttp.Start(_listener)}/");
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
     }
 
     /// <inheritdoc/>
@@ -131,24 +112,6 @@ public sealed class LocalFunctionUrl : IAsyncDisposable
                 },
             },
         };
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
     }
 
     private async Task HandleAsync(HttpListenerContext context)

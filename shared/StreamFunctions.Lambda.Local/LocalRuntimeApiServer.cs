@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 using StreamFunctions.Lambda.Invocation;
@@ -51,24 +50,8 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     /// <summary>Binds a free loopback port and starts serving.</summary>
     public void Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                RuntimeApi = $"127.0.0.1:{port}";
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                // The port was taken between probing and binding: try another.
-            }
-        }
-
-        _loop = Task.Run(AcceptLoopAsync);
+        RuntimeApi = $"127.0.0.1:{LoopbackHttp.Start(_listener)}";
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
     }
 
     /// <summary>Queues an invocation and waits for the function's response, error or timeout.</summary>
@@ -143,31 +126,6 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     }
 
     private static byte[] ErrorJson(string type, string message) => new LambdaError(type, message, []).ToJson();
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
 
     private async Task HandleAsync(HttpListenerContext context)
     {

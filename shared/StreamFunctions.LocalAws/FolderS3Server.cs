@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
+using StreamFunctions.Lambda.Local;
 
 namespace StreamFunctions.LocalAws;
 
@@ -47,24 +48,8 @@ public sealed class FolderS3Server : IAsyncDisposable
     /// <summary>Starts listening on a free loopback port.</summary>
     public void Start()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            var port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                _listener.Start();
-                Endpoint = new Uri($"http://127.0.0.1:{port}");
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                // The port was taken between probing and binding: try another.
-            }
-        }
-
-        _loop = Task.Run(LoopAsync);
+        Endpoint = new Uri($"http://127.0.0.1:{LoopbackHttp.Start(_listener)}");
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
     }
 
     /// <inheritdoc/>
@@ -78,31 +63,6 @@ public sealed class FolderS3Server : IAsyncDisposable
         }
 
         _stop.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
     }
 
     private async Task HandleAsync(HttpListenerContext context)

@@ -21,6 +21,20 @@ internal static class PipelineOutput
     /// <summary>The lines of every object under <paramref name="prefix"/>.</summary>
     public static async IAsyncEnumerable<string> JsonLinesAsync(IAmazonS3 s3, string bucket, string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var (key, body) in ObjectsAsync(s3, bucket, prefix, cancellationToken).ConfigureAwait(false))
+        {
+            using var stream = new MemoryStream(body, writable: false);
+            foreach (var line in Lines(stream, key))
+            {
+                yield return line;
+            }
+        }
+    }
+
+    /// <summary>Every object under <paramref name="prefix"/>, in key order: its key and bytes.</summary>
+    public static async IAsyncEnumerable<(string Key, byte[] Body)> ObjectsAsync(IAmazonS3 s3, string bucket, string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
         string? token = null;
         do
         {
@@ -30,11 +44,7 @@ internal static class PipelineOutput
                 using var response = await s3.GetObjectAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false);
                 using var body = new MemoryStream();
                 await response.ResponseStream.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
-                body.Position = 0;
-                foreach (var line in Lines(body, o.Key))
-                {
-                    yield return line;
-                }
+                yield return (o.Key, body.ToArray());
             }
 
             token = page.IsTruncated == true ? page.NextContinuationToken : null;

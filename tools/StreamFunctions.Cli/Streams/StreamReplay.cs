@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Amazon.S3;
-using Amazon.S3.Model;
 using StreamFunctions.Producers;
 using StreamFunctions.Routing.Rules;
 
@@ -93,21 +92,10 @@ internal sealed class StreamReplay(IRecordProducer producer, TextWriter output)
     /// <summary>The objects under an S3 prefix, in key order.</summary>
     public static async IAsyncEnumerable<(string Name, byte[] Body)> FromS3(IAmazonS3 s3, string bucket, string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        string? token = null;
-        do
+        await foreach (var (key, body) in Run.PipelineOutput.ObjectsAsync(s3, bucket, prefix, cancellationToken).ConfigureAwait(false))
         {
-            var page = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, ContinuationToken = token }, cancellationToken).ConfigureAwait(false);
-            foreach (var o in page.S3Objects ?? [])
-            {
-                using var response = await s3.GetObjectAsync(bucket, o.Key, cancellationToken).ConfigureAwait(false);
-                using var body = new MemoryStream();
-                await response.ResponseStream.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
-                yield return ($"s3://{bucket}/{o.Key}", body.ToArray());
-            }
-
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
+            yield return ($"s3://{bucket}/{key}", body);
         }
-        while (token is not null);
     }
 
     /// <summary>The files under a folder, in the order their relative paths (their keys) sort.</summary>

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace StreamFunctions.Lambda.Local;
+
+/// <summary>The loopback HTTP servers' common part (Runtime API, Function URL, folder S3): binding a free port and serving requests.</summary>
+public static class LoopbackHttp
+{
+    /// <summary>Starts <paramref name="listener"/> on a free 127.0.0.1 port, trying another when one is taken between probing and binding.</summary>
+    /// <param name="listener">The listener (no prefixes yet).</param>
+    /// <returns>The port.</returns>
+    public static int Start(HttpListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        for (var attempt = 0; ; attempt++)
+        {
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            listener.Prefixes.Clear();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return port;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                // Taken between probing and binding: another port.
+            }
+        }
+    }
+
+    /// <summary>Serves each request on its own task until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
+    /// <param name="listener">The started listener.</param>
+    /// <param name="handle">Handles one request (and closes its response).</param>
+    /// <param name="stop">Stops accepting.</param>
+    /// <returns>A task that ends when the listener stops.</returns>
+    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, CancellationToken stop)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(handle);
+        while (!stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => handle(context), CancellationToken.None);
+        }
+    }
+}
