@@ -15,13 +15,10 @@ namespace StreamFunctions.Lambda.Local;
 /// cookies, body, base64) is sent back. A function error is a 502, as a Function URL answers. The URL's auth type
 /// is NONE: the function checks what it requires (the gateway's API key, for one).
 /// </summary>
-public sealed class LocalFunctionUrl : IAsyncDisposable
+public sealed class LocalFunctionUrl : LoopbackHttpServer
 {
-    private readonly HttpListener _listener = new();
     private readonly ILambdaInvoker _function;
     private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
 
     /// <summary>Creates the URL.</summary>
     /// <param name="function">The function behind it.</param>
@@ -43,21 +40,7 @@ public sealed class LocalFunctionUrl : IAsyncDisposable
     /// <summary>Starts listening on a free loopback port.</summary>
     public void Start()
     {
-        Url = new Uri($"http://127.0.0.1:{LoopbackHttp.Start(_listener)}/");
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
-    }
-
-    /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
-        _stop.Dispose();
+        Url = new Uri($"http://127.0.0.1:{Listen()}/");
     }
 
     /// <summary>The event a Function URL sends for a request.</summary>
@@ -114,19 +97,20 @@ public sealed class LocalFunctionUrl : IAsyncDisposable
         };
     }
 
-    private async Task HandleAsync(HttpListenerContext context)
+    /// <inheritdoc/>
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var response = context.Response;
         try
         {
             var request = context.Request;
             using var body = new MemoryStream();
-            await request.InputStream.CopyToAsync(body, _stop.Token).ConfigureAwait(false);
+            await request.InputStream.CopyToAsync(body, Stopping).ConfigureAwait(false);
             var raw = request.RawUrl ?? "/";
             var question = raw.IndexOf('?', StringComparison.Ordinal);
             var headers = request.Headers.AllKeys.Where(k => k is not null).SelectMany(k => request.Headers.GetValues(k)!.Select(v => new KeyValuePair<string, string>(k!, v)));
             var evnt = EventFor(request.HttpMethod, question < 0 ? raw : raw[..question], question < 0 ? string.Empty : raw[(question + 1)..], headers, body.ToArray(), request.RemoteEndPoint.Address.ToString(), _time.GetUtcNow());
-            var result = await _function.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest), _stop.Token).ConfigureAwait(false);
+            var result = await _function.InvokeAsync(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest), Stopping).ConfigureAwait(false);
             Interlocked.Increment(ref _requests);
             if (!result.Succeeded)
             {

@@ -60,3 +60,45 @@ public static class LoopbackHttp
         }
     }
 }
+
+/// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves each request on its own task, stops on dispose.</summary>
+public abstract class LoopbackHttpServer : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    /// <summary>The port, once started.</summary>
+    protected int Port { get; private set; }
+
+    /// <summary>Cancelled when the server stops.</summary>
+    protected CancellationToken Stopping => _stop.Token;
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Close();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Binds a free port and starts serving.</summary>
+    /// <returns>The port.</returns>
+    protected int Listen()
+    {
+        Port = LoopbackHttp.Start(_listener);
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
+        return Port;
+    }
+
+    /// <summary>Handles one request and closes its response.</summary>
+    /// <param name="context">The request.</param>
+    /// <returns>A task.</returns>
+    protected abstract Task HandleAsync(HttpListenerContext context);
+}

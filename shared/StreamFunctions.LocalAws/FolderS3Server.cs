@@ -19,16 +19,13 @@ namespace StreamFunctions.LocalAws;
 /// </summary>
 /// <remarks>The local pipeline's S3 (<c>sfn run</c>): AWS SDK clients point at <see cref="Endpoint"/>.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5351:Do not use broken cryptographic algorithms", Justification = "S3 defines an object's ETag as the MD5 of its bytes (of its parts' MD5s for multipart); it is an identity, not security.")]
-public sealed class FolderS3Server : IAsyncDisposable
+public sealed class FolderS3Server : LoopbackHttpServer
 {
     private const string UploadsFolder = ".uploads";
     private static readonly XNamespace S3 = "http://s3.amazonaws.com/doc/2006-03-01/";
-    private readonly HttpListener _listener = new();
     private readonly string _root;
     private readonly ConcurrentDictionary<string, string> _etags = new(StringComparer.Ordinal);
     private readonly Lock _writes = new();
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
 
     /// <summary>Creates the server over a folder (created if missing).</summary>
     /// <param name="root">The folder: one subfolder per bucket.</param>
@@ -48,24 +45,11 @@ public sealed class FolderS3Server : IAsyncDisposable
     /// <summary>Starts listening on a free loopback port.</summary>
     public void Start()
     {
-        Endpoint = new Uri($"http://127.0.0.1:{LoopbackHttp.Start(_listener)}");
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
+        Endpoint = new Uri($"http://127.0.0.1:{Listen()}");
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        if (_loop is not null)
-        {
-            await _loop.ConfigureAwait(false);
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         var response = context.Response;
