@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Amazon.S3;
-using Amazon.S3.Model;
 using StreamFunctions.Aggregation.Engine;
+using StreamFunctions.Aws;
 using StreamFunctions.Producers;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Storage.Objects;
@@ -122,33 +122,17 @@ public sealed class S3WindowResultWriter : IWindowResultWriter
         _compression = (compression ?? new CompressionOptions { Codec = CompressionCodec.Gzip }).Validate();
     }
 
-    /// <summary>The keys written by the last call (tests, logs).</summary>
-    public IReadOnlyList<string> LastKeys { get; private set; } = [];
-
     /// <inheritdoc/>
     public async Task WriteAsync(string batchId, IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(batchId);
         ArgumentNullException.ThrowIfNull(results);
-        var keys = new List<string>();
         foreach (var hour in results.GroupBy(r => HourOf(r)).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var key = $"{_prefix}{results[0].Aggregation}/{hour.Key}/{batchId}{Extension}";
             var body = await EncodeAsync(batchId, [.. hour], cancellationToken).ConfigureAwait(false);
-            using var stream = new MemoryStream(body, writable: false);
-            await _s3.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = _bucket,
-                Key = key,
-                InputStream = stream,
-                AutoCloseStream = false,
-                UseChunkEncoding = false,
-                ContentType = _format == ResultObjectFormat.Parquet ? "application/vnd.apache.parquet" : "application/x-ndjson",
-            }, cancellationToken).ConfigureAwait(false);
-            keys.Add(key);
+            await _s3.PutBytesAsync(_bucket, key, body, _format == ResultObjectFormat.Parquet ? "application/vnd.apache.parquet" : "application/x-ndjson", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-
-        LastKeys = keys;
     }
 
     /// <summary>The objects' extension: <c>.parquet</c>, or <c>.jsonl</c> plus the codec's.</summary>

@@ -2,7 +2,6 @@ using System.Globalization;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
-using Amazon.S3.Model;
 using StreamFunctions.Aggregation.Engine;
 using StreamFunctions.Aws;
 
@@ -163,8 +162,7 @@ public sealed class S3SideOutput(IAmazonS3 s3, string bucket, string prefix = "l
     public async Task<string> WriteAsync(string aggregation, string shard, string firstSequence, string lastSequence, ReadOnlyMemory<byte> jsonLines, CancellationToken cancellationToken = default)
     {
         var key = $"{prefix}{aggregation}/{shard}/{firstSequence}-{lastSequence}.jsonl";
-        using var body = new MemoryStream(jsonLines.ToArray(), writable: false);
-        await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = body, ContentType = "application/x-ndjson", AutoCloseStream = false, UseChunkEncoding = false }, cancellationToken).ConfigureAwait(false);
+        await s3.PutBytesAsync(bucket, key, jsonLines.ToArray(), "application/x-ndjson", cancellationToken: cancellationToken).ConfigureAwait(false);
         return $"s3://{bucket}/{key}";
     }
 }

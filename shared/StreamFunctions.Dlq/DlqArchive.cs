@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.Streams;
 using StreamFunctions.Streams.Model;
 
@@ -186,15 +187,7 @@ public sealed class DlqArchive(IAmazonS3 s3, string bucket, string prefix = "dlq
     private async Task MarkAsync(ArchivedRecord record, string stream, string sequenceNumber, CancellationToken cancellationToken)
     {
         var body = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"stream\":\"{stream}\",\"sequenceNumber\":\"{sequenceNumber}\"}}\n"));
-        using var content = new MemoryStream(body, writable: false);
-        await s3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = bucket,
-            Key = RedrivenPrefix + "/" + record.Key[(_prefix.Length + 1)..],
-            InputStream = content,
-            ContentType = "application/json",
-            UseChunkEncoding = false,
-        }, cancellationToken).ConfigureAwait(false);
+        await s3.PutBytesAsync(bucket, RedrivenPrefix + "/" + record.Key[(_prefix.Length + 1)..], body, "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<List<string>> KeysAsync(string keyPrefix, CancellationToken cancellationToken)

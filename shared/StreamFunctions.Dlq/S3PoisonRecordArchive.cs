@@ -1,10 +1,9 @@
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Amazon.S3;
-using Amazon.S3.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.BatchProcessing;
 
 namespace StreamFunctions.Dlq;
@@ -102,18 +101,7 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
     {
         ArgumentNullException.ThrowIfNull(record);
         var body = ToJsonLine(record);
-        using var content = new MemoryStream(body, writable: false);
-        await _s3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = _bucket,
-            Key = KeyOf(record, _prefix),
-            InputStream = content,
-            ContentType = "application/x-ndjson",
-            UseChunkEncoding = false,
-#pragma warning disable CA5351 // Content-MD5 is S3's integrity check for the upload, not a security use.
-            MD5Digest = Convert.ToBase64String(MD5.HashData(body)),
-#pragma warning restore CA5351
-        }, cancellationToken).ConfigureAwait(false);
+        await _s3.PutBytesAsync(_bucket, KeyOf(record, _prefix), body, "application/x-ndjson", contentMd5: true, cancellationToken).ConfigureAwait(false);
     }
 
     // Keys stay readable and safe: anything outside [A-Za-z0-9._=-] becomes '_'.

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
@@ -506,18 +507,8 @@ public sealed class S3Sink
         return response.ETag;
     }
 
-    private async Task PutAsync(string key, byte[] data, CancellationToken cancellationToken)
-    {
-        using var body = new MemoryStream(data, writable: false);
-        await _s3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            InputStream = body,
-            AutoCloseStream = false,
-            UseChunkEncoding = false,
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    private Task<PutObjectResponse> PutAsync(string key, byte[] data, CancellationToken cancellationToken) =>
+        _s3.PutBytesAsync(_options.Bucket, key, data, cancellationToken: cancellationToken);
 
     private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
     {

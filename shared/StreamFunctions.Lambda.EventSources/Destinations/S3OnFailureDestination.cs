@@ -1,6 +1,6 @@
 using System.Globalization;
 using Amazon.S3;
-using Amazon.S3.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.Lambda.EventSources.Exceptions;
 
 namespace StreamFunctions.Lambda.EventSources.Destinations;
@@ -32,20 +32,9 @@ public sealed class S3OnFailureDestination(IAmazonS3 s3, string bucket, Guid map
         ArgumentNullException.ThrowIfNull(record);
         var info = record.KinesisBatchInfo;
         var key = ObjectKey(mappingId, info.ShardId, record.Timestamp, Guid.NewGuid());
-        using var body = new MemoryStream(OnFailureRecordJson.Serialize(record, includePayload: true), writable: false);
         try
         {
-            await _s3.PutObjectAsync(
-                new PutObjectRequest
-                {
-                    BucketName = bucket,
-                    Key = key,
-                    InputStream = body,
-                    ContentType = "application/json",
-                    // Plain-http emulators store chunk-signed bodies raw (see AwsClientFactory).
-                    UseChunkEncoding = false,
-                },
-                cancellationToken).ConfigureAwait(false);
+            await _s3.PutBytesAsync(bucket, key, OnFailureRecordJson.Serialize(record, includePayload: true), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonS3Exception e)
         {

@@ -90,11 +90,7 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
 
         var key = "smoke/" + BaseTime.ToString("yyyy/MM/dd/HH", CultureInfo.InvariantCulture) + "/records.jsonl";
         var bytes = Encoding.UTF8.GetBytes(body.ToString());
-        using (var stream = new MemoryStream(bytes))
-        {
-            // UseChunkEncoding = false: emulators over plain http store chunk-signed bodies raw.
-            await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = stream, ContentType = "application/x-ndjson", UseChunkEncoding = false }, cancellationToken).ConfigureAwait(false);
-        }
+        await s3.PutBytesAsync(bucket, key, bytes, "application/x-ndjson", cancellationToken: cancellationToken).ConfigureAwait(false);
 
         output.WriteLine($"  ok  wrote {expected.Count:N0} records ({bytes.Length:N0} bytes of JSON lines) to s3://{bucket}/{key}");
         using var got = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
