@@ -18,7 +18,6 @@ public sealed class S3SinkFunction(S3Sink sink)
     private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
     private readonly Lock _gate = new();
     private SinkResult _totals = new(0, 0, 0, 0, 0, 0, null);
-    private int _flushedObjects;
 
     /// <summary>What this instance wrote since it started (batches summed; <see cref="SinkResult.FlushError"/> the last one).</summary>
     public SinkResult Totals
@@ -27,7 +26,7 @@ public sealed class S3SinkFunction(S3Sink sink)
         {
             lock (_gate)
             {
-                return _totals with { ObjectsWritten = _totals.ObjectsWritten + _flushedObjects };
+                return _totals;
             }
         }
     }
@@ -42,8 +41,23 @@ public sealed class S3SinkFunction(S3Sink sink)
         ArgumentNullException.ThrowIfNull(context);
         var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
         var deadline = context.Deadline - margin;
+        var source = LambdaEventSource.Of(payload);
+        if ((source == LambdaEventSource.EventBridge ? "due" : source is null ? FlushRequest(payload) : null) is { } flush)
+        {
+            var (objects, error) = flush == "all"
+                ? await sink.FlushAllAsync(deadline, cancellationToken).ConfigureAwait(false)
+                : await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
+            context.Logger.Info("flushed", new("objects", objects), new("error", error));
+            lock (_gate)
+            {
+                _totals = _totals with { ObjectsWritten = _totals.ObjectsWritten + objects };
+            }
+
+            return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
+        }
+
         SinkResult result;
-        switch (LambdaEventSource.Of(payload))
+        switch (source)
         {
             case "aws:kinesis":
                 result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
@@ -51,18 +65,6 @@ public sealed class S3SinkFunction(S3Sink sink)
             case "aws:kafka" or "SelfManagedKafka":
                 result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
                 break;
-            case LambdaEventSource.EventBridge:
-            case null when FlushRequest(payload) is not null:
-                var (objects, error) = FlushRequest(payload) == "all"
-                    ? await sink.FlushAllAsync(deadline, cancellationToken).ConfigureAwait(false)
-                    : await sink.FlushDueAsync(deadline, cancellationToken).ConfigureAwait(false);
-                context.Logger.Info("flushed", new("objects", objects), new("error", error));
-                lock (_gate)
-                {
-                    _flushedObjects += objects;
-                }
-
-                return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
             case var other:
                 throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
         }
