@@ -20,14 +20,8 @@ internal static class ParametersCommand
 
     internal static async Task<int> RunAsync(string? pipelineFile, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        PipelineConfig config;
-        try
+        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn parameters", error, cancellationToken).ConfigureAwait(false) is not { } config)
         {
-            config = pipelineFile is null ? PipelineConfig.Default : PipelineConfig.Parse(await File.ReadAllTextAsync(pipelineFile, cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-        {
-            await error.WriteLineAsync($"sfn parameters: {pipelineFile}: {e.Message}").ConfigureAwait(false);
             return 2;
         }
 

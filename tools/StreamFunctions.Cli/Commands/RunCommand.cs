@@ -52,14 +52,8 @@ internal static class RunCommand
 
     internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null)
     {
-        PipelineConfig config;
-        try
+        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, cancellationToken).ConfigureAwait(false) is not { } config)
         {
-            config = pipelineFile is null ? PipelineConfig.Default : PipelineConfig.Parse(await File.ReadAllTextAsync(pipelineFile, cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-        {
-            await error.WriteLineAsync($"sfn run: {pipelineFile}: {e.Message}").ConfigureAwait(false);
             return 2;
         }
 

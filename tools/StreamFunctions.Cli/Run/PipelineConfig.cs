@@ -167,6 +167,28 @@ internal sealed record PipelineConfig
         return config;
     }
 
+    /// <summary>
+    /// Reads a pipeline file, or gives the built-in pipeline when <paramref name="file"/> is null. A file that cannot be
+    /// read or parsed is reported on <paramref name="error"/> as <c>command: file: reason</c>, and null returned.
+    /// </summary>
+    public static async Task<PipelineConfig?> LoadAsync(string? file, string command, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (file is null)
+        {
+            return Default;
+        }
+
+        try
+        {
+            return Parse(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"{command}: {file}: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
+    }
+
     /// <summary>This pipeline with another workload size (the <c>--records</c> option).</summary>
     public PipelineConfig WithRecords(int records) => this with { WorkloadRecords = records, WorkloadFile = null };
 
