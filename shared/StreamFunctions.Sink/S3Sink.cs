@@ -85,6 +85,9 @@ public sealed record SinkResult(int SourceRecords, int Skipped, int Delivered, i
     /// <param name="right">The other.</param>
     /// <returns>The sum.</returns>
     public static SinkResult Add(SinkResult left, SinkResult right) => left + right;
+
+    /// <summary>User records accounted for: delivered, dropped by the transformation, or sent to the error prefix.</summary>
+    public int UserRecords => Delivered + Dropped + Failed;
 }
 
 /// <summary>

@@ -119,7 +119,7 @@ internal static class RunCommand
         var aggregates = report.Aggregates;
         output.WriteLine("summary");
         output.WriteLine($"  records in        {report.RecordsSent:N0} ({report.BytesSent:N0} bytes) in {report.HttpRequests:N0} gateway requests; accepted {report.GatewayAccepted:N0}, rejected {report.GatewayRejected:N0}");
-        output.WriteLine($"  sink              read {report.SinkRecords:N0} ({sink.SourceRecords:N0} stream records); delivered {sink.Delivered:N0}, dropped {sink.Dropped:N0}, to the error prefix {sink.Failed:N0}; {sink.ObjectsWritten:N0} objects");
+        output.WriteLine($"  sink              read {sink.UserRecords:N0} ({sink.SourceRecords:N0} stream records); delivered {sink.Delivered:N0}, dropped {sink.Dropped:N0}, to the error prefix {sink.Failed:N0}; {sink.ObjectsWritten:N0} objects");
         if (config.Aggregator is not null)
         {
             output.WriteLine($"  aggregator        read {aggregates.Records:N0}; applied {aggregates.Applied:N0}, late {aggregates.Late:N0}, invalid {aggregates.Invalid:N0}; windows emitted {report.WindowsEmitted:N0} ({report.ResultRows:N0} result rows)");

@@ -43,12 +43,9 @@ internal sealed record PipelineReport(
 {
     /// <summary>Every accepted record reached both consumers, and nothing was discarded unaccounted.</summary>
     public bool Succeeded => GatewayRejected == 0
-        && SinkRecords == GatewayAccepted
+        && Sink.UserRecords == GatewayAccepted
         && (Aggregates.Records == 0 || Aggregates.Records == GatewayAccepted)
         && Discarded == DlqArchived;
-
-    /// <summary>User records the sink accounted for (de-aggregated): delivered, dropped by the transform, or to the error prefix.</summary>
-    public int SinkRecords => Sink.Delivered + Sink.Dropped + Sink.Failed;
 }
 
 /// <summary>
@@ -119,7 +116,7 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
         while (!sending.IsCompleted)
         {
             var polled = await PollAsync(mappings, cancellationToken).ConfigureAwait(false);
-            progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records);
+            progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records);
             if (polled.IsIdle)
             {
                 await Task.WhenAny(sending, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
@@ -129,19 +126,26 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
         await sending.ConfigureAwait(false);
         while (!(await PollAsync(mappings, cancellationToken).ConfigureAwait(false)).IsIdle)
         {
-            progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records);
+            progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records);
         }
 
-        progress.Show(workload.Sent, UserRecords(sink.Totals), aggregator?.Totals.Records, done: true);
+        progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records, done: true);
 
         // The end of the input: every open partition delivered, every window fired.
-        await sinkInvoker.InvokeAsync("{\"action\":\"flush\",\"all\":true}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        var final = 0;
+        var flushed = await sinkInvoker.InvokeAsync("{\"action\":\"flush\",\"all\":true}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        using (var answer = JsonDocument.Parse(flushed.Payload))
+        {
+            if (!flushed.Succeeded || (answer.RootElement.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null))
+            {
+                throw new InvalidOperationException($"the sink's final flush did not deliver every partition: {Encoding.UTF8.GetString(flushed.Payload.Span)}");
+            }
+        }
+
         if (windows is not null)
         {
             foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(stream), cancellationToken).ConfigureAwait(false)).Shards)
             {
-                final += await windows.FinishAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
+                await windows.FinishAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -163,8 +167,6 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             objectBytes,
             clock.Elapsed);
     }
-
-    private static int UserRecords(SinkResult totals) => totals.Delivered + totals.Dropped + totals.Failed;
 
     private static InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
         new(handler, new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), MemoryMb = 1024 }, TextWriter.Null);
