@@ -76,11 +76,7 @@ public sealed class StatusCommandTests(LocalAwsFixture aws) : IAsyncLifetime, ID
     {
         using var kinesis = KinesisClient.Create(aws.Settings);
         var stream = LocalAwsFixture.UniqueName("status");
-        await kinesis.CreateStreamAsync(new CreateStreamRequest(stream, 2));
-        for (var i = 0; i < 100 && (await kinesis.DescribeStreamSummaryAsync(stream)).StreamStatus != StreamStatus.Active; i++)
-        {
-            await Task.Delay(50);
-        }
+        await StreamFunctions.Streams.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
 
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -99,8 +95,7 @@ public sealed class StatusCommandTests(LocalAwsFixture aws) : IAsyncLifetime, ID
         // Shard 0's checkpoint is at its first record (four more wait); shard 1's at its last (caught up).
         using var kinesis = KinesisClient.Create(aws.Settings);
         var stream = LocalAwsFixture.UniqueName("status-lag");
-        await kinesis.CreateStreamAsync(new CreateStreamRequest(stream, 2));
-        await StreamFunctions.Streams.StreamSetup.WaitActiveAsync(kinesis, stream);
+        await StreamFunctions.Streams.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
         var shards = (await kinesis.ListShardsAsync(new ListShardsRequest(stream))).Shards;
         var sequences = new Dictionary<string, List<string>>();
         foreach (var shard in shards)

@@ -219,20 +219,7 @@ public sealed class KinesisEmulatorTests(LocalAwsFixture aws) : IDisposable
         return name;
     }
 
-    private async Task WaitActiveAsync(string stream)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if ((await _client.DescribeStreamSummaryAsync(stream)).StreamStatus == StreamStatus.Active)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"Stream {stream} did not become ACTIVE within 10 s.");
-    }
+    private Task WaitActiveAsync(string stream) => StreamSetup.WaitActiveAsync(_client, stream);
 
     private async Task<List<Shard>> ListAllShardsAsync(string stream, int pageSize)
     {

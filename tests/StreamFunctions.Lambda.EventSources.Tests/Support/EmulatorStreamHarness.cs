@@ -1,6 +1,5 @@
 using StreamFunctions.Testing;
 using StreamFunctions.Streams;
-using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Lambda.EventSources.Tests.Support;
 
@@ -34,18 +33,5 @@ public sealed class EmulatorStreamHarness(IKinesisApi kinesis) : StreamHarness
         _time.Set(TimeProvider.System.GetUtcNow());
     }
 
-    protected override async Task WaitActiveAsync(string stream)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if ((await Kinesis.DescribeStreamSummaryAsync(stream)).StreamStatus == StreamStatus.Active)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException($"{stream} did not become ACTIVE.");
-    }
+    protected override Task WaitActiveAsync(string stream) => StreamSetup.WaitActiveAsync(Kinesis, stream);
 }
