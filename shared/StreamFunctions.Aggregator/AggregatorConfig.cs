@@ -62,19 +62,7 @@ public sealed class AggregatorConfig
     /// <exception cref="FormatException">Malformed; the message names the setting.</exception>
     public static AggregatorConfig Parse(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var json = text.TrimStart().StartsWith('{') ? text : YamlToJson.Convert(text);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"The aggregator configuration is not JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (var document = YamlToJson.ParseConfiguration(text, "The aggregator configuration is not JSON"))
         {
             var root = document.RootElement;
             Expect(root, JsonValueKind.Object, "the configuration");

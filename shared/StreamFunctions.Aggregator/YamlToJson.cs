@@ -13,6 +13,28 @@ namespace StreamFunctions.Aggregator;
 /// </summary>
 public static class YamlToJson
 {
+    /// <summary>
+    /// Reads a configuration given as JSON (it starts with <c>{</c>; comments and trailing commas allowed) or YAML,
+    /// as one JSON document.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="notJson">How the error begins (e.g. <c>The aggregator configuration is not JSON</c>); the parser's reason follows.</param>
+    /// <returns>The document; the caller disposes it.</returns>
+    /// <exception cref="FormatException">Neither valid JSON nor valid YAML.</exception>
+    public static JsonDocument ParseConfiguration(string text, string notJson)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var json = text.TrimStart().StartsWith('{') ? text : Convert(text);
+        try
+        {
+            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{notJson}: {e.Message}", e);
+        }
+    }
+
     /// <summary>Converts one YAML document.</summary>
     /// <param name="yaml">The YAML.</param>
     /// <returns>The JSON.</returns>

@@ -115,9 +115,7 @@ internal sealed record PipelineConfig
     /// <exception cref="FormatException">Malformed; the message names the setting.</exception>
     public static PipelineConfig Parse(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var json = text.TrimStart().StartsWith('{') ? text : YamlToJson.Convert(text);
-        using var document = Document(json);
+        using var document = YamlToJson.ParseConfiguration(text, "The pipeline file is not JSON or YAML");
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -211,18 +209,6 @@ internal sealed record PipelineConfig
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or Storage.Exceptions.StorageOptionsException)
         {
             throw new FormatException($"Pipeline: {e.Message}", e);
-        }
-    }
-
-    private static JsonDocument Document(string json)
-    {
-        try
-        {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"The pipeline file is not JSON or YAML: {e.Message}", e);
         }
     }
 
