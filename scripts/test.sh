@@ -3,6 +3,8 @@
 # totals, read from each project's TRX results: "N passed, N failed, N skipped".
 #   scripts/test.sh            all tests; integration tests start the local emulators themselves
 #   scripts/test.sh --unit     only the tests that need no emulator (filter Category!=Integration)
+#   scripts/test.sh --faults   only the fault-injection suite (filter Suite=Faults); a failure names its seed,
+#                              and SFN_FAULT_SEED=<seed> reruns that iteration alone
 #   scripts/test.sh -- ARGS    extra arguments for 'dotnet test' (e.g. -- --filter FullyQualifiedName~Settings)
 # Integration tests against LocalStack instead of the emulators:
 #   SFN_TEST_ENDPOINTS=environment AWS_ENDPOINT_URL=http://localhost:4566 scripts/test.sh
@@ -16,8 +18,9 @@ extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --unit) filter=(--filter "Category!=Integration") ;;
+    --faults) filter=(--filter "Suite=Faults") ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

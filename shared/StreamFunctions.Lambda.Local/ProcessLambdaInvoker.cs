@@ -63,6 +63,31 @@ public sealed class ProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Kills the function process now (SIGKILL, as <c>kill -9</c>): an invocation in flight fails with
+    /// <c>Runtime.ExitError</c> and the next one starts a new process. Safe to call from any thread.
+    /// </summary>
+    /// <returns>Whether a running process was killed.</returns>
+    public bool Kill()
+    {
+        var process = Volatile.Read(ref _process);
+        try
+        {
+            if (process is null || process.HasExited)
+            {
+                return false;
+            }
+
+            process.Kill(entireProcessTree: true);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Exited (or disposed) meanwhile.
+            return false;
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

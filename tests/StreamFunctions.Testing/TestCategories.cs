@@ -12,4 +12,10 @@ public static class TestCategories
 
     /// <summary>Tests that start or use the local AWS emulators (or LocalStack, or AWS).</summary>
     public const string Integration = "Integration";
+
+    /// <summary>The trait name that groups tests into suites run on their own (<c>scripts/test.sh --faults</c>).</summary>
+    public const string Suite = "Suite";
+
+    /// <summary>The fault-injection suite: processes killed, services failing, runners competing, shards splitting; each asserts nothing lost, nothing duplicated and monotonic checkpoints.</summary>
+    public const string Faults = "Faults";
 }

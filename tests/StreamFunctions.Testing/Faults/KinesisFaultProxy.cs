@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -16,9 +15,7 @@ namespace StreamFunctions.Testing.Faults;
 /// </summary>
 public sealed class KinesisFaultProxy : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly HttpClient _upstream;
-    private readonly Uri _target;
+    private readonly HttpFaultProxy _proxy;
     private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
     private int _injected;
     private int _forwardedEntries;
@@ -30,20 +27,16 @@ public sealed class KinesisFaultProxy : IDisposable
     /// <param name="seed">Chooses which records fail.</param>
     public KinesisFaultProxy(Uri target, double failFraction, int failuresPerRecord, int seed)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        _target = target;
         FailFraction = failFraction;
         FailuresPerRecord = failuresPerRecord;
         Seed = seed;
-        _upstream = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        Endpoint = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
+        _proxy = new HttpFaultProxy(target, async (request, forward) => request.Target == "Kinesis_20131202.PutRecords"
+            ? await PutRecordsAsync(request.Body, forward).ConfigureAwait(false)
+            : await forward(request.Body).ConfigureAwait(false));
     }
 
     /// <summary>Where clients connect.</summary>
-    public Uri Endpoint { get; }
+    public Uri Endpoint => _proxy.Endpoint;
 
     /// <summary>The fraction of records chosen to fail.</summary>
     public double FailFraction { get; }
@@ -61,52 +54,9 @@ public sealed class KinesisFaultProxy : IDisposable
     public int ForwardedEntries => Volatile.Read(ref _forwardedEntries);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        _listener.Close();
-        _upstream.Dispose();
-    }
+    public void Dispose() => _proxy.Dispose();
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
-    {
-        try
-        {
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body).ConfigureAwait(false);
-            var target = context.Request.Headers["X-Amz-Target"];
-            var (status, contentType, answer) = target == "Kinesis_20131202.PutRecords"
-                ? await PutRecordsAsync(context.Request, body.ToArray()).ConfigureAwait(false)
-                : await ForwardAsync(context.Request, body.ToArray()).ConfigureAwait(false);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = contentType;
-            await context.Response.OutputStream.WriteAsync(answer).ConfigureAwait(false);
-            context.Response.Close();
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException)
-        {
-            context.Response.Abort();
-        }
-    }
-
-    private async Task<(int Status, string ContentType, byte[] Body)> PutRecordsAsync(HttpListenerRequest request, byte[] body)
+    private async Task<ProxiedResponse?> PutRecordsAsync(byte[] body, Func<byte[], Task<ProxiedResponse>> forward)
     {
         var json = JsonNode.Parse(body)!.AsObject();
         var entries = json["Records"]!.AsArray();
@@ -137,14 +87,14 @@ public sealed class KinesisFaultProxy : IDisposable
         if (kept.Count > 0)
         {
             json["Records"] = kept;
-            var (status, contentType, answer) = await ForwardAsync(request, Encoding.UTF8.GetBytes(json.ToJsonString())).ConfigureAwait(false);
-            if (status != 200)
+            var answer = await forward(Encoding.UTF8.GetBytes(json.ToJsonString())).ConfigureAwait(false);
+            if (answer.Status != 200)
             {
-                return (status, contentType, answer);
+                return answer;
             }
 
             Interlocked.Add(ref _forwardedEntries, kept.Count);
-            var results = JsonNode.Parse(answer)!["Records"]!.AsArray();
+            var results = JsonNode.Parse(answer.Body)!["Records"]!.AsArray();
             for (var k = 0; k < keptIndexes.Count; k++)
             {
                 outcome[keptIndexes[k]] = results[k]!.DeepClone().AsObject();
@@ -160,7 +110,7 @@ public sealed class KinesisFaultProxy : IDisposable
         }
 
         var response = new JsonObject { ["FailedRecordCount"] = failed, ["Records"] = merged, ["EncryptionType"] = "NONE" };
-        return (200, "application/x-amz-json-1.1", Encoding.UTF8.GetBytes(response.ToJsonString()));
+        return new ProxiedResponse(200, [new("Content-Type", "application/x-amz-json-1.1")], Encoding.UTF8.GetBytes(response.ToJsonString()), Injected: failed > 0);
     }
 
     private bool Chosen(string identity)
@@ -168,28 +118,5 @@ public sealed class KinesisFaultProxy : IDisposable
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(Seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + identity), hash);
         return BitConverter.ToUInt64(hash) < (ulong)(FailFraction * ulong.MaxValue);
-    }
-
-    private async Task<(int Status, string ContentType, byte[] Body)> ForwardAsync(HttpListenerRequest request, byte[] body)
-    {
-        using var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_target, request.RawUrl));
-        message.Content = new ByteArrayContent(body);
-        foreach (var name in request.Headers.AllKeys)
-        {
-            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var value = request.Headers[name]!;
-            if (!message.Headers.TryAddWithoutValidation(name, value))
-            {
-                message.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        using var response = await _upstream.SendAsync(message).ConfigureAwait(false);
-        var answer = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-        return ((int)response.StatusCode, response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.1", answer);
     }
 }
