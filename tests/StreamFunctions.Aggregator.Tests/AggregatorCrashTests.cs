@@ -25,8 +25,8 @@ namespace StreamFunctions.Aggregator.Tests;
 [Trait(TestCategories.Category, TestCategories.Integration)]
 public sealed class AggregatorCrashTests(LocalAwsFixture aws) : IAsyncLifetime
 {
-    private const int Count = 1_200;
-    private const string Config = """
+    internal const int Count = 1_200;
+    internal const string Config = """
         {"name": "orders", "key": "$.customer", "time": "$.ts",
          "window": {"type": "tumbling", "size": "10s"}, "outOfOrderness": "2s",
          "aggregates": [{"name": "n", "function": "count"}, {"name": "revenue", "function": "sum", "field": "$.amount"}]}
@@ -130,7 +130,7 @@ public sealed class AggregatorCrashTests(LocalAwsFixture aws) : IAsyncLifetime
     // 10 customers, ~25 events per second of event time, up to 1.5 s out of order; every 97th event (after the
     // first 400) is a minute old: later than any watermark could allow, whatever the batch boundaries. The last
     // event is a sentinel an hour ahead, which moves the watermark past every other window.
-    private static (int N, string Customer, long Ts, long Amount, bool VeryLate, string Json) Event(int n)
+    internal static (int N, string Customer, long Ts, long Amount, bool VeryLate, string Json) Event(int n)
     {
         var random = new Random(n);
         var customer = n == Count - 1 ? "sentinel" : $"c{n % 10}";
