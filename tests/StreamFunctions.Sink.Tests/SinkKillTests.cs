@@ -94,11 +94,7 @@ public sealed class SinkKillTests(LocalAwsFixture aws, ITestOutputHelper output)
             await mapping.DrainAsync();
 
             // The schedule runs the flush again when it is the one killed.
-            var flushed = false;
-            for (var attempt = 0; attempt < 5 && !flushed; attempt++)
-            {
-                flushed = (await function.InvokeAsync("""{"action":"flush","all":true}"""u8.ToArray())).Succeeded;
-            }
+            var flushed = await SinkEnvironment.FlushAllAsync(function, attempts: 5);
 
             Assert.True(flushed, $"{schedule}: the final flush failed five times; logs:\n{env.LogTail}");
         }

@@ -45,6 +45,18 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
         }
     }
 
+    /// <summary>Everything the functions logged.</summary>
+    public string LogText
+    {
+        get
+        {
+            lock (Logs)
+            {
+                return _logText.ToString();
+            }
+        }
+    }
+
     private readonly StringWriter _logText = new();
     private TextWriter? _logs;
 
@@ -98,6 +110,29 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
         var text = Encoding.UTF8.GetString(result.Payload.Span);
         Assert.True(result.Succeeded, text);
         return text;
+    }
+
+    /// <summary>
+    /// Invokes <c>{"action":"flush","all":true}</c> until a flush succeeds with nothing left undelivered (a flush that
+    /// meets a failing S3 or DynamoDB answers with the error and leaves the rest for the next schedule).
+    /// </summary>
+    /// <returns>Whether one did within <paramref name="attempts"/>.</returns>
+    public static async Task<bool> FlushAllAsync(ILambdaInvoker function, int attempts)
+    {
+        for (var attempt = 0; attempt < attempts; attempt++)
+        {
+            var result = await function.InvokeAsync("""{"action":"flush","all":true}"""u8.ToArray());
+            if (result.Succeeded)
+            {
+                using var answer = JsonDocument.Parse(result.Payload);
+                if (answer.RootElement.GetProperty("error").ValueKind == JsonValueKind.Null)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     public async Task<List<string>> KeysAsync(string prefix)

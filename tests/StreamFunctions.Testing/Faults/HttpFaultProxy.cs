@@ -1,4 +1,12 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace StreamFunctions.Testing.Faults;
 
@@ -7,14 +15,20 @@ namespace StreamFunctions.Testing.Faults;
 /// whether to forward it untouched or to inject a fault: an error status with the service's error body,
 /// a delay, a connection reset before the request reaches the service, or a reset after it did (the
 /// effect happened, the answer is lost: the case that tests idempotency). The request's <c>Host</c> is
-/// kept, so SigV4 signatures stay valid. Point a client at <see cref="Endpoint"/>.
+/// kept, so SigV4 signatures stay valid. Point a client at <see cref="Endpoint"/>. It runs on Kestrel,
+/// which (unlike <c>HttpListener</c>, whose abort can still send a success) really resets a connection.
 /// </summary>
 public sealed class HttpFaultProxy : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Expect", "Upgrade", "Proxy-Connection", "TE", "Trailer",
+    };
+
+    private readonly WebApplication _app;
     private readonly HttpClient _upstream;
     private readonly Uri _target;
-    private readonly ProxyHandler _handler;
+    private ProxyHandler _handler;
     private int _requests;
     private int _faults;
 
@@ -27,10 +41,18 @@ public sealed class HttpFaultProxy : IDisposable
         _target = target;
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _upstream = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(60) };
-        Endpoint = new Uri($"http://127.0.0.1:{LoopbackPorts.Free()}/");
-        _listener.Prefixes.Add(Endpoint.ToString());
-        _listener.Start();
-        _ = Task.Run(ServeAsync);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options =>
+        {
+            options.Listen(IPAddress.Loopback, 0);
+            options.Limits.MaxRequestBodySize = null;
+        });
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        _app.StartAsync().GetAwaiter().GetResult();
+        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        Endpoint = new Uri(address.EndsWith('/') ? address : address + "/");
     }
 
     /// <summary>Starts a proxy that injects <paramref name="decide"/>'s fault for each request (or forwards it when that is <see cref="Fault.None"/>).</summary>
@@ -40,11 +62,27 @@ public sealed class HttpFaultProxy : IDisposable
     public static HttpFaultProxy Injecting(Uri target, Func<ProxiedRequest, Fault> decide)
     {
         ArgumentNullException.ThrowIfNull(decide);
-        return new HttpFaultProxy(target, (request, forward) => decide(request).ApplyAsync(request, forward));
+        return new HttpFaultProxy(target, Handling(decide));
+    }
+
+    /// <summary>A handler that applies <paramref name="decide"/>'s fault to each request.</summary>
+    /// <param name="decide">The fault for a request.</param>
+    /// <returns>The handler.</returns>
+    public static ProxyHandler Handling(Func<ProxiedRequest, Fault> decide)
+    {
+        ArgumentNullException.ThrowIfNull(decide);
+        return (request, forward) => decide(request).ApplyAsync(request, forward);
     }
 
     /// <summary>Where clients connect.</summary>
     public Uri Endpoint { get; }
+
+    /// <summary>Answers each request; may be replaced between runs, so one proxy serves many.</summary>
+    public ProxyHandler Handler
+    {
+        get => Volatile.Read(ref _handler);
+        set => Volatile.Write(ref _handler, value ?? throw new ArgumentNullException(nameof(value)));
+    }
 
     /// <summary>Requests received.</summary>
     public int Requests => Volatile.Read(ref _requests);
@@ -55,41 +93,25 @@ public sealed class HttpFaultProxy : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _listener.Close();
+        _app.StopAsync().GetAwaiter().GetResult();
+        ((IDisposable)_app).Dispose();
         _upstream.Dispose();
     }
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         try
         {
             using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body).ConfigureAwait(false);
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+            var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
             var request = new ProxiedRequest(
                 Interlocked.Increment(ref _requests),
-                context.Request.HttpMethod,
-                context.Request.RawUrl ?? "/",
-                context.Request.Headers["X-Amz-Target"],
+                context.Request.Method,
+                rawTarget,
+                context.Request.Headers["X-Amz-Target"].FirstOrDefault(),
                 body.ToArray());
-            var answer = await _handler(request, b => ForwardAsync(context.Request, b)).ConfigureAwait(false);
+            var answer = await Handler(request, b => ForwardAsync(context.Request, rawTarget, b)).ConfigureAwait(false);
             if (answer is null || answer.Injected)
             {
                 Interlocked.Increment(ref _faults);
@@ -97,50 +119,44 @@ public sealed class HttpFaultProxy : IDisposable
 
             if (answer is null)
             {
-                context.Response.Abort();
+                context.Abort();
                 return;
             }
 
             context.Response.StatusCode = answer.Status;
             foreach (var (name, value) in answer.Headers)
             {
-                if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase))
+                if (!HopByHop.Contains(name))
                 {
-                    continue;
+                    context.Response.Headers[name] = value;
                 }
-
-                context.Response.Headers[name] = value;
             }
 
-            if (context.Request.HttpMethod != "HEAD")
+            if (!HttpMethods.IsHead(context.Request.Method))
             {
-                context.Response.ContentLength64 = answer.Body.Length;
-                await context.Response.OutputStream.WriteAsync(answer.Body).ConfigureAwait(false);
+                context.Response.ContentLength = answer.Body.Length;
+                await context.Response.Body.WriteAsync(answer.Body, context.RequestAborted).ConfigureAwait(false);
             }
-
-            context.Response.Close();
         }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException or HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
         {
-            context.Response.Abort();
+            context.Abort();
         }
     }
 
-    private async Task<ProxiedResponse> ForwardAsync(HttpListenerRequest request, byte[] body)
+    private async Task<ProxiedResponse> ForwardAsync(HttpRequest request, string rawTarget, byte[] body)
     {
-        using var message = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_target, request.RawUrl));
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_target, rawTarget));
         message.Content = new ByteArrayContent(body);
         message.Content.Headers.ContentLength = body.Length;
-        foreach (var name in request.Headers.AllKeys)
+        foreach (var (name, values) in request.Headers)
         {
-            if (name is null || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+            if (HopByHop.Contains(name))
             {
                 continue;
             }
 
-            var value = request.Headers[name]!;
+            var value = values.ToString();
             if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
             {
                 // Signed: the service must see the host the client signed for.
@@ -222,21 +238,21 @@ public abstract record Fault
     /// <param name="contentType">The body's type.</param>
     /// <param name="body">The service's error body.</param>
     /// <returns>The fault.</returns>
-    public static Fault Error(int status, string contentType, string body) => new ErrorFault(status, contentType, body);
+    public static Fault Error(int status, string contentType, string body) => new ErrorFault(status, contentType, body, status.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>An S3 error (XML), e.g. 500 <c>InternalError</c> or 503 <c>SlowDown</c>.</summary>
     /// <param name="status">The HTTP status.</param>
     /// <param name="code">The S3 error code.</param>
     /// <returns>The fault.</returns>
     public static Fault S3Error(int status, string code) =>
-        Error(status, "application/xml", $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by HttpFaultProxy</Message><RequestId>fault</RequestId></Error>");
+        new ErrorFault(status, "application/xml", $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by HttpFaultProxy</Message><RequestId>fault</RequestId></Error>", $"{status} {code}");
 
     /// <summary>A JSON-protocol error (Kinesis, DynamoDB), e.g. 400 <c>ProvisionedThroughputExceededException</c> or 500 <c>InternalServerError</c>.</summary>
     /// <param name="status">The HTTP status.</param>
     /// <param name="type">The error type.</param>
     /// <returns>The fault.</returns>
     public static Fault JsonError(int status, string type) =>
-        Error(status, "application/x-amz-json-1.0", $$"""{"__type":"{{type}}","message":"injected by HttpFaultProxy"}""");
+        new ErrorFault(status, "application/x-amz-json-1.0", $$"""{"__type":"{{type}}","message":"injected by HttpFaultProxy"}""", $"{status} {type[(type.IndexOf('#', StringComparison.Ordinal) + 1)..]}");
 
     /// <summary>Waits, then forwards.</summary>
     /// <param name="delay">How long.</param>
@@ -249,6 +265,9 @@ public abstract record Fault
     /// <summary>Forwards, then resets the connection: the service acted, the client never hears of it.</summary>
     public static Fault ResetAfter { get; } = new ResetFault(Forward: true);
 
+    /// <summary>A short name for reports: <c>503 SlowDown</c>, <c>reset after acting</c>.</summary>
+    public abstract string Name { get; }
+
     /// <summary>Applies the fault to a request.</summary>
     /// <param name="request">The request.</param>
     /// <param name="forward">Sends it to the service.</param>
@@ -257,18 +276,24 @@ public abstract record Fault
 
     private sealed record NoFault : Fault
     {
+        public override string Name => "none";
+
         public override async Task<ProxiedResponse?> ApplyAsync(ProxiedRequest request, Func<byte[], Task<ProxiedResponse>> forward) =>
             await forward(request.Body).ConfigureAwait(false);
     }
 
-    private sealed record ErrorFault(int Status, string ContentType, string Body) : Fault
+    private sealed record ErrorFault(int Status, string ContentType, string Body, string Description) : Fault
     {
+        public override string Name => Description;
+
         public override Task<ProxiedResponse?> ApplyAsync(ProxiedRequest request, Func<byte[], Task<ProxiedResponse>> forward) =>
             Task.FromResult<ProxiedResponse?>(new ProxiedResponse(Status, [new("Content-Type", ContentType)], System.Text.Encoding.UTF8.GetBytes(Body), Injected: true));
     }
 
     private sealed record DelayFault(TimeSpan Wait) : Fault
     {
+        public override string Name => $"slow {Wait.TotalMilliseconds:0} ms";
+
         public override async Task<ProxiedResponse?> ApplyAsync(ProxiedRequest request, Func<byte[], Task<ProxiedResponse>> forward)
         {
             await Task.Delay(Wait).ConfigureAwait(false);
@@ -278,6 +303,8 @@ public abstract record Fault
 
     private sealed record ResetFault(bool Forward) : Fault
     {
+        public override string Name => Forward ? "reset after acting" : "reset before acting";
+
         public override async Task<ProxiedResponse?> ApplyAsync(ProxiedRequest request, Func<byte[], Task<ProxiedResponse>> forward)
         {
             if (Forward)
