@@ -29,6 +29,7 @@ public sealed class KinesisEventSourceMapping
     private readonly TimeProvider _time;
     private readonly Dictionary<string, ShardWorker> _workers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lostShards = new();
     private MappingContext? _context;
 
     /// <summary>Creates the mapping; nothing is read until the first poll.</summary>
@@ -100,9 +101,26 @@ public sealed class KinesisEventSourceMapping
     public async Task<PollResult> PollOnceAsync(CancellationToken cancellationToken = default)
     {
         var context = await ContextAsync(cancellationToken).ConfigureAwait(false);
-        var started = await DiscoverAsync(context, cancellationToken).ConfigureAwait(false);
+        IReadOnlySet<string>? held = null;
+        if (Checkpoints is IShardLeaseStore leases)
+        {
+            // Shared with other runners: work only on the shards whose lease this one holds; forget the others (lost or
+            // stolen: their new owner resumes from the last checkpoint).
+            held = await leases.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var lost in _workers.Keys.Where(k => !held.Contains(k)).ToList())
+            {
+                _workers.Remove(lost);
+            }
+        }
+
+        var started = await DiscoverAsync(context, held, cancellationToken).ConfigureAwait(false);
         var workers = _workers.Values.ToList();
-        var passes = await Task.WhenAll(workers.Select(w => w.PassAsync(cancellationToken))).ConfigureAwait(false);
+        var passes = await Task.WhenAll(workers.Select(w => PassAsync(w, cancellationToken))).ConfigureAwait(false);
+        while (_lostShards.TryDequeue(out var lostShard))
+        {
+            _workers.Remove(lostShard);
+        }
+
         var ended = 0;
         foreach (var worker in workers.Where(w => w.Ended))
         {
@@ -112,6 +130,32 @@ public sealed class KinesisEventSourceMapping
         }
 
         return new PollResult(passes.Sum(p => p.Read), passes.Sum(p => p.Invocations), started, ended);
+    }
+
+    /// <summary>Stops sharing: gives up this runner's leases, when the checkpoints are a lease table, so other runners take its shards at once.</summary>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    /// <returns>A task that completes when released.</returns>
+    public async Task ReleaseLeasesAsync(CancellationToken cancellationToken = default)
+    {
+        if (Checkpoints is IShardLeaseStore leases)
+        {
+            await leases.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+            _workers.Clear();
+        }
+    }
+
+    // One shard's pass; a shard whose lease went to another runner is dropped instead of failing the poll.
+    private async Task<(int Read, int Invocations)> PassAsync(ShardWorker worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await worker.PassAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ShardLeaseLostException)
+        {
+            _lostShards.Enqueue(worker.ShardId);
+            return (0, 0);
+        }
     }
 
     private async Task<MappingContext> ContextAsync(CancellationToken cancellationToken)
@@ -128,7 +172,7 @@ public sealed class KinesisEventSourceMapping
         return _context;
     }
 
-    private async Task<int> DiscoverAsync(MappingContext context, CancellationToken cancellationToken)
+    private async Task<int> DiscoverAsync(MappingContext context, IReadOnlySet<string>? held, CancellationToken cancellationToken)
     {
         var shards = new List<Shard>();
         string? token = null;
@@ -146,7 +190,7 @@ public sealed class KinesisEventSourceMapping
         var started = 0;
         foreach (var shard in shards)
         {
-            if (_workers.ContainsKey(shard.ShardId) || _ended.Contains(shard.ShardId))
+            if (_workers.ContainsKey(shard.ShardId) || _ended.Contains(shard.ShardId) || (held is not null && !held.Contains(shard.ShardId)))
             {
                 continue;
             }
@@ -157,12 +201,14 @@ public sealed class KinesisEventSourceMapping
                 continue;
             }
 
-            // Parents first: a child starts once each parent still kept by the stream has been read to its end.
+            // Parents first: a child starts once each parent still kept by the stream has been read to its end (by this
+            // runner, or by another one sharing the checkpoints).
             string[] parents = [.. new[] { shard.ParentShardId, shard.AdjacentParentShardId }.OfType<string>().Where(listed.Contains)];
             var parentsDone = true;
             foreach (var parent in parents)
             {
-                if (!_ended.Contains(parent))
+                if (!_ended.Contains(parent)
+                    && (held is null || await Checkpoints.GetAsync(parent, cancellationToken).ConfigureAwait(false) is not { ShardEnded: true }))
                 {
                     parentsDone = false;
                 }

@@ -41,6 +41,9 @@ public sealed class LeaseCoordinator : IDisposable
     /// <summary>The table.</summary>
     public LeaseTable Table => _table;
 
+    /// <summary>How often a round (renew, then take) should run: <see cref="LeaseCoordinatorOptions.EffectiveRenewInterval"/>.</summary>
+    public TimeSpan RenewInterval => _options.EffectiveRenewInterval;
+
     /// <summary>The leases this worker holds and has renewed within the failover time, by key.</summary>
     public IReadOnlyList<Lease> HeldLeases
     {
