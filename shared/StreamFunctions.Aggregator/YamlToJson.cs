@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace StreamFunctions.Aggregator;
@@ -13,6 +14,9 @@ namespace StreamFunctions.Aggregator;
 /// </summary>
 public static class YamlToJson
 {
+    /// <summary>The deepest nesting a YAML configuration may have.</summary>
+    public const int MaxDepth = 64;
+
     /// <summary>
     /// Reads a configuration given as JSON (it starts with <c>{</c>; comments and trailing commas allowed) or YAML,
     /// as one JSON document.
@@ -45,11 +49,19 @@ public static class YamlToJson
         var stream = new YamlStream();
         try
         {
+            // YamlStream builds its nodes recursively: refuse deep nesting first (the parser itself is not recursive),
+            // so that a hostile file gives an error rather than overflowing the stack.
+            CheckDepth(yaml);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
         {
             throw new FormatException($"The configuration is not YAML (line {e.Start.Line}, column {e.Start.Column}): {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's scanner reports some malformed input this way rather than as a YamlException.
+            throw new FormatException($"The configuration is not YAML: {e.Message}", e);
         }
 
         if (stream.Documents.Count != 1)
@@ -64,6 +76,28 @@ public static class YamlToJson
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void CheckDepth(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    if (++depth > MaxDepth)
+                    {
+                        throw new FormatException($"The configuration nests deeper than {MaxDepth} levels (line {parser.Current.Start.Line}).");
+                    }
+
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     private static void Write(Utf8JsonWriter writer, YamlNode node)

@@ -84,6 +84,17 @@ public sealed class AggregatorConfigTests
     public void Parse_BadYaml_ErrorSaysWhere(string yaml, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => AggregatorConfig.Parse(yaml)).Message, StringComparison.Ordinal);
 
+    [Fact]
+    public void Parse_YamlNestedTooDeep_FormatErrorNotAStackOverflow()
+    {
+        // YamlDotNet builds nodes recursively: 100,000 nested flow sequences used to overflow the stack and kill the process.
+        var deep = "name: " + new string('[', 100_000);
+
+        var error = Assert.Throws<FormatException>(() => AggregatorConfig.Parse(deep));
+
+        Assert.Contains("deeper than 64 levels", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("250ms", 250)]
     [InlineData("5s", 5_000)]

@@ -96,6 +96,17 @@ public sealed class KinesisEventReaderTests
     }
 
     [Fact]
+    public void Read_StringNotValidUtf8_ThrowsFormatErrorNamingTheRecord()
+    {
+        // Utf8JsonReader only notices when the string is read as text, and then throws InvalidOperationException.
+        byte[] json = [.. Encoding.UTF8.GetBytes("""{"Records":[{"kinesis":{"partitionKey":"x"""), 0xFF, .. Encoding.UTF8.GetBytes(""" ","sequenceNumber":"1","data":"AAAA"}}]}""")];
+
+        var error = Assert.Throws<KinesisEventFormatException>(() => KinesisEventReader.Read(json).Dispose());
+
+        Assert.Contains("UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_TenThousandRecordsOfSixMegabytes_ReadsEveryRecordIntoOneBuffer()
     {
         var json = LargeKinesisEvent.Create(10_000, 60);

@@ -59,6 +59,12 @@ public static class KinesisEventReader
             ArrayPool<byte>.Shared.Return(buffer);
             throw new KinesisEventFormatException(index, $"The Kinesis event is not valid JSON (in record {index}): {error.Message}", error);
         }
+        catch (InvalidOperationException error)
+        {
+            // Utf8JsonReader reports a string that is not valid UTF-8 only when it is read as text.
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new KinesisEventFormatException(index, $"The Kinesis event is not valid UTF-8 JSON text (in record {index}): {error.Message}", error);
+        }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);

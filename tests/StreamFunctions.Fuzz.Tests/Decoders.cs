@@ -1,0 +1,173 @@
+using System.Text;
+using System.Text.Json;
+using StreamFunctions.Aggregator;
+using StreamFunctions.BatchProcessing;
+using StreamFunctions.Cli.Run;
+using StreamFunctions.Dlq;
+using StreamFunctions.Gateway;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.Exceptions;
+using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Routing.Rules;
+using StreamFunctions.Sink.Partitioning;
+using StreamFunctions.Sink.Transform;
+using StreamFunctions.Storage.Exceptions;
+using StreamFunctions.Storage.Kpl;
+using StreamFunctions.Storage.Records;
+
+namespace StreamFunctions.Fuzz.Tests;
+
+/// <summary>A decoder of outside input: valid samples, the decode, and its documented errors.</summary>
+/// <param name="Name">What it reads.</param>
+/// <param name="Samples">Valid inputs the mutations start from.</param>
+/// <param name="Decode">The decode, as the platform calls it.</param>
+/// <param name="IsDocumentedError">Its documented errors.</param>
+internal sealed record Decoder(string Name, IReadOnlyList<byte[]> Samples, Action<byte[]> Decode, Func<Exception, bool> IsDocumentedError)
+{
+    public override string ToString() => Name;
+}
+
+/// <summary>Every decoder that reads input from outside the platform.</summary>
+internal static class Decoders
+{
+    private static readonly PartitionKeyQuery Query = new(new Dictionary<string, string> { ["type"] = ".type", ["user"] = "$.user.id" });
+
+    public static Decoder Kpl { get; } = new(
+        "KPL aggregated record",
+        [Aggregate(["a", "bb", "{\"n\":1}"], ["k1", "k2", "k1"]), Aggregate([new string('x', 300), ""], ["only", "only"])],
+        b => KplDeaggregator.Deaggregate(b, "pk", []),
+        e => e is KplFormatException);
+
+    public static Decoder KinesisEvent { get; } = new(
+        "Kinesis event",
+        [Fuzz.File("events/kinesis.json"), Fuzz.File("events/aggregator-kinesis.json"), Fuzz.File("events/kinesis-tumbling-window.json")],
+        b =>
+        {
+            using var batch = KinesisEventReader.Read(b);
+        },
+        e => e is KinesisEventFormatException);
+
+    public static Decoder KafkaEvent { get; } = Json(
+        "Kafka event (MSK, self-managed)",
+        ["events/msk.json", "events/self-managed-kafka.json"],
+        b =>
+        {
+            if (JsonSerializer.Deserialize(b, LambdaEventsJsonContext.Default.KafkaEvent) is { } e)
+            {
+                _ = EventBatches.From(e);
+            }
+        });
+
+    public static Decoder FirehoseEvent { get; } = Json(
+        "Firehose transformation event",
+        ["events/firehose-transformation.json", "events/firehose-transformation-kinesis-source.json"],
+        b => JsonSerializer.Deserialize(b, LambdaEventsJsonContext.Default.KinesisFirehoseEvent));
+
+    public static Decoder SqsEvent { get; } = Json(
+        "SQS event",
+        ["events/sqs.json", "events/failure-handler-sqs.json"],
+        b =>
+        {
+            if (JsonSerializer.Deserialize(b, LambdaEventsJsonContext.Default.SQSEvent) is { } e)
+            {
+                _ = EventBatches.From(e);
+            }
+        });
+
+    public static Decoder S3Event { get; } = Json("S3 event", ["events/s3-put.json"], b => JsonSerializer.Deserialize(b, LambdaEventsJsonContext.Default.S3Event));
+
+    public static Decoder HttpApiEvent { get; } = Json(
+        "HTTP API / Function URL event",
+        ["events/http-api-v2.json", "events/function-url.json"],
+        b => JsonSerializer.Deserialize(b, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest));
+
+    public static Decoder EventSource { get; } = new(
+        "event source detection (any payload)",
+        [.. new[] { "kinesis", "msk", "sqs", "s3-put", "http-api-v2", "firehose-transformation", "s3sink-flush" }.Select(n => Fuzz.File($"events/{n}.json"))],
+        b => LambdaEventSource.Of(b),
+        _ => false);
+
+    public static Decoder GatewayBody { get; } = new(
+        "gateway request body",
+        [
+            """{"records":[{"partitionKey":"u1","data":{"type":"click","n":1}},{"partitionKey":"u2","dataBase64":"aGVsbG8=","idempotencyKey":"id-1"}]}"""u8.ToArray(),
+            """{"records":[{"partitionKey":"a","data":{"n":[2,"é"]},"explicitHashKey":"340282366920938463463374607431768211455"}]}"""u8.ToArray(),
+        ],
+        b => IngestRequestReader.Read(b, "application/json"),
+        e => e is IngestRequestException);
+
+    public static Decoder PartitionTemplateText { get; } = Text(
+        "dynamic-partitioning prefix",
+        [
+            "data/customer=!{partitionKeyFromQuery:customer}/type=!{partitionKeyFromLambda:type}/!{timestamp:yyyy/MM/dd/HH}/",
+            "errors/!{firehose:error-output-type}/!{timestamp:yyyy}/",
+            "data/!{partitionKeyFromQuery:customer}/",
+        ],
+        t => PartitionTemplate.Parse(t, isErrorPrefix: t.StartsWith("errors/", StringComparison.Ordinal)),
+        e => e is FormatException);
+
+    public static Decoder PartitionKeys { get; } = new(
+        "partition keys of a record (jq/JSONPath query)",
+        ["""{"type":"click","user":{"id":"u1"},"n":1}"""u8.ToArray(), """{"user":{"id":7},"type":"view","list":[1,2,{"a":null}]}"""u8.ToArray()],
+        b => Query.Extract(b),
+        e => e is PartitioningException);
+
+    public static Decoder PipelineFile { get; } = Text(
+        "pipeline configuration (YAML or JSON)",
+        [Encoding.UTF8.GetString(Fuzz.File("samples/pipeline.example.yaml")), """{"stream":{"shards":2},"sink":{"format":"parquet"}}"""],
+        t => PipelineConfig.Parse(t),
+        e => e is FormatException);
+
+    public static Decoder AggregatorConfiguration { get; } = Text(
+        "aggregator configuration",
+        [Encoding.UTF8.GetString(Fuzz.File("samples/aggregator.example.json"))],
+        t => AggregatorConfig.Parse(t),
+        e => e is FormatException);
+
+    public static Decoder RoutingConfiguration { get; } = Text(
+        "routing rules",
+        [Encoding.UTF8.GetString(Fuzz.File("samples/rules.example.json"))],
+        t => RoutingRules.Parse(t),
+        e => e is FormatException);
+
+    public static Decoder TransformConfiguration { get; } = Text(
+        "transformation configuration",
+        [Encoding.UTF8.GetString(Fuzz.File("samples/transform.example.json"))],
+        t => JsonProjectionTransform.Parse(t),
+        e => e is FormatException);
+
+    public static Decoder OnFailureRecord { get; } = new(
+        "Kinesis on-failure record",
+        [OnFailureSample()],
+        b => DiscardedBatch.Parse(b),
+        e => e is FormatException);
+
+    public static IReadOnlyList<Decoder> All { get; } =
+    [
+        Kpl, KinesisEvent, KafkaEvent, FirehoseEvent, SqsEvent, S3Event, HttpApiEvent, EventSource, GatewayBody,
+        PartitionTemplateText, PartitionKeys, PipelineFile, AggregatorConfiguration, RoutingConfiguration, TransformConfiguration, OnFailureRecord,
+    ];
+
+    public static Decoder Named(string name) => All.Single(d => d.Name == name);
+
+    // System.Text.Json's documented failure is JsonException (malformed JSON, a wrong type, bad base64); the event types add theirs.
+    private static Decoder Json(string name, string[] samples, Action<byte[]> decode) =>
+        new(name, [.. samples.Select(Fuzz.File)], decode, e => e is JsonException or LambdaEventException);
+
+    private static Decoder Text(string name, string[] samples, Action<string> decode, Func<Exception, bool> documented) =>
+        new(name, [.. samples.Select(Encoding.UTF8.GetBytes)], b => decode(Encoding.UTF8.GetString(b)), documented);
+
+    private static byte[] Aggregate(string[] payloads, string[] keys)
+    {
+        using var aggregator = new KplAggregator();
+        var aggregates = new List<KinesisAggregate>();
+        aggregator.AddRange([.. payloads.Select((p, i) => new UserRecord(keys[i], Encoding.UTF8.GetBytes(p)))], aggregates);
+        return aggregates[0].Data.ToArray();
+    }
+
+    private static byte[] OnFailureSample()
+    {
+        using var sqs = JsonDocument.Parse(Fuzz.File("events/failure-handler-sqs.json"));
+        return Encoding.UTF8.GetBytes(sqs.RootElement.GetProperty("Records")[0].GetProperty("body").GetString()!);
+    }
+}
