@@ -30,6 +30,26 @@ public sealed partial class RunCommandTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Run_LoadForTwoSecondsAtARate_SendsAboutThatManyAndReportsLatencyLagAndMemory()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, null, _out, dataDir: null, output, error, interactive: false, CancellationToken.None, load: new LoadOptions(TimeSpan.FromSeconds(2), 1_000));
+
+        var text = output.ToString();
+        Assert.True(exit == 0, text + "\n" + error);
+        var sent = RunOutput.Number(text, @"records in\s+([\d,]+)");
+
+        // Open loop at 1,000 records/s for 2 s, in requests of 250 leaving at 0, 0.25 … 1.75 s: 2,000 (fewer only if the gateway fell 0.25 s behind).
+        Assert.InRange(sent, 1_000, 2_000);
+        Assert.Equal(sent, RunOutput.Number(text, @"(?m)^  sink\s+read ([\d,]+)"));
+        Assert.Equal(sent / 250, RunOutput.Number(text, @"gateway latency\s+p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \(([\d,]+) samples\)"));
+        Assert.Matches(@"end-to-end lag\s+sink p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \([\d,]+ samples\)", text);
+        Assert.Matches(@"memory\s+peak working set [\d,]+ MiB, GC heap peak [\d,]+ MiB", text);
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Run_KeptDataDirectory_HoldsTheStreamLogAfterwards()
     {
         var directory = Path.Combine(Path.GetTempPath(), "sfn-run-test-" + Guid.NewGuid().ToString("N"));

@@ -26,6 +26,22 @@ internal static class RunCommand
                 r.AddError("--records must be between 1 and 10,000,000.");
             }
         });
+        var duration = new Option<int?>("--duration") { Description = "A load run: send the built-in clickstream for this many seconds (1 to 86,400) instead of a number of records, and report sustained records/s, gateway latency, end-to-end lag and memory." };
+        duration.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1 or > 86_400)
+            {
+                r.AddError("--duration must be between 1 and 86,400 seconds.");
+            }
+        });
+        var rate = new Option<int?>("--rate") { Description = "With --duration: send at most this many records per second (open loop); as fast as four requests in flight allow when omitted." };
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--rate must be at least 1 record per second.");
+            }
+        });
         var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key> (replaced if it exists).", DefaultValueFactory = _ => "sfn-output" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
         var against = new Option<string>("--against")
@@ -42,15 +58,25 @@ internal static class RunCommand
             outputDirectory,
             dataDir,
             against,
+            duration,
+            rate,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(rate) is not null && r.GetValue(duration) is null)
+            {
+                r.AddError("--rate needs --duration (a load run).");
+            }
+        });
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded));
+            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded,
+            load: parse.GetValue(duration) is { } seconds ? new LoadOptions(TimeSpan.FromSeconds(seconds), parse.GetValue(rate)) : null));
         return command;
     }
 
     internal const string Embedded = "embedded", Emulators = "emulators", LocalStack = "localstack", Environment = "environment";
 
-    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null)
+    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null)
     {
         if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, cancellationToken).ConfigureAwait(false) is not { } config)
         {
@@ -67,9 +93,9 @@ internal static class RunCommand
         var outputRoot = Path.GetFullPath(outputDirectory);
         try
         {
-            output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
+            output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
             await using var backend = await BackendAsync(config, against, settings, data, outputRoot, output, cancellationToken).ConfigureAwait(false);
-            var report = await new LocalPipeline(config, backend, output, interactive).RunAsync(cancellationToken).ConfigureAwait(false);
+            var report = await new LocalPipeline(config, backend, output, interactive, load).RunAsync(cancellationToken).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
             return report.Succeeded ? 0 : 1;
         }
@@ -128,6 +154,15 @@ internal static class RunCommand
         output.WriteLine($"  DLQ               {report.Discarded:N0} records discarded by the mappings, {report.DlqArchived:N0} archived");
         output.WriteLine($"  objects           {report.ObjectsOnDisk:N0} ({report.BytesOnDisk:N0} bytes) in {objectsLocation}");
         output.WriteLine($"  throughput        {report.RecordsSent / seconds:N0} records/s end to end, {report.Elapsed.TotalSeconds:0.00} s");
+        var m = report.Measurements;
+        output.WriteLine($"  gateway latency   {m.Gateway} per request of up to {config.WorkloadRecordsPerRequest:N0} records");
+        output.WriteLine($"  end-to-end lag    sink {m.Lag("S3Sink")}");
+        if (config.Aggregator is not null)
+        {
+            output.WriteLine($"                    aggregator {m.Lag("Aggregator")}");
+        }
+
+        output.WriteLine($"  memory            peak working set {PipelineMeasurements.PeakWorkingSet / 1024 / 1024:N0} MiB, GC heap peak {m.HeapPeak / 1024 / 1024:N0} MiB");
         output.WriteLine(report.Succeeded ? "local pipeline passed" : "local pipeline FAILED: records unaccounted for (see the counts above)");
     }
 }

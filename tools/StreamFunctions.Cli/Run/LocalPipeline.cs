@@ -39,7 +39,8 @@ internal sealed record PipelineReport(
     int DlqArchived,
     int ObjectsOnDisk,
     long BytesOnDisk,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed,
+    PipelineMeasurements Measurements)
 {
     /// <summary>Every accepted record reached both consumers, and nothing was discarded unaccounted.</summary>
     public bool Succeeded => GatewayRejected == 0
@@ -57,7 +58,7 @@ internal sealed record PipelineReport(
 /// <c>{output}/{bucket}/{key}</c>, exactly as their keys. At the end of the input the sink delivers every open
 /// partition and the aggregator fires every window, as a bounded stream's end does.
 /// </summary>
-internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backend, TextWriter output, bool interactive)
+internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backend, TextWriter output, bool interactive, LoadOptions? load = null)
 {
     public async Task<PipelineReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -100,21 +101,23 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
         }
 
         var discarded = new DiscardCounter();
+        var measurements = new PipelineMeasurements();
         var mappings = new List<KinesisEventSourceMapping>
         {
-            Mapping("S3Sink", sinkInvoker, failureInvoker, discarded),
+            Mapping("S3Sink", measurements.MeasuringLag("S3Sink", sinkInvoker, TimeProvider.System), failureInvoker, discarded),
         };
         if (aggregatorInvoker is not null)
         {
-            mappings.Add(Mapping("Aggregator", aggregatorInvoker, failureInvoker, discarded));
+            mappings.Add(Mapping("Aggregator", measurements.MeasuringLag("Aggregator", aggregatorInvoker, TimeProvider.System), failureInvoker, discarded));
         }
 
         // The workload through the Function URL, while the mappings consume the stream.
-        var workload = new PipelineWorkload(config, url.Url, apiKey);
+        var workload = new PipelineWorkload(config, url.Url, apiKey, measurements, load);
         var sending = Task.Run(() => workload.SendAsync(cancellationToken), cancellationToken);
-        var progress = new PipelineProgress(output, interactive, config.WorkloadFile is null ? config.WorkloadRecords : null);
+        var progress = new PipelineProgress(output, interactive, config.WorkloadFile is null && load is null ? config.WorkloadRecords : null);
         while (!sending.IsCompleted)
         {
+            measurements.SampleMemory();
             var polled = await PollAsync(mappings, cancellationToken).ConfigureAwait(false);
             progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records);
             if (polled.IsIdle)
@@ -165,7 +168,8 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             failures.Archived,
             objectCount,
             objectBytes,
-            clock.Elapsed);
+            clock.Elapsed,
+            measurements);
     }
 
     private static InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -16,7 +17,12 @@ namespace StreamFunctions.Cli.Run;
 /// event time; every <c>workload.malformedEvery</c>-th record is not JSON (sent as base64 bytes), to show where bad
 /// records go. The generator is seeded: every run sends the same records.
 /// </remarks>
-internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string apiKey)
+/// <param name="config">The pipeline.</param>
+/// <param name="url">The gateway's URL.</param>
+/// <param name="apiKey">Its API key.</param>
+/// <param name="measurements">Where request latencies go.</param>
+/// <param name="load">For a load run: send the clickstream for this long (instead of <c>workload.records</c>), at most at this rate.</param>
+internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string apiKey, PipelineMeasurements measurements, LoadOptions? load = null)
 {
     private static readonly string[] Pages = ["/", "/search", "/cart", "/checkout", "/product/123", "/product/456", "/account"];
     private static readonly string[] Types = ["view", "view", "view", "click", "click", "purchase"];
@@ -39,8 +45,27 @@ internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string ap
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
         using var inFlight = new SemaphoreSlim(4);
         var requests = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        var queued = 0L;
         foreach (var chunk in Records().Chunk(config.WorkloadRecordsPerRequest))
         {
+            if (load is { } l)
+            {
+                // Open loop at the rate: each request leaves at its time, whatever the previous ones took; none leaves at or after the end.
+                var departure = l.RecordsPerSecond is { } rate ? TimeSpan.FromSeconds((double)queued / rate) : TimeSpan.Zero;
+                if (departure >= l.Duration || clock.Elapsed >= l.Duration)
+                {
+                    break;
+                }
+
+                if (departure - clock.Elapsed is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                }
+
+                queued += chunk.Length;
+            }
+
             await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
             requests.Add(Task.Run(
                 async () =>
@@ -80,7 +105,7 @@ internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string ap
         }
 
         var random = new Random(2026);
-        for (var n = 0; n < config.WorkloadRecords; n++)
+        for (var n = 0; load is not null || n < config.WorkloadRecords; n++)
         {
             var user = $"user-{random.Next(5_000)}";
             var page = Pages[random.Next(Pages.Length)];
@@ -113,8 +138,10 @@ internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string ap
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body.ToString(), Encoding.UTF8, "application/json") };
         request.Headers.Add("x-api-key", apiKey);
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("sfn-run", "1"));
+        var started = Stopwatch.GetTimestamp();
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var answer = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        measurements.RecordGateway(Stopwatch.GetElapsedTime(started));
         Interlocked.Add(ref _sent, records.Length);
         Interlocked.Add(ref _bytes, records.Sum(r => (long)r.Bytes.Length));
         if (!response.IsSuccessStatusCode)
@@ -142,3 +169,8 @@ internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string ap
         }
     }
 }
+
+/// <summary>A load run: the built-in clickstream for a bounded time, optionally at a fixed rate.</summary>
+/// <param name="Duration">How long records are sent.</param>
+/// <param name="RecordsPerSecond">The rate; as fast as four requests in flight allow when null.</param>
+internal sealed record LoadOptions(TimeSpan Duration, int? RecordsPerSecond);
