@@ -42,6 +42,7 @@ internal static class RunCommand
                 r.AddError("--rate must be at least 1 record per second.");
             }
         });
+        var logs = new Option<string?>("--logs") { Description = "Write the functions' log lines (what CloudWatch Logs would hold: counts and errors, never record payloads) to this file." };
         var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key> (replaced if it exists).", DefaultValueFactory = _ => "sfn-output" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
         var against = new Option<string>("--against")
@@ -60,6 +61,7 @@ internal static class RunCommand
             against,
             duration,
             rate,
+            logs,
         };
         command.Validators.Add(r =>
         {
@@ -70,13 +72,14 @@ internal static class RunCommand
         });
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded,
-            load: parse.GetValue(duration) is { } seconds ? new LoadOptions(TimeSpan.FromSeconds(seconds), parse.GetValue(rate)) : null));
+            load: parse.GetValue(duration) is { } seconds ? new LoadOptions(TimeSpan.FromSeconds(seconds), parse.GetValue(rate)) : null,
+            logsFile: parse.GetValue(logs)));
         return command;
     }
 
     internal const string Embedded = "embedded", Emulators = "emulators", LocalStack = "localstack", Environment = "environment";
 
-    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null)
+    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null, string? logsFile = null)
     {
         if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, cancellationToken).ConfigureAwait(false) is not { } config)
         {
@@ -95,7 +98,8 @@ internal static class RunCommand
         {
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
             await using var backend = await BackendAsync(config, against, settings, data, outputRoot, output, cancellationToken).ConfigureAwait(false);
-            var report = await new LocalPipeline(config, backend, output, interactive, load).RunAsync(cancellationToken).ConfigureAwait(false);
+            await using var functionLogs = logsFile is null ? null : new StreamWriter(logsFile, append: false);
+            var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(cancellationToken).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
             return report.Succeeded ? 0 : 1;
         }

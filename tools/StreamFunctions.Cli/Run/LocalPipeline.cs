@@ -58,8 +58,16 @@ internal sealed record PipelineReport(
 /// <c>{output}/{bucket}/{key}</c>, exactly as their keys. At the end of the input the sink delivers every open
 /// partition and the aggregator fires every window, as a bounded stream's end does.
 /// </summary>
-internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backend, TextWriter output, bool interactive, LoadOptions? load = null)
+/// <param name="config">The pipeline.</param>
+/// <param name="backend">The stream, S3 and state stores.</param>
+/// <param name="output">Progress.</param>
+/// <param name="interactive">Whether progress redraws one line.</param>
+/// <param name="load">A load run's duration and rate; the configured workload when null.</param>
+/// <param name="functionLogs">Where the functions' log lines go (as CloudWatch Logs would hold them); discarded when null.</param>
+internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backend, TextWriter output, bool interactive, LoadOptions? load = null, TextWriter? functionLogs = null)
 {
+    private readonly TextWriter _logs = functionLogs is null ? TextWriter.Null : TextWriter.Synchronized(functionLogs);
+
     public async Task<PipelineReport> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -172,8 +180,8 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             measurements);
     }
 
-    private static InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
-        new(handler, new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), MemoryMb = 1024 }, TextWriter.Null);
+    private InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
+        new(handler, new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), MemoryMb = 1024 }, _logs);
 
     private KinesisEventSourceMapping Mapping(string function, ILambdaInvoker invoker, ILambdaInvoker failureHandler, DiscardCounter discarded)
     {
