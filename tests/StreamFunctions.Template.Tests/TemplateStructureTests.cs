@@ -196,6 +196,26 @@ public sealed partial class TemplateStructureTests
     }
 
     [Fact]
+    public void Gateway_AuthRequired_TheUrlIsOpenOnlyWhenTheFunctionChecksApiKeys()
+    {
+        // AWS_IAM (SigV4) unless GatewayAuth=apikey, when the function itself checks x-api-key against hashes it is given
+        // (and refuses to start without any); there is no open mode.
+        var gateways = Template.OfType("AWS::Serverless::Function").Where(f => Get(f.Resource, "Properties", "FunctionUrlConfig") is not null).ToList();
+        var gateway = Assert.Single(gateways);
+        var authType = (YamlSequenceNode)Get(gateway.Resource, "Properties", "FunctionUrlConfig", "AuthType")!;
+        Assert.Equal("!If", authType.Tag.Value);
+        Assert.Equal(["GatewayUsesApiKey", "NONE", "AWS_IAM"], authType.Children.Select(Text));
+        var condition = (YamlSequenceNode)Template.Conditions.Children[new YamlScalarNode("GatewayUsesApiKey")];
+        Assert.Equal("!Equals", condition.Tag.Value);
+        Assert.Equal(("GatewayAuth", "apikey"), (Text(condition.Children[0]), Text(condition.Children[1])));
+        var variables = (YamlMappingNode)Get(gateway.Resource, "Properties", "Environment", "Variables")!;
+        Assert.NotNull(variables.Children[new YamlScalarNode("GATEWAY_AUTH")]);
+        Assert.NotNull(variables.Children[new YamlScalarNode("GATEWAY_API_KEY_SHA256")]);
+        Assert.Equal("true", Text(Get((YamlMappingNode)Template.Parameters.Children[new YamlScalarNode("GatewayApiKeySha256")], "NoEcho")));
+        Assert.Equal("iam", Text(Get((YamlMappingNode)Template.Parameters.Children[new YamlScalarNode("GatewayAuth")], "Default")));
+    }
+
+    [Fact]
     public void Mappings_StatefulConsumersOneBatchPerShard_EveryStreamMappingHandlesFailures()
     {
         var mappings = 0;
