@@ -37,6 +37,7 @@ public sealed class GatewayFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, 
 
     public void Dispose() => _kinesis.Dispose();
 
+    [Trait(TestCategories.Suite, TestCategories.Faults)]
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -67,6 +67,7 @@ public sealed class RouterFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, I
         _kafka.Dispose();
     }
 
+    [Trait(TestCategories.Suite, TestCategories.Faults)]
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -133,6 +134,7 @@ public sealed class RouterFunctionTests(LocalAwsFixture aws) : IAsyncLifetime, I
         }
     }
 
+    [Trait(TestCategories.Suite, TestCategories.Faults)]
     [Fact]
     public async Task Router_KafkaBridgedToKinesis_ThirtyPercentFailTwice_EveryRecordOnceKeyedByTheKafkaKeyInOrder()
     {

@@ -102,11 +102,7 @@ public sealed class SinkKillTests(LocalAwsFixture aws, ITestOutputHelper output)
         var context = $"{schedule} ({(gzip ? "gzip" : "none")}, {(everyBatch ? "every batch" : "at the flush")})";
         Assert.True(checkpoints.Violations.Count == 0, $"{context}: {string.Join("; ", checkpoints.Violations)}");
         var lines = await env.LinesAsync("data/", gzip ? CompressionCodec.Gzip : CompressionCodec.None);
-        var numbers = lines.Select(l => SinkEnvironment.N(l.Line)).Order().ToList();
-        var duplicated = numbers.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        var missing = Enumerable.Range(0, Count).Except(numbers).ToList();
-        Assert.True(duplicated.Count == 0 && missing.Count == 0,
-            $"{context}: {missing.Count} lost (first {string.Join(",", missing.Take(5))}), {duplicated.Count} duplicated (first {string.Join(",", duplicated.Take(5))}); logs:\n{env.LogTail}");
+        SinkEnvironment.AssertExactlyOnce(lines.Select(l => SinkEnvironment.N(l.Line)), Count, $"{context}; logs:\n{env.LogTail}");
         foreach (var (shard, sequence) in last)
         {
             Assert.True((await checkpoints.GetAsync(shard))?.SequenceNumber == sequence, $"{context}: {shard} was not checkpointed at its last record");

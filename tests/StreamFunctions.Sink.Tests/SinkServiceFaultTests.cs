@@ -104,7 +104,7 @@ public sealed class SinkServiceFaultTests(LocalAwsFixture aws, ITestOutputHelper
         output.WriteLine($"seed {seed}, {compression}: {Count} records; {string.Join(", ", seen.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key} x{f.Value}"))}; injected {injected.Values.Sum()} faults: {faults}");
         Assert.True(checkpoints.Violations.Count == 0, string.Join("; ", checkpoints.Violations));
         var lines = await env.LinesAsync("data/", codec);
-        AssertExactlyOnce(lines.Select(l => SinkEnvironment.N(l.Line)), $"seed {seed}; faults {faults}; keys {string.Join(", ", await env.KeysAsync(""))}; state {System.Text.Json.JsonSerializer.Serialize(await env.StateAsync())}; logs:\n{env.LogText}");
+        SinkEnvironment.AssertExactlyOnce(lines.Select(l => SinkEnvironment.N(l.Line)), Count, $"seed {seed}; faults {faults}; logs:\n{env.LogTail}");
         var sizes = new List<int>();
         foreach (var key in lines.Select(l => l.Key).Distinct())
         {
@@ -162,21 +162,12 @@ public sealed class SinkServiceFaultTests(LocalAwsFixture aws, ITestOutputHelper
         Assert.Empty(second.Violations);
         output.WriteLine($"two runners, one shard, 2000 records: {lostRaces} conditional writes lost a race");
         Assert.True(lostRaces > 0, "the two sinks never raced: the scenario did not test conditional writes");
-        AssertExactlyOnce((await env.LinesAsync("data/")).Select(l => SinkEnvironment.N(l.Line)), env.LogTail, 2_000);
+        SinkEnvironment.AssertExactlyOnce((await env.LinesAsync("data/")).Select(l => SinkEnvironment.N(l.Line)), 2_000, env.LogTail);
         var state = await env.StateAsync();
         Assert.Empty(state.Partitions);
         Assert.Equal(last, state.LastSequence);
         Assert.Equal(last, (await first.GetAsync("shardId-000000000000"))?.SequenceNumber);
         Assert.Equal(last, (await second.GetAsync("shardId-000000000000"))?.SequenceNumber);
-    }
-
-    private static void AssertExactlyOnce(IEnumerable<int> delivered, string context, int count = Count)
-    {
-        var numbers = delivered.Order().ToList();
-        var duplicated = numbers.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        var missing = Enumerable.Range(0, count).Except(numbers).ToList();
-        Assert.True(duplicated.Count == 0 && missing.Count == 0,
-            $"{missing.Count} lost (first {string.Join(",", missing.Take(5))}), {duplicated.Count} duplicated (first {string.Join(",", duplicated.Take(5))}); {context}");
     }
 
     // About 1 KB of JSON with incompressible padding (so GZIP output still fills 5 MiB parts).

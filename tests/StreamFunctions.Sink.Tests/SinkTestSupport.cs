@@ -45,18 +45,6 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
         }
     }
 
-    /// <summary>Everything the functions logged.</summary>
-    public string LogText
-    {
-        get
-        {
-            lock (Logs)
-            {
-                return _logText.ToString();
-            }
-        }
-    }
-
     private readonly StringWriter _logText = new();
     private TextWriter? _logs;
 
@@ -179,6 +167,16 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
 
     public Task<SinkShardState> StateAsync(string shard = "shardId-000000000000") =>
         new DynamoDbSinkStateStore(Dynamo, Table).LoadAsync(Stream, shard);
+
+    /// <summary>Asserts that the record numbers delivered are exactly 0 … <paramref name="count"/> − 1, once each, naming the lost and duplicated ones.</summary>
+    public static void AssertExactlyOnce(IEnumerable<int> delivered, int count, string context)
+    {
+        var numbers = delivered.Order().ToList();
+        var duplicated = numbers.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        var missing = Enumerable.Range(0, count).Except(numbers).ToList();
+        Assert.True(duplicated.Count == 0 && missing.Count == 0,
+            $"{missing.Count} lost (first {string.Join(",", missing.Take(5))}), {duplicated.Count} duplicated (first {string.Join(",", duplicated.Take(5))}); {context}");
+    }
 
     public static int N(string json)
     {
