@@ -19,6 +19,9 @@ namespace StreamFunctions.Lambda.EventSources;
 /// Failed batches are retried at once (Lambda backs off; here retries are bounded by the options).
 /// An error of Kinesis, of the invoker's transport or of the on-failure destination ends the poll
 /// with that error; the shard's unprocessed records are read again from its checkpoint next time.
+/// With checkpoints in a lease table (<see cref="LeaseTableCheckpointStore"/>), several runners share the stream:
+/// each processes the shards whose lease it holds, drops a shard whose lease it lost, and starts a child once its
+/// parents were read to their end by whichever runner held them.
 /// </remarks>
 public sealed class KinesisEventSourceMapping
 {

@@ -121,6 +121,38 @@ public sealed class SinkServiceFaultTests(LocalAwsFixture aws, ITestOutputHelper
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Sink_S3CallHangsPastTheFunctionTimeoutDuringAMultipartFlush_EveryRecordExactlyOnce()
+    {
+        // The first part upload hangs for 25 s; the function's timeout is 10 s, so Lambda ends the invocation and
+        // discards the process (as on AWS), the batch is retried, and the hung request still reaches S3 afterwards.
+        await using var env = new SinkEnvironment(aws);
+        await env.StartAsync();
+        var last = await env.PutAsync(Count, Record);
+        var hung = 0;
+        using var s3 = HttpFaultProxy.Injecting(aws.Settings.GetEndpoint(AwsService.S3)!, r =>
+            r.Operation == "UploadPart" && Interlocked.Exchange(ref hung, 1) == 0 ? Fault.Delay(TimeSpan.FromSeconds(25)) : Fault.None);
+        var checkpoints = new MonotonicCheckpointStore(new InMemoryShardCheckpointStore());
+        await using (var function = env.Function(
+            "S3Sink",
+            new() { ["AWS_ENDPOINT_URL_S3"] = s3.Endpoint.ToString(), ["SINK_BUFFER_SIZE_MB"] = "6", ["SINK_BUFFER_INTERVAL_SECONDS"] = "900" },
+            timeout: TimeSpan.FromSeconds(10)))
+        {
+            var mapping = new KinesisEventSourceMapping(env.Kinesis, function, new KinesisEventSourceOptions { StreamName = env.Stream, BatchSize = 500, PollInterval = TimeSpan.Zero, MaximumRetryAttempts = 10 }, checkpoints);
+            await mapping.DrainAsync();
+            Assert.True(await SinkEnvironment.FlushAllAsync(function, attempts: 5), env.LogTail);
+            output.WriteLine($"a part upload hung past the 10 s function timeout: {function.ColdStarts} cold starts; {Count} records");
+            Assert.True(function.ColdStarts >= 2, "the hang did not time the invocation out");
+        }
+
+        Assert.Equal(1, hung);
+        Assert.Empty(checkpoints.Violations);
+        SinkEnvironment.AssertExactlyOnce((await env.LinesAsync("data/")).Select(l => SinkEnvironment.N(l.Line)), Count, env.LogTail);
+        var state = await env.StateAsync();
+        Assert.Empty(state.Partitions);
+        Assert.Equal(last, (await checkpoints.GetAsync("shardId-000000000000"))?.SequenceNumber);
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Sink_TwoRunnersDeliveringTheSameShardToTwoProcesses_StateWritesRaceAndEveryRecordExactlyOnce()
     {
         // As when Lambda runs a retry while a timed-out invocation is still going: two pollers, no lease between them,

@@ -62,7 +62,7 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
         await Kinesis.CreateActiveAsync(Stream, shards);
     }
 
-    public ProcessLambdaInvoker Function(string name, Dictionary<string, string> settings)
+    public ProcessLambdaInvoker Function(string name, Dictionary<string, string> settings, TimeSpan? timeout = null)
     {
         var environment = new Dictionary<string, string>(aws.Emulators?.Variables ?? new Dictionary<string, string>())
         {
@@ -74,7 +74,7 @@ internal sealed class SinkEnvironment(LocalAwsFixture aws, string? sharedStream 
             environment[key] = value;
         }
 
-        return new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap(name), new LocalFunctionOptions { FunctionName = name, Timeout = TimeSpan.FromSeconds(60), Environment = environment }, Logs);
+        return new ProcessLambdaInvoker(RepositoryPaths.FunctionBootstrap(name), new LocalFunctionOptions { FunctionName = name, Timeout = timeout ?? TimeSpan.FromSeconds(60), Environment = environment }, Logs);
     }
 
     /// <summary>Puts JSON records (their text given by <paramref name="json"/>) keyed by record number; returns the last sequence number.</summary>
