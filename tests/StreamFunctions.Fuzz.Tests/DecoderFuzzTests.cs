@@ -1,4 +1,6 @@
 using System.Text;
+using StreamFunctions.FuzzTargets;
+using Decoder = StreamFunctions.FuzzTargets.Decoder;
 using FsCheck.Xunit;
 
 namespace StreamFunctions.Fuzz.Tests;

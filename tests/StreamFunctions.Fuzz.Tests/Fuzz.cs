@@ -130,9 +130,6 @@ internal static class Fuzz
     /// <summary>What a decode may allocate: 32 bytes per input byte plus 16 MiB (a 6 MB input: under 210 MiB, far from 1 GB).</summary>
     public static long AllocationBound(int inputLength) => (32L * inputLength) + (16L * 1024 * 1024);
 
-    /// <summary>A sample file of the repository (events, examples).</summary>
-    public static byte[] File(string relative) => System.IO.File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, relative));
-
     private static string Show(byte[] input) =>
         input.Length <= 600 ? Convert.ToBase64String(input) : Convert.ToBase64String(input.AsSpan(0, 600)) + $"… ({input.Length} bytes)";
 }

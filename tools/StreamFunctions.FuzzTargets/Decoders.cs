@@ -15,20 +15,20 @@ using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Records;
 
-namespace StreamFunctions.Fuzz.Tests;
+namespace StreamFunctions.FuzzTargets;
 
 /// <summary>A decoder of outside input: valid samples, the decode, and its documented errors.</summary>
 /// <param name="Name">What it reads.</param>
 /// <param name="Samples">Valid inputs the mutations start from.</param>
 /// <param name="Decode">The decode, as the platform calls it.</param>
 /// <param name="IsDocumentedError">Its documented errors.</param>
-internal sealed record Decoder(string Name, IReadOnlyList<byte[]> Samples, Action<byte[]> Decode, Func<Exception, bool> IsDocumentedError)
+public sealed record Decoder(string Name, IReadOnlyList<byte[]> Samples, Action<byte[]> Decode, Func<Exception, bool> IsDocumentedError)
 {
     public override string ToString() => Name;
 }
 
-/// <summary>Every decoder that reads input from outside the platform.</summary>
-internal static class Decoders
+/// <summary>Every decoder that reads input from outside the platform: the fuzz tests and the AFL targets share them.</summary>
+public static class Decoders
 {
     private static readonly PartitionKeyQuery Query = new(new Dictionary<string, string> { ["type"] = ".type", ["user"] = "$.user.id" });
 
@@ -40,7 +40,7 @@ internal static class Decoders
 
     public static Decoder KinesisEvent { get; } = new(
         "Kinesis event",
-        [Fuzz.File("events/kinesis.json"), Fuzz.File("events/aggregator-kinesis.json"), Fuzz.File("events/kinesis-tumbling-window.json")],
+        [Sample("events/kinesis.json"), Sample("events/aggregator-kinesis.json"), Sample("events/kinesis-tumbling-window.json")],
         b =>
         {
             using var batch = KinesisEventReader.Read(b);
@@ -83,7 +83,7 @@ internal static class Decoders
 
     public static Decoder EventSource { get; } = new(
         "event source detection (any payload)",
-        [.. new[] { "kinesis", "msk", "sqs", "s3-put", "http-api-v2", "firehose-transformation", "s3sink-flush" }.Select(n => Fuzz.File($"events/{n}.json"))],
+        [.. new[] { "kinesis", "msk", "sqs", "s3-put", "http-api-v2", "firehose-transformation", "s3sink-flush" }.Select(n => Sample($"events/{n}.json"))],
         b => LambdaEventSource.Of(b),
         _ => false);
 
@@ -114,25 +114,25 @@ internal static class Decoders
 
     public static Decoder PipelineFile { get; } = Text(
         "pipeline configuration (YAML or JSON)",
-        [Encoding.UTF8.GetString(Fuzz.File("samples/pipeline.example.yaml")), """{"stream":{"shards":2},"sink":{"format":"parquet"}}"""],
+        [Encoding.UTF8.GetString(Sample("samples/pipeline.example.yaml")), """{"stream":{"shards":2},"sink":{"format":"parquet"}}"""],
         t => PipelineConfig.Parse(t),
         e => e is FormatException);
 
     public static Decoder AggregatorConfiguration { get; } = Text(
         "aggregator configuration",
-        [Encoding.UTF8.GetString(Fuzz.File("samples/aggregator.example.json"))],
+        [Encoding.UTF8.GetString(Sample("samples/aggregator.example.json"))],
         t => AggregatorConfig.Parse(t),
         e => e is FormatException);
 
     public static Decoder RoutingConfiguration { get; } = Text(
         "routing rules",
-        [Encoding.UTF8.GetString(Fuzz.File("samples/rules.example.json"))],
+        [Encoding.UTF8.GetString(Sample("samples/rules.example.json"))],
         t => RoutingRules.Parse(t),
         e => e is FormatException);
 
     public static Decoder TransformConfiguration { get; } = Text(
         "transformation configuration",
-        [Encoding.UTF8.GetString(Fuzz.File("samples/transform.example.json"))],
+        [Encoding.UTF8.GetString(Sample("samples/transform.example.json"))],
         t => JsonProjectionTransform.Parse(t),
         e => e is FormatException);
 
@@ -148,11 +148,22 @@ internal static class Decoders
         PartitionTemplateText, PartitionKeys, PipelineFile, AggregatorConfiguration, RoutingConfiguration, TransformConfiguration, OnFailureRecord,
     ];
 
+    /// <summary>The decoder of that name.</summary>
     public static Decoder Named(string name) => All.Single(d => d.Name == name);
+
+    /// <summary>Short names for the command line (<c>kpl</c>, <c>kinesis-event</c>, …), in the order of <see cref="All"/>.</summary>
+    public static IReadOnlyList<string> Ids { get; } =
+    [
+        "kpl", "kinesis-event", "kafka-event", "firehose-event", "sqs-event", "s3-event", "http-api-event", "event-source", "gateway-body",
+        "partition-template", "partition-keys", "pipeline-config", "aggregator-config", "routing-rules", "transform-config", "on-failure-record",
+    ];
+
+    /// <summary>A sample file copied beside the assembly (events, examples).</summary>
+    public static byte[] Sample(string relative) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, relative));
 
     // System.Text.Json's documented failure is JsonException (malformed JSON, a wrong type, bad base64); the event types add theirs.
     private static Decoder Json(string name, string[] samples, Action<byte[]> decode) =>
-        new(name, [.. samples.Select(Fuzz.File)], decode, e => e is JsonException or LambdaEventException);
+        new(name, [.. samples.Select(Sample)], decode, e => e is JsonException or LambdaEventException);
 
     private static Decoder Text(string name, string[] samples, Action<string> decode, Func<Exception, bool> documented) =>
         new(name, [.. samples.Select(Encoding.UTF8.GetBytes)], b => decode(Encoding.UTF8.GetString(b)), documented);
@@ -167,7 +178,7 @@ internal static class Decoders
 
     private static byte[] OnFailureSample()
     {
-        using var sqs = JsonDocument.Parse(Fuzz.File("events/failure-handler-sqs.json"));
+        using var sqs = JsonDocument.Parse(Sample("events/failure-handler-sqs.json"));
         return Encoding.UTF8.GetBytes(sqs.RootElement.GetProperty("Records")[0].GetProperty("body").GetString()!);
     }
 }
