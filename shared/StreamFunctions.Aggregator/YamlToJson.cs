@@ -58,9 +58,10 @@ public static class YamlToJson
         {
             throw new FormatException($"The configuration is not YAML (line {e.Start.Line}, column {e.Start.Column}): {e.Message}", e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // YamlDotNet's scanner reports some malformed input this way rather than as a YamlException.
+            // YamlDotNet reports some malformed input this way rather than as a YamlException (e.g. "The current event
+            // is of an unsupported type").
             throw new FormatException($"The configuration is not YAML: {e.Message}", e);
         }
 

@@ -8,14 +8,15 @@ namespace StreamFunctions.BatchProcessing;
 public static class EventBatches
 {
     /// <summary>A Kinesis event: identified by sequence number, ordered per partition key.</summary>
+    /// <exception cref="ArgumentException">The records or a record are null (JSON null), or a record has no sequence number.</exception>
     /// <param name="evnt">The event.</param>
     /// <returns>The batch.</returns>
     public static IReadOnlyList<BatchRecord<KinesisEventRecord>> From(KinesisEvent evnt)
     {
         ArgumentNullException.ThrowIfNull(evnt);
-        return [.. evnt.Records.Select(r => new BatchRecord<KinesisEventRecord>(
-            r,
-            r.Kinesis.SequenceNumber ?? throw new ArgumentException("A Kinesis record has no sequenceNumber.", nameof(evnt)),
+        return [.. NotNull(evnt.Records, "Records").Select(r => new BatchRecord<KinesisEventRecord>(
+            NotNull(r, "a record"),
+            r.Kinesis?.SequenceNumber ?? throw new ArgumentException("A Kinesis record has no sequenceNumber.", nameof(evnt)),
             r.Kinesis.PartitionKey,
             r.EventSourceArn ?? "kinesis",
             r.EventId is { } id && id.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 ? id[..colon] : null,
@@ -23,13 +24,14 @@ public static class EventBatches
     }
 
     /// <summary>A Kafka event: identified by offset, ordered per topic-partition (Lambda's unit of ordering for Kafka).</summary>
+    /// <exception cref="ArgumentException">The records, a partition's list or a record are null (JSON null).</exception>
     /// <param name="evnt">The event.</param>
     /// <returns>The batch.</returns>
     public static IReadOnlyList<BatchRecord<KafkaEventRecord>> From(KafkaEvent evnt)
     {
         ArgumentNullException.ThrowIfNull(evnt);
-        return [.. evnt.Records.SelectMany(p => p.Value.Select(r => new BatchRecord<KafkaEventRecord>(
-            r,
+        return [.. NotNull(evnt.Records, "Records").SelectMany(p => NotNull(p.Value, $"the records of {p.Key}").Select(r => new BatchRecord<KafkaEventRecord>(
+            NotNull(r, $"a record of {p.Key}"),
             r.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture),
             p.Key,
             evnt.EventSourceArn ?? r.Topic ?? "kafka",
@@ -38,13 +40,14 @@ public static class EventBatches
     }
 
     /// <summary>An SQS event: identified by message id, unordered.</summary>
+    /// <exception cref="ArgumentException">The records or a message are null (JSON null), or a message has no message id.</exception>
     /// <param name="evnt">The event.</param>
     /// <returns>The batch.</returns>
     public static IReadOnlyList<BatchRecord<SQSMessage>> From(SQSEvent evnt)
     {
         ArgumentNullException.ThrowIfNull(evnt);
-        return [.. evnt.Records.Select(m => new BatchRecord<SQSMessage>(
-            m,
+        return [.. NotNull(evnt.Records, "Records").Select(m => new BatchRecord<SQSMessage>(
+            NotNull(m, "a message"),
             m.MessageId ?? throw new ArgumentException("An SQS message has no messageId.", nameof(evnt)),
             null,
             m.EventSourceArn ?? "sqs",
@@ -87,4 +90,9 @@ public static class EventBatches
         ArgumentNullException.ThrowIfNull(processor);
         return processor.ProcessAsync(From(evnt), handler, BatchOrdering.Unordered, cancellationToken);
     }
+
+    // A JSON null where the event's shape promises a value.
+    private static T NotNull<T>(T? value, string what)
+        where T : class =>
+        value ?? throw new ArgumentException($"The event's {what} is null.");
 }

@@ -53,6 +53,11 @@ public sealed record DiscardedBatch(
         {
             throw new FormatException($"The on-failure record is not JSON: {error.Message}", error);
         }
+        catch (InvalidOperationException error)
+        {
+            // A field of the wrong JSON type, or text that is not UTF-8, surfaces only when it is read.
+            throw new FormatException($"The on-failure record is malformed: {error.Message}", error);
+        }
 
         static string Required(JsonElement element, string name) =>
             element.TryGetProperty(name, out var value) && value.GetString() is { Length: > 0 } text

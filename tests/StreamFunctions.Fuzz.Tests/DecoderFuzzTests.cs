@@ -95,6 +95,30 @@ public sealed class DecoderFuzzTests
         }
     }
 
+    public static TheoryData<string, string> AflCrashes
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "crashes"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.GetFileName(Path.GetDirectoryName(file))!, Path.GetFileName(file));
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AflCrashes))]
+    public void AflFinding_NowADocumentedError(string target, string file)
+    {
+        // Inputs with which AFL++ (scripts/fuzz.sh) crashed a decoder before its fix.
+        var decoder = Decoders.All[Decoders.Ids.ToList().IndexOf(target)];
+        var input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "crashes", target, file));
+        Fuzz.Check(decoder.Name, input, decoder.Decode, decoder.IsDocumentedError);
+    }
+
     private static void Run(Decoder decoder, int seed) =>
         Fuzz.Check(decoder.Name, Fuzz.Mutate(decoder.Samples, seed), decoder.Decode, decoder.IsDocumentedError, seed);
 }

@@ -161,9 +161,10 @@ public static class Decoders
     /// <summary>A sample file copied beside the assembly (events, examples).</summary>
     public static byte[] Sample(string relative) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, relative));
 
-    // System.Text.Json's documented failure is JsonException (malformed JSON, a wrong type, bad base64); the event types add theirs.
+    // System.Text.Json's documented failure is JsonException (malformed JSON, a wrong type, bad base64); the event types
+    // add theirs, and EventBatches.From an ArgumentException naming what a record lacks.
     private static Decoder Json(string name, string[] samples, Action<byte[]> decode) =>
-        new(name, [.. samples.Select(Sample)], decode, e => e is JsonException or LambdaEventException);
+        new(name, [.. samples.Select(Sample)], decode, e => e is JsonException or LambdaEventException || e.GetType() == typeof(ArgumentException));
 
     private static Decoder Text(string name, string[] samples, Action<string> decode, Func<Exception, bool> documented) =>
         new(name, [.. samples.Select(Encoding.UTF8.GetBytes)], b => decode(Encoding.UTF8.GetString(b)), documented);

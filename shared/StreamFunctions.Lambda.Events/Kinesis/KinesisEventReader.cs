@@ -14,6 +14,9 @@ namespace StreamFunctions.Lambda.Events.Kinesis;
 /// </summary>
 public static class KinesisEventReader
 {
+    // 9999-12-31T23:59:59Z, the last second DateTimeOffset holds.
+    private const decimal MaxEpochSeconds = 253_402_300_799m;
+
     /// <summary>Reads an event.</summary>
     /// <param name="json">The event's UTF-8 JSON.</param>
     /// <returns>The records; dispose it when done with the data.</returns>
@@ -103,7 +106,9 @@ public static class KinesisEventReader
                     else if (reader.ValueTextEquals("approximateArrivalTimestamp"u8))
                     {
                         Expect(ref reader, JsonTokenType.Number, index);
-                        arrival = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(reader.GetDecimal() * 1000m));
+                        arrival = reader.TryGetDecimal(out var seconds) && seconds >= 0 && seconds <= MaxEpochSeconds
+                            ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000m))
+                            : throw new KinesisEventFormatException(index, $"Record {index}: approximateArrivalTimestamp is not a time in epoch seconds (0 to {MaxEpochSeconds}).");
                     }
                     else
                     {

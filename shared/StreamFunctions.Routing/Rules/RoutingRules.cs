@@ -176,7 +176,7 @@ public sealed class RoutingRules
                 }
             }
 
-            var firstMatch = root.TryGetProperty("mode", out var mode) && (mode.GetString() switch
+            var firstMatch = root.TryGetProperty("mode", out var mode) && ((mode.ValueKind == JsonValueKind.String ? mode.GetString() : mode.GetRawText()) switch
             {
                 "first" => true,
                 "all" => false,
@@ -336,7 +336,9 @@ public sealed class RoutingRules
             }
         }
 
-        var name = json.TryGetProperty("name", out var n) ? n.GetString() ?? $"route-{index}" : $"route-{index}";
+        var name = !json.TryGetProperty("name", out var n) || n.ValueKind == JsonValueKind.Null ? $"route-{index}"
+            : n.ValueKind == JsonValueKind.String ? n.GetString()!
+            : throw new FormatException($"{where}.name: a string is required, not {n.ValueKind}.");
         var match = json.TryGetProperty("match", out var matchJson) ? FieldMatch.Parse(matchJson, $"{where}.match") : null;
 
         if (!json.TryGetProperty("to", out var toJson))
@@ -370,7 +372,7 @@ public sealed class RoutingRules
 
             try
             {
-                hotKeys = new HotKeySpreader([.. keys.EnumerateArray().Select(k => k.GetString() ?? string.Empty)], saltCount);
+                hotKeys = new HotKeySpreader([.. keys.EnumerateArray().Select(k => k.ValueKind == JsonValueKind.String ? k.GetString()! : throw new FormatException($"{where}.hotKeys.keys: strings are required, not {k.ValueKind}."))], saltCount);
             }
             catch (ArgumentException e)
             {

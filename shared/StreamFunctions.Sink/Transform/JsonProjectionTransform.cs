@@ -91,7 +91,7 @@ public sealed class JsonProjectionTransform : IRecordTransform
             var filter = root.TryGetProperty("filter", out var f) ? FieldMatch.Parse(f, "filter") : null;
             var fields = root.TryGetProperty("fields", out var p) ? Paths(p, "fields") : null;
             var keys = root.TryGetProperty("partitionKeys", out var k) ? Paths(k, "partitionKeys") : [];
-            var missing = !root.TryGetProperty("missing", out var m) ? MissingFieldBehavior.Omit : m.GetString() switch
+            var missing = !root.TryGetProperty("missing", out var m) ? MissingFieldBehavior.Omit : (m.ValueKind == JsonValueKind.String ? m.GetString() : null) switch
             {
                 "omit" => MissingFieldBehavior.Omit,
                 "null" => MissingFieldBehavior.Null,
