@@ -16,7 +16,7 @@ public static class LambdaEventSource
     /// the first record's <c>eventSource</c> (<c>aws:kinesis</c>, <c>aws:sqs</c>, <c>aws:s3</c>, <c>aws:dynamodb</c>), the service
     /// of a top-level <c>eventSourceARN</c> (a tumbling window's final invocation, which may have no records),
     /// <see cref="Firehose"/> for a transformation request, the <c>source</c> of an EventBridge event; null when
-    /// none of these is present or the payload is not a JSON object.
+    /// none of these is present, the payload is not a JSON object, or the name is not valid UTF-8.
     /// </summary>
     /// <param name="payload">The event (UTF-8 JSON).</param>
     /// <returns>The source, or null.</returns>
@@ -34,36 +34,48 @@ public static class LambdaEventSource
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
+                return Detect(document.RootElement);
+            }
+            catch (InvalidOperationException)
+            {
+                // A name that is not valid UTF-8 (JsonDocument checks text only when it is read) names no known source.
                 return null;
             }
-
-            if (root.TryGetProperty("eventSource", out var top) && top.ValueKind == JsonValueKind.String)
-            {
-                return top.GetString();
-            }
-
-            if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array && records.GetArrayLength() > 0
-                && records[0].ValueKind == JsonValueKind.Object && records[0].TryGetProperty("eventSource", out var source) && source.ValueKind == JsonValueKind.String)
-            {
-                return source.GetString();
-            }
-
-            // A tumbling window's final invocation may carry no records: its eventSourceARN still names the stream.
-            if (root.TryGetProperty("eventSourceARN", out var arn) && arn.ValueKind == JsonValueKind.String && arn.GetString()!.Split(':') is [_, _, var service, ..]
-                && service is "kinesis" or "dynamodb")
-            {
-                return "aws:" + service;
-            }
-
-            if (root.TryGetProperty("deliveryStreamArn", out _) && root.TryGetProperty("records", out _))
-            {
-                return Firehose;
-            }
-
-            return root.TryGetProperty("source", out var eb) && eb.ValueKind == JsonValueKind.String && root.TryGetProperty("detail-type", out _) ? eb.GetString() : null;
         }
+    }
+
+    private static string? Detect(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (root.TryGetProperty("eventSource", out var top) && top.ValueKind == JsonValueKind.String)
+        {
+            return top.GetString();
+        }
+
+        if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array && records.GetArrayLength() > 0
+            && records[0].ValueKind == JsonValueKind.Object && records[0].TryGetProperty("eventSource", out var source) && source.ValueKind == JsonValueKind.String)
+        {
+            return source.GetString();
+        }
+
+        // A tumbling window's final invocation may carry no records: its eventSourceARN still names the stream.
+        if (root.TryGetProperty("eventSourceARN", out var arn) && arn.ValueKind == JsonValueKind.String && arn.GetString()!.Split(':') is [_, _, var service, ..]
+            && service is "kinesis" or "dynamodb")
+        {
+            return "aws:" + service;
+        }
+
+        if (root.TryGetProperty("deliveryStreamArn", out _) && root.TryGetProperty("records", out _))
+        {
+            return Firehose;
+        }
+
+        return root.TryGetProperty("source", out var eb) && eb.ValueKind == JsonValueKind.String && root.TryGetProperty("detail-type", out _) ? eb.GetString() : null;
     }
 }
