@@ -32,7 +32,6 @@ public sealed class KinesisEventSourceMapping
     private readonly TimeProvider _time;
     private readonly Dictionary<string, ShardWorker> _workers = new(StringComparer.Ordinal);
     private readonly HashSet<string> _ended = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lostShards = new();
     private MappingContext? _context;
 
     /// <summary>Creates the mapping; nothing is read until the first poll.</summary>
@@ -119,9 +118,9 @@ public sealed class KinesisEventSourceMapping
         var started = await DiscoverAsync(context, held, cancellationToken).ConfigureAwait(false);
         var workers = _workers.Values.ToList();
         var passes = await Task.WhenAll(workers.Select(w => PassAsync(w, cancellationToken))).ConfigureAwait(false);
-        while (_lostShards.TryDequeue(out var lostShard))
+        foreach (var lost in workers.Where((_, i) => passes[i].LeaseLost))
         {
-            _workers.Remove(lostShard);
+            _workers.Remove(lost.ShardId);
         }
 
         var ended = 0;
@@ -147,17 +146,17 @@ public sealed class KinesisEventSourceMapping
         }
     }
 
-    // One shard's pass; a shard whose lease went to another runner is dropped instead of failing the poll.
-    private async Task<(int Read, int Invocations)> PassAsync(ShardWorker worker, CancellationToken cancellationToken)
+    // One shard's pass; a shard whose lease went to another runner is reported, to be dropped, instead of failing the poll.
+    private static async Task<(int Read, int Invocations, bool LeaseLost)> PassAsync(ShardWorker worker, CancellationToken cancellationToken)
     {
         try
         {
-            return await worker.PassAsync(cancellationToken).ConfigureAwait(false);
+            var (read, invocations) = await worker.PassAsync(cancellationToken).ConfigureAwait(false);
+            return (read, invocations, false);
         }
         catch (ShardLeaseLostException)
         {
-            _lostShards.Enqueue(worker.ShardId);
-            return (0, 0);
+            return (0, 0, true);
         }
     }
 

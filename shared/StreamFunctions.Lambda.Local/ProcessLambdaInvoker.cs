@@ -68,25 +68,7 @@ public sealed class ProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
     /// <c>Runtime.ExitError</c> and the next one starts a new process. Safe to call from any thread.
     /// </summary>
     /// <returns>Whether a running process was killed.</returns>
-    public bool Kill()
-    {
-        var process = Volatile.Read(ref _process);
-        try
-        {
-            if (process is null || process.HasExited)
-            {
-                return false;
-            }
-
-            process.Kill(entireProcessTree: true);
-            return true;
-        }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // Exited (or disposed) meanwhile.
-            return false;
-        }
-    }
+    public bool Kill() => KillTree(Volatile.Read(ref _process));
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -175,19 +157,31 @@ public sealed class ProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
             return;
         }
 
-        try
+        if (KillTree(process))
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
+            process.WaitForExit(5000);
         }
 
         process.Dispose();
+    }
+
+    // SIGKILL to the process and its children, if it is still running.
+    private static bool KillTree(Process? process)
+    {
+        try
+        {
+            if (process is null || process.HasExited)
+            {
+                return false;
+            }
+
+            process.Kill(entireProcessTree: true);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Exited (or disposed) meanwhile.
+            return false;
+        }
     }
 }

@@ -16,7 +16,6 @@ public sealed class LeaseTableCheckpointStore : IShardLeaseStore
     private readonly IKinesisApi _kinesis;
     private readonly string _streamName;
     private readonly ExtendedSequenceNumber _initialPosition;
-    private readonly TimeSpan _interval;
     private readonly TimeProvider _time;
     private DateTimeOffset? _lastRound;
 
@@ -34,14 +33,13 @@ public sealed class LeaseTableCheckpointStore : IShardLeaseStore
         _streamName = streamName;
         _initialPosition = initialPosition ?? ExtendedSequenceNumber.TrimHorizon;
         _time = time ?? TimeProvider.System;
-        _interval = coordinator.RenewInterval;
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlySet<string>> AcquireAsync(CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
-        if (_lastRound is not { } last || now - last >= _interval)
+        if (_lastRound is not { } last || now - last >= _coordinator.RenewInterval)
         {
             await ShardLeaseSync.SyncAsync(_kinesis, _streamName, _coordinator.Table, _initialPosition, cancellationToken).ConfigureAwait(false);
             await _coordinator.RunOnceAsync(cancellationToken).ConfigureAwait(false);

@@ -31,7 +31,7 @@ internal sealed class PipelineMeasurements
     }
 
     /// <summary>The largest GC heap seen by <see cref="SampleMemory"/>, in bytes.</summary>
-    public long HeapPeak => Interlocked.Read(ref _heapPeak);
+    public long HeapPeak => _heapPeak;
 
     /// <summary>The process's peak working set (resident memory), in bytes.</summary>
     public static long PeakWorkingSet
@@ -61,15 +61,8 @@ internal sealed class PipelineMeasurements
         }
     }
 
-    /// <summary>Samples the GC heap size.</summary>
-    public void SampleMemory()
-    {
-        var heap = GC.GetTotalMemory(forceFullCollection: false);
-        long seen;
-        while (heap > (seen = Interlocked.Read(ref _heapPeak)) && Interlocked.CompareExchange(ref _heapPeak, heap, seen) != seen)
-        {
-        }
-    }
+    /// <summary>Samples the GC heap size (from the pipeline's polling loop, one call at a time).</summary>
+    public void SampleMemory() => _heapPeak = Math.Max(_heapPeak, GC.GetTotalMemory(forceFullCollection: false));
 
     /// <summary>Wraps a function so each successful Kinesis batch records its records' lag under <paramref name="function"/>.</summary>
     public ILambdaInvoker MeasuringLag(string function, ILambdaInvoker inner, TimeProvider time) => new LagInvoker(this, function, inner, time);
