@@ -104,7 +104,7 @@ public sealed class AggregatorCrashTests(LocalAwsFixture aws) : IAsyncLifetime
             Assert.Equal(sum, got.Sum);
         }
 
-        var late = await SideOutputAsync();
+        var late = await LateEventsAsync(_s3, _bucket);
         Assert.Equal(events.Where(e => e.VeryLate).Select(e => e.N).Order(), late.Order());
         Assert.Equal(last, (await checkpoints.GetAsync("shardId-000000000000"))?.SequenceNumber);
     }
@@ -168,24 +168,34 @@ public sealed class AggregatorCrashTests(LocalAwsFixture aws) : IAsyncLifetime
         return results;
     }
 
-    private async Task<List<int>> SideOutputAsync()
+    /// <summary>The numbers of the events in the side output under <paramref name="prefix"/>, each checked to be there as late.</summary>
+    internal static async Task<List<int>> LateEventsAsync(IAmazonS3 s3, string bucket, string prefix = "")
     {
         var numbers = new List<int>();
-        var objects = await _s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket });
-        foreach (var o in objects.S3Objects ?? [])
+        foreach (var line in await LinesAsync(s3, bucket, prefix))
         {
-            using var response = await _s3.GetObjectAsync(_bucket, o.Key);
-            using var reader = new StreamReader(response.ResponseStream);
-            foreach (var line in (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                using var document = JsonDocument.Parse(line);
-                Assert.Equal("late", document.RootElement.GetProperty("reason").GetString());
-                using var data = JsonDocument.Parse(document.RootElement.GetProperty("data").GetBytesFromBase64());
-                numbers.Add(data.RootElement.GetProperty("n").GetInt32());
-            }
+            using var document = JsonDocument.Parse(line);
+            Assert.Equal("late", document.RootElement.GetProperty("reason").GetString());
+            using var data = JsonDocument.Parse(document.RootElement.GetProperty("data").GetBytesFromBase64());
+            numbers.Add(data.RootElement.GetProperty("n").GetInt32());
         }
 
         return numbers;
+    }
+
+    /// <summary>The lines of every (uncompressed) object under <paramref name="prefix"/>.</summary>
+    internal static async Task<List<string>> LinesAsync(IAmazonS3 s3, string bucket, string prefix)
+    {
+        var lines = new List<string>();
+        var objects = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix });
+        foreach (var o in objects.S3Objects ?? [])
+        {
+            using var response = await s3.GetObjectAsync(bucket, o.Key);
+            using var reader = new StreamReader(response.ResponseStream);
+            lines.AddRange((await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return lines;
     }
 
     private static string Tail(StringWriter logs)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
@@ -54,10 +53,9 @@ public sealed class AggregatorKillTests(LocalAwsFixture aws, ITestOutputHelper o
             .ToDictionary(g => $"orders/{g.Key.Customer}/{g.Key.Start}-{g.Key.Start + 10_000}", g => (Count: (long)g.Count(), Sum: g.Sum(e => e.Amount)));
         var late = events.Where(e => e.VeryLate).Select(e => e.N).Order().ToList();
 
-        var only = EnvironmentVariables.Process.Setting("SFN_FAULT_SEED") is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : (int?)null;
         var baseline = await RunAsync(stream, last, expected, late, new KillSchedule([]));
         Assert.Equal(0, baseline.Kills);
-        var seeds = only is { } s ? [s] : Enumerable.Range(BaseSeed + 1, Iterations).ToArray();
+        var seeds = KillSchedule.Seeds(BaseSeed + 1, Iterations);
         var kills = 0;
         foreach (var seed in seeds)
         {
@@ -112,7 +110,7 @@ public sealed class AggregatorKillTests(LocalAwsFixture aws, ITestOutputHelper o
 
             Assert.True(checkpoints.Violations.Count == 0, $"{schedule}: {string.Join("; ", checkpoints.Violations)}");
             var rows = new List<(string Key, long Count, long Sum)>();
-            foreach (var line in await LinesAsync(s3, bucket, "results/"))
+            foreach (var line in await AggregatorCrashTests.LinesAsync(s3, bucket, "results/"))
             {
                 using var row = JsonDocument.Parse(line);
                 var r = row.RootElement;
@@ -127,13 +125,7 @@ public sealed class AggregatorKillTests(LocalAwsFixture aws, ITestOutputHelper o
                 Assert.True(expected.TryGetValue(key, out var want) && want == (count, sum), $"{schedule}: window {key} is ({count}, {sum}), expected {(expected.TryGetValue(key, out var w) ? w.ToString() : "none")}");
             }
 
-            var side = new List<int>();
-            foreach (var line in await LinesAsync(s3, bucket, "late/"))
-            {
-                using var record = JsonDocument.Parse(line);
-                using var data = JsonDocument.Parse(record.RootElement.GetProperty("data").GetBytesFromBase64());
-                side.Add(data.RootElement.GetProperty("n").GetInt32());
-            }
+            var side = await AggregatorCrashTests.LateEventsAsync(s3, bucket, "late/");
 
             Assert.True(late.SequenceEqual(side.Order()), $"{schedule}: the side output holds {side.Count} late events, expected {late.Count} once each");
             Assert.Equal(last, (await checkpoints.GetAsync("shardId-000000000000"))?.SequenceNumber);
@@ -143,20 +135,6 @@ public sealed class AggregatorKillTests(LocalAwsFixture aws, ITestOutputHelper o
         {
             await DeleteAsync(s3, dynamo, bucket, state);
         }
-    }
-
-    private static async Task<List<string>> LinesAsync(IAmazonS3 s3, string bucket, string prefix)
-    {
-        var lines = new List<string>();
-        var objects = await s3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix });
-        foreach (var o in objects.S3Objects ?? [])
-        {
-            using var response = await s3.GetObjectAsync(bucket, o.Key);
-            using var reader = new StreamReader(response.ResponseStream);
-            lines.AddRange((await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-
-        return lines;
     }
 
     private static async Task DeleteAsync(IAmazonS3 s3, IAmazonDynamoDB dynamo, string bucket, string state)

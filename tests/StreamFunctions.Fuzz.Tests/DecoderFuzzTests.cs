@@ -114,7 +114,7 @@ public sealed class DecoderFuzzTests
     public void AflFinding_NowADocumentedError(string target, string file)
     {
         // Inputs with which AFL++ (scripts/fuzz.sh) crashed a decoder before its fix.
-        var decoder = Decoders.All[Decoders.Ids.ToList().IndexOf(target)];
+        var decoder = Decoders.ById(target);
         var input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "crashes", target, file));
         Fuzz.Check(decoder.Name, input, decoder.Decode, decoder.IsDocumentedError);
     }

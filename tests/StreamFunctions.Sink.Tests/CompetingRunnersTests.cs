@@ -6,6 +6,7 @@ using StreamFunctions.Leases;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
+using StreamFunctions.Testing.Kinesis;
 using Xunit.Abstractions;
 
 namespace StreamFunctions.Sink.Tests;
@@ -104,7 +105,7 @@ public sealed class CompetingRunnersTests(LocalAwsFixture aws, ITestOutputHelper
             foreach (var shard in (await env.Kinesis.ListShardsAsync(new ListShardsRequest(StreamName: env.Stream))).Shards)
             {
                 var lease = await table.GetAsync(shard.ShardId);
-                var latest = await LastSequenceAsync(env, shard.ShardId);
+                var latest = (await StreamContents.ReadShardAsync(env.Kinesis, env.Stream, shard.ShardId)).LastOrDefault()?.SequenceNumber;
                 var closed = !shard.IsOpen;
                 var done = lease is not null && (closed ? lease.Checkpoint.IsShardEnd : latest is null || lease.Checkpoint.SequenceNumber == latest);
                 if (!done)
@@ -121,28 +122,6 @@ public sealed class CompetingRunnersTests(LocalAwsFixture aws, ITestOutputHelper
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"not every shard was processed to its end: {string.Join("; ", pending)}; logs:\n{env.LogTail}");
             await Task.Delay(250);
         }
-    }
-
-    private static async Task<string?> LastSequenceAsync(SinkEnvironment env, string shardId)
-    {
-        var iterator = (await env.Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(env.Stream, shardId, ShardIteratorType.TrimHorizon))).ShardIterator;
-        string? last = null;
-        for (var i = 0; i < 100 && iterator is not null; i++)
-        {
-            var page = await env.Kinesis.GetRecordsAsync(new GetRecordsRequest(iterator, 10_000));
-            if (page.Records.Count > 0)
-            {
-                last = page.Records[^1].SequenceNumber;
-            }
-            else if (page.MillisBehindLatest == 0)
-            {
-                break;
-            }
-
-            iterator = page.NextShardIterator;
-        }
-
-        return last;
     }
 
     private static async Task WaitAsync(Func<bool> condition, string message)

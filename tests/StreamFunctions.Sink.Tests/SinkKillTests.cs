@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using StreamFunctions.Aws;
 using StreamFunctions.Lambda.EventSources;
@@ -46,8 +45,7 @@ public sealed class SinkKillTests(LocalAwsFixture aws, ITestOutputHelper output)
             }
         }
 
-        var only = EnvironmentVariables.Process.Setting("SFN_FAULT_SEED") is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : (int?)null;
-        var seeds = only is { } s ? [s] : Enumerable.Range(BaseSeed + 1, Iterations).ToArray();
+        var seeds = KillSchedule.Seeds(BaseSeed + 1, Iterations);
 
         // An uninterrupted run of each of the four configurations gives the number of requests its kill points are drawn from.
         var requests = new Dictionary<int, int>();

@@ -158,6 +158,11 @@ public static class Decoders
         "partition-template", "partition-keys", "pipeline-config", "aggregator-config", "routing-rules", "transform-config", "on-failure-record",
     ];
 
+    /// <summary>The decoder with that short name (see <see cref="Ids"/>).</summary>
+    /// <exception cref="ArgumentException">No such target.</exception>
+    public static Decoder ById(string id) =>
+        Ids.ToList().IndexOf(id) is var index and >= 0 ? All[index] : throw new ArgumentException($"Unknown target '{id}': one of {string.Join(", ", Ids)}.", nameof(id));
+
     /// <summary>A sample file copied beside the assembly (events, examples).</summary>
     public static byte[] Sample(string relative) => File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, relative));
 

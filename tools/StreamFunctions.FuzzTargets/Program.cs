@@ -18,7 +18,7 @@ switch (args)
         return 0;
     case ["seeds", var target, var directory]:
         Directory.CreateDirectory(directory);
-        var samples = Target(target).Samples;
+        var samples = Decoders.ById(target).Samples;
         for (var i = 0; i < samples.Count; i++)
         {
             File.WriteAllBytes(Path.Combine(directory, $"sample-{i}"), samples[i]);
@@ -31,7 +31,7 @@ switch (args)
         Decoder? decoder = null;
         SharpFuzz.Fuzzer.OutOfProcess.Run(stream =>
         {
-            decoder ??= Target(target);
+            decoder ??= Decoders.ById(target);
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
             try
@@ -45,7 +45,7 @@ switch (args)
         });
         return 0;
     case ["check", var target, var directory]:
-        var checkedDecoder = Target(target);
+        var checkedDecoder = Decoders.ById(target);
         var failures = 0;
         foreach (var file in Directory.EnumerateFiles(directory).Where(f => !f.EndsWith("README.txt", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
@@ -69,10 +69,4 @@ switch (args)
     default:
         Console.Error.WriteLine("usage: StreamFunctions.FuzzTargets list | seeds <target> <dir> | run <target> | check <target> <dir>");
         return 2;
-}
-
-static Decoder Target(string id)
-{
-    var index = Decoders.Ids.ToList().IndexOf(id);
-    return index >= 0 ? Decoders.All[index] : throw new ArgumentException($"Unknown target '{id}': one of {string.Join(", ", Decoders.Ids)}.");
 }

@@ -28,7 +28,7 @@ public sealed class HttpFaultProxy : IDisposable
     private readonly WebApplication _app;
     private readonly HttpClient _upstream;
     private readonly Uri _target;
-    private ProxyHandler _handler;
+    private readonly ProxyHandler _handler;
     private int _requests;
     private int _faults;
 
@@ -62,30 +62,11 @@ public sealed class HttpFaultProxy : IDisposable
     public static HttpFaultProxy Injecting(Uri target, Func<ProxiedRequest, Fault> decide)
     {
         ArgumentNullException.ThrowIfNull(decide);
-        return new HttpFaultProxy(target, Handling(decide));
-    }
-
-    /// <summary>A handler that applies <paramref name="decide"/>'s fault to each request.</summary>
-    /// <param name="decide">The fault for a request.</param>
-    /// <returns>The handler.</returns>
-    public static ProxyHandler Handling(Func<ProxiedRequest, Fault> decide)
-    {
-        ArgumentNullException.ThrowIfNull(decide);
-        return (request, forward) => decide(request).ApplyAsync(request, forward);
+        return new HttpFaultProxy(target, (request, forward) => decide(request).ApplyAsync(request, forward));
     }
 
     /// <summary>Where clients connect.</summary>
     public Uri Endpoint { get; }
-
-    /// <summary>Answers each request; may be replaced between runs, so one proxy serves many.</summary>
-    public ProxyHandler Handler
-    {
-        get => Volatile.Read(ref _handler);
-        set => Volatile.Write(ref _handler, value ?? throw new ArgumentNullException(nameof(value)));
-    }
-
-    /// <summary>Requests received.</summary>
-    public int Requests => Volatile.Read(ref _requests);
 
     /// <summary>Requests answered with a fault (anything but the service's own answer).</summary>
     public int Faults => Volatile.Read(ref _faults);
@@ -111,7 +92,7 @@ public sealed class HttpFaultProxy : IDisposable
                 rawTarget,
                 context.Request.Headers["X-Amz-Target"].FirstOrDefault(),
                 body.ToArray());
-            var answer = await Handler(request, b => ForwardAsync(context.Request, rawTarget, b)).ConfigureAwait(false);
+            var answer = await _handler(request, b => ForwardAsync(context.Request, rawTarget, b)).ConfigureAwait(false);
             if (answer is null || answer.Injected)
             {
                 Interlocked.Increment(ref _faults);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamFunctions.Aws;
 
 namespace StreamFunctions.Testing.Faults;
 
@@ -40,6 +41,15 @@ public sealed class KillSchedule
 
         return new KillSchedule(points.Select(p => (p.Key, p.Value))) { Seed = seed };
     }
+
+    /// <summary>The seeds of a scenario's iterations: <paramref name="first"/> and the next ones, or only <c>SFN_FAULT_SEED</c> when it is set (to rerun a failed iteration).</summary>
+    /// <param name="first">The first seed.</param>
+    /// <param name="iterations">How many.</param>
+    /// <returns>The seeds.</returns>
+    public static int[] Seeds(int first, int iterations) =>
+        EnvironmentVariables.Process.Setting("SFN_FAULT_SEED") is { } only
+            ? [int.Parse(only, CultureInfo.InvariantCulture)]
+            : [.. Enumerable.Range(first, iterations)];
 
     /// <summary>The seed, when made from one.</summary>
     public int? Seed { get; private init; }

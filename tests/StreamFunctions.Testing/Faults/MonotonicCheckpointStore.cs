@@ -14,14 +14,10 @@ namespace StreamFunctions.Testing.Faults;
 /// <param name="history">The history to check against (a new one when null).</param>
 public class MonotonicCheckpointStore(IShardCheckpointStore inner, CheckpointHistory? history = null) : IShardCheckpointStore
 {
-    /// <summary>The checkpoints written and the violations.</summary>
-    public CheckpointHistory History { get; } = history ?? new CheckpointHistory();
+    private readonly CheckpointHistory _history = history ?? new CheckpointHistory();
 
     /// <summary>Checkpoints that went backwards, one line each (empty when all were monotonic).</summary>
-    public IReadOnlyCollection<string> Violations => History.Violations;
-
-    /// <summary>The store written through.</summary>
-    protected IShardCheckpointStore Inner => inner;
+    public IReadOnlyCollection<string> Violations => _history.Violations;
 
     /// <inheritdoc />
     public Task<ShardCheckpoint?> GetAsync(string shardId, CancellationToken cancellationToken = default) => inner.GetAsync(shardId, cancellationToken);
@@ -31,7 +27,7 @@ public class MonotonicCheckpointStore(IShardCheckpointStore inner, CheckpointHis
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         await inner.SetAsync(shardId, checkpoint, cancellationToken).ConfigureAwait(false);
-        History.Record(shardId, checkpoint);
+        _history.Record(shardId, checkpoint);
     }
 }
 

@@ -19,18 +19,32 @@ public static class StreamContents
         var found = new List<KinesisRecord>();
         foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(streamName)).ConfigureAwait(false)).Shards)
         {
-            var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(streamName, shard.ShardId, ShardIteratorType.TrimHorizon)).ConfigureAwait(false)).ShardIterator;
-            while (iterator is not null)
-            {
-                var page = await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator, 10_000)).ConfigureAwait(false);
-                found.AddRange(page.Records);
-                if (page.Records.Count == 0 && page.MillisBehindLatest == 0)
-                {
-                    break;
-                }
+            found.AddRange(await ReadShardAsync(kinesis, streamName, shard.ShardId).ConfigureAwait(false));
+        }
 
-                iterator = page.NextShardIterator;
+        return found;
+    }
+
+    /// <summary>Every record of one shard, in sequence order: read from TRIM_HORIZON until a page is empty at the tip.</summary>
+    /// <param name="kinesis">The stream API.</param>
+    /// <param name="streamName">The stream.</param>
+    /// <param name="shardId">The shard.</param>
+    /// <returns>The records.</returns>
+    public static async Task<List<KinesisRecord>> ReadShardAsync(IKinesisApi kinesis, string streamName, string shardId)
+    {
+        ArgumentNullException.ThrowIfNull(kinesis);
+        var found = new List<KinesisRecord>();
+        var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(streamName, shardId, ShardIteratorType.TrimHorizon)).ConfigureAwait(false)).ShardIterator;
+        while (iterator is not null)
+        {
+            var page = await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator, 10_000)).ConfigureAwait(false);
+            found.AddRange(page.Records);
+            if (page.Records.Count == 0 && page.MillisBehindLatest == 0)
+            {
+                break;
             }
+
+            iterator = page.NextShardIterator;
         }
 
         return found;
