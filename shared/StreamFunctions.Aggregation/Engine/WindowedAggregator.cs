@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using StreamFunctions.Aggregation.Sketches;
 using StreamFunctions.Aggregation.Windows;
@@ -35,17 +36,15 @@ public sealed class WindowedAggregator
     private readonly int _items;
     private readonly AggregateSpec[] _sketchSpecs;
     private readonly int _valuesPerResult;
+    // Sliding windows are found by (key, start) in an index; a key's few tumbling or count windows on its chain
+    // of live slots (KeyState.Head, then _nextOfKey), which keeps the index out of the cache.
     private readonly Dictionary<WindowKey, int> _index = [];
+    private readonly bool _indexed;
 
-    // Keys are interned while they have live windows: the string is hashed once per event (with the
-    // dictionary's fast non-randomized string hash, which it abandons for the randomized one if keys collide),
-    // and each key remembers the window it touched last, so most events of a tumbling window skip the index.
-    private readonly Dictionary<string, int> _keyIds = new(StringComparer.Ordinal);
-    private readonly Stack<int> _freeKeys = new();
-    private string?[] _keyNames = new string?[64];
-    private int[] _keyWindows = new int[64];
-    private Recent[] _recent = new Recent[64];
-    private int _keyCount;
+    // Keys are interned as dense ids while they have live windows (KeyTable), and each key remembers the window
+    // it touched last, so most events of a tumbling window need neither the window index nor a division.
+    private readonly KeyTable _keys = new();
+    private KeyState[] _keyState = [];
     private readonly Dictionary<string, List<int>> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _countWindows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ShardClock> _shards = new(StringComparer.Ordinal);
@@ -55,9 +54,18 @@ public sealed class WindowedAggregator
     private readonly List<WindowResult> _fired = [];
     private readonly Stack<int> _free = new();
 
-    // Slots: one per live (key, window). An event touches its slot and its numeric accumulators: two cache lines.
-    private Slot[] _slotData = [];
-    private Numeric[] _numbers = [];
+    // Slots: one per live (key, window), as columns. An event reads its slot's flags and updates its row of
+    // accumulators: the event count, then per numeric column only the fields its aggregates read (Layout), so
+    // count + sum is a 16-byte row and the rows of every live window stay in the core's cache.
+    private readonly Layout[] _layout;
+    private readonly int _stride;
+    private byte[] _flags = [];
+    private int[] _slotKey = [];
+    private int[] _nextOfKey = [];
+    private int[] _previousOfKey = [];
+    private long[] _starts = [];
+    private long[] _ends = [];
+    private double[] _rows = [];
     private object?[] _sketches = [];
     private int _slots;
 
@@ -76,6 +84,8 @@ public sealed class WindowedAggregator
         _items = spec.ItemColumns;
         _sketchSpecs = [.. spec.Aggregates.Where(a => a.IsSketch)];
         _valuesPerResult = spec.Aggregates.Sum(a => a.Function == AggregateFunction.Quantiles ? a.Quantiles.Count : 1);
+        (_layout, _stride) = Layout.Of(spec);
+        _indexed = _window.Kind == WindowKind.Sliding;
         Grow(64);
     }
 
@@ -111,13 +121,21 @@ public sealed class WindowedAggregator
         var maxTimestamp = clock.MaxTimestamp;
         List<int>? late = null;
         var applied = 0;
-        for (var i = 0; i < keys.Length; i++)
+        if (_window.Kind == WindowKind.Tumbling)
+        {
+            applied = AddTumbling(keys, timestamps, watermark, numbers, items, ref late);
+            foreach (var t in timestamps)
+            {
+                maxTimestamp = Math.Max(maxTimestamp, t);
+            }
+        }
+
+        for (var i = applied + (late?.Count ?? 0); i < keys.Length; i++)
         {
             var t = timestamps[i];
             maxTimestamp = Math.Max(maxTimestamp, t);
             var ok = _window.Kind switch
             {
-                WindowKind.Tumbling => AddTumbling(keys[i], t, watermark, numbers, items, i),
                 WindowKind.Sliding => AddSliding(keys[i], t, watermark, numbers, items, i),
                 WindowKind.Session => AddSession(keys[i], t, watermark, numbers, items, i),
                 _ => AddCount(keys[i], numbers, items, i),
@@ -194,7 +212,7 @@ public sealed class WindowedAggregator
     {
         Watermark = long.MaxValue - 1;
         var results = Fire();
-        foreach (var slot in Enumerable.Range(0, _slots).Where(s => (_slotData[s].Flags & Live) != 0 && (_slotData[s].Flags & Fired) == 0).ToList())
+        foreach (var slot in Enumerable.Range(0, _slots).Where(s => (_flags[s] & (Live | Fired)) == Live).ToList())
         {
             // Count windows that never filled.
             Emit(slot);
@@ -237,23 +255,23 @@ public sealed class WindowedAggregator
             writer.Write(LiveWindows);
             for (var slot = 0; slot < _slots; slot++)
             {
-                ref var data = ref _slotData[slot];
-                if ((data.Flags & Live) == 0)
+                if ((_flags[slot] & Live) == 0)
                 {
                     continue;
                 }
 
-                writer.Write(_keyNames[data.KeyId]!);
-                writer.Write(data.Start);
-                writer.Write(data.End);
-                writer.Write(data.Count);
-                writer.Write(data.Flags);
-                foreach (var n in _numbers.AsSpan(slot * _numeric, _numeric))
+                var row = Row(slot);
+                writer.Write(_keys.Name(_slotKey[slot]));
+                writer.Write(_starts[slot]);
+                writer.Write(_ends[slot]);
+                writer.Write((long)row[0]);
+                writer.Write(_flags[slot]);
+                foreach (var column in _layout)
                 {
-                    writer.Write(n.Count);
-                    writer.Write(n.Sum);
-                    writer.Write(n.Min);
-                    writer.Write(n.Max);
+                    writer.Write(column.Count < 0 ? 0L : (long)row[column.Count]);
+                    writer.Write(column.Sum < 0 ? 0.0 : row[column.Sum]);
+                    writer.Write(column.Min < 0 ? double.PositiveInfinity : row[column.Min]);
+                    writer.Write(column.Max < 0 ? double.NegativeInfinity : row[column.Max]);
                 }
 
                 for (var k = 0; k < _sketchSpecs.Length; k++)
@@ -308,12 +326,12 @@ public sealed class WindowedAggregator
                 var start = reader.ReadInt64();
                 var end = reader.ReadInt64();
                 var slot = engine.NewSlot(engine.Intern(key), start, end);
-                ref var data = ref engine._slotData[slot];
-                data.Count = reader.ReadInt64();
-                data.Flags = reader.ReadByte();
-                foreach (ref var number in engine._numbers.AsSpan(slot * engine._numeric, engine._numeric))
+                var row = engine.Row(slot);
+                row[0] = reader.ReadInt64();
+                engine._flags[slot] = reader.ReadByte();
+                foreach (var column in engine._layout)
                 {
-                    number = new Numeric { Count = reader.ReadInt64(), Sum = reader.ReadDouble(), Min = reader.ReadDouble(), Max = reader.ReadDouble() };
+                    column.Restore(row, reader.ReadInt64(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
                 }
 
                 for (var k = 0; k < engine._sketchSpecs.Length; k++)
@@ -340,29 +358,27 @@ public sealed class WindowedAggregator
     // A restored slot's index entry and timers.
     private void Reindex(int slot)
     {
-        ref var data = ref _slotData[slot];
         switch (_window.Kind)
         {
             case WindowKind.Session:
-                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, _keyNames[data.KeyId]!, out _);
+                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, _keys.Name(_slotKey[slot]), out _);
                 (sessions ??= []).Add(slot);
                 break;
             case WindowKind.Count:
-                _index[new WindowKey(data.KeyId, data.Start)] = slot;
                 return;
-            default:
-                _index[new WindowKey(data.KeyId, data.Start)] = slot;
+            case WindowKind.Sliding:
+                _index[new WindowKey(_slotKey[slot], _starts[slot])] = slot;
                 break;
         }
 
-        if ((data.Flags & Fired) == 0)
+        if ((_flags[slot] & Fired) == 0)
         {
-            _fireTimers.Add(slot, data.End - 1);
+            _fireTimers.Add(slot, _ends[slot] - 1);
         }
         else
         {
-            _cleanupTimers.Add(slot, data.End - 1 + _lateness);
-            if ((data.Flags & Dirty) != 0)
+            _cleanupTimers.Add(slot, _ends[slot] - 1 + _lateness);
+            if ((_flags[slot] & Dirty) != 0)
             {
                 _dirty.Add(slot);
             }
@@ -376,8 +392,7 @@ public sealed class WindowedAggregator
         {
             foreach (var slot in due)
             {
-                ref var data = ref _slotData[slot];
-                if ((data.Flags & Live) == 0 || data.End - 1 != at || (data.Flags & Fired) != 0)
+                if ((_flags[slot] & (Live | Fired)) != Live || _ends[slot] - 1 != at)
                 {
                     continue;
                 }
@@ -399,7 +414,7 @@ public sealed class WindowedAggregator
 
         foreach (var slot in _dirty)
         {
-            if ((_slotData[slot].Flags & (Live | Dirty | Fired)) == (Live | Dirty | Fired))
+            if ((_flags[slot] & (Live | Dirty | Fired)) == (Live | Dirty | Fired))
             {
                 Emit(slot);
             }
@@ -410,7 +425,7 @@ public sealed class WindowedAggregator
         {
             foreach (var slot in due)
             {
-                if ((_slotData[slot].Flags & Live) != 0 && _slotData[slot].End - 1 + _lateness == at)
+                if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 + _lateness == at)
                 {
                     Free(slot);
                 }
@@ -424,17 +439,71 @@ public sealed class WindowedAggregator
         return results;
     }
 
-    private bool AddTumbling(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    // The tumbling loop, the common case, with the event's update inlined: an event of the window its key
+    // touched last needs neither a division nor the window index.
+    private int AddTumbling(ReadOnlySpan<string> keys, ReadOnlySpan<long> timestamps, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, ref List<int>? late)
     {
-        var start = _window.LastStart(t);
-        var end = start + _window.Size;
-        if (end - 1 + _lateness <= watermark)
+        var size = _window.Size;
+        var lateness = _lateness;
+        var layout = _layout;
+        var stride = _stride;
+        var applied = 0;
+        for (var i = 0; i < keys.Length; i++)
         {
-            return false;
+            var t = timestamps[i];
+            var keyId = Intern(keys[i]);
+            ref var state = ref _keyState[keyId];
+            var slot = state.RecentSlot;
+            var start = state.RecentStart;
+            if (slot < 0 || (ulong)(t - start) >= (ulong)size)
+            {
+                slot = -1;
+                start = _window.LastStart(t);
+            }
+
+            if (start + size - 1 + lateness <= watermark)
+            {
+                ForgetIfUnused(keyId);
+                (late ??= []).Add(i);
+                continue;
+            }
+
+            if (slot < 0)
+            {
+                slot = SlotFor(keyId, start, start + size);
+            }
+
+            ref var flags = ref _flags[slot];
+            if ((flags & (Fired | Dirty)) == Fired)
+            {
+                flags |= Dirty;
+                _dirty.Add(slot);
+            }
+
+            var row = _rows.AsSpan(slot * stride, stride);
+            row[0]++;
+            if (layout.Length > 0)
+            {
+                var values = numbers.Slice(i * layout.Length, layout.Length);
+                for (var c = 0; c < layout.Length; c++)
+                {
+                    var v = values[c];
+                    if (!double.IsNaN(v))
+                    {
+                        layout[c].Add(row, v);
+                    }
+                }
+            }
+
+            if (_sketchSpecs.Length > 0)
+            {
+                ApplySketches(slot, numbers, items, i);
+            }
+
+            applied++;
         }
 
-        Apply(SlotFor(key, start, end), numbers, items, i);
-        return true;
+        return applied;
     }
 
     private bool AddSliding(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
@@ -448,7 +517,7 @@ public sealed class WindowedAggregator
                 continue;
             }
 
-            Apply(SlotFor(key, start, end), numbers, items, i);
+            Apply(SlotFor(Intern(key), start, end), numbers, items, i);
             any = true;
         }
 
@@ -469,7 +538,7 @@ public sealed class WindowedAggregator
         for (var s = 0; s < sessions.Count; s++)
         {
             var slot = sessions[s];
-            var existing = new TimeWindow(_slotData[slot].Start, _slotData[slot].End);
+            var existing = new TimeWindow(_starts[slot], _ends[slot]);
             if (!existing.Intersects(window))
             {
                 continue;
@@ -493,15 +562,15 @@ public sealed class WindowedAggregator
             target = NewSlot(Intern(key), window.Start, window.End);
             sessions.Add(target);
         }
-        else if (_slotData[target].Start != window.Start || _slotData[target].End != window.End)
+        else if (_starts[target] != window.Start || _ends[target] != window.End)
         {
-            _slotData[target].Start = window.Start;
-            _slotData[target].End = window.End;
+            _starts[target] = window.Start;
+            _ends[target] = window.End;
             _fireTimers.Add(target, window.MaxTimestamp);
-            if ((_slotData[target].Flags & Fired) != 0)
+            if ((_flags[target] & Fired) != 0)
             {
                 // A fired session that grew fires again (as an update, under its new window).
-                _slotData[target].Flags &= unchecked((byte)~(Fired | Dirty));
+                _flags[target] &= unchecked((byte)~(Fired | Dirty));
             }
         }
 
@@ -512,11 +581,10 @@ public sealed class WindowedAggregator
     private bool AddCount(string key, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
         ref var ordinal = ref CollectionsMarshal.GetValueRefOrAddDefault(_countWindows, key, out _);
-        var slot = SlotFor(key, ordinal, ordinal + 1, timed: false);
+        var slot = SlotFor(Intern(key), ordinal, ordinal + 1, timed: false);
         Apply(slot, numbers, items, i);
-        if (_slotData[slot].Count >= _window.Count)
+        if (Row(slot)[0] >= _window.Count)
         {
-            _index.Remove(new WindowKey(_slotData[slot].KeyId, ordinal));
             Emit(slot);
             Free(slot);
             ordinal++;
@@ -525,94 +593,112 @@ public sealed class WindowedAggregator
         return true;
     }
 
-    private int SlotFor(string key, long start, long end, bool timed = true)
+    private int SlotFor(int keyId, long start, long end, bool timed = true)
     {
-        var keyId = Intern(key);
-        ref var recent = ref _recent[keyId];
-        if (recent.Start == start && recent.Slot >= 0)
+        ref var state = ref _keyState[keyId];
+        if (state.RecentSlot >= 0 && state.RecentStart == start)
         {
-            ref var data = ref _slotData[recent.Slot];
-            if ((data.Flags & Live) != 0 && data.KeyId == keyId && data.Start == start)
+            return state.RecentSlot;
+        }
+
+        int slot;
+        var created = false;
+        if (_indexed)
+        {
+            ref var indexed = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, new WindowKey(keyId, start), out var exists);
+            if (!exists)
             {
-                return recent.Slot;
+                indexed = NewSlot(keyId, start, end);
+                created = true;
+            }
+
+            slot = indexed;
+        }
+        else
+        {
+            slot = state.Head;
+            while (slot >= 0 && _starts[slot] != start)
+            {
+                slot = _nextOfKey[slot];
+            }
+
+            if (slot < 0)
+            {
+                slot = NewSlot(keyId, start, end);
+                created = true;
             }
         }
 
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, new WindowKey(keyId, start), out var exists);
-        if (!exists)
+        if (created && timed)
         {
-            slot = NewSlot(keyId, start, end);
-            if (timed)
-            {
-                _fireTimers.Add(slot, end - 1);
-            }
+            _fireTimers.Add(slot, end - 1);
         }
 
-        recent = new Recent { Start = start, Slot = slot };
+        state.RecentStart = start;
+        state.RecentSlot = slot;
         return slot;
     }
 
-    // The key's id; a new key gets one with no windows yet (NewSlot counts them).
+    // The key's id; a new key starts with no windows (NewSlot counts them, Free forgets the key at none).
     private int Intern(string key)
     {
-        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_keyIds, key, out var known);
-        if (known)
+        var id = _keys.Intern(key, out var added);
+        if (added)
         {
-            return id;
-        }
-
-        if (!_freeKeys.TryPop(out var fresh))
-        {
-            if (_keyCount == _keyNames.Length)
+            if (_keyState.Length < _keys.IdCapacity)
             {
-                Array.Resize(ref _keyNames, _keyCount * 2);
-                Array.Resize(ref _keyWindows, _keyCount * 2);
-                Array.Resize(ref _recent, _keyCount * 2);
+                Array.Resize(ref _keyState, _keys.IdCapacity);
             }
 
-            fresh = _keyCount++;
+            _keyState[id] = new KeyState { RecentStart = long.MinValue, RecentSlot = -1, Head = -1 };
         }
 
-        _keyNames[fresh] = key;
-        _keyWindows[fresh] = 0;
-        _recent[fresh] = new Recent { Start = long.MinValue, Slot = -1 };
-        id = fresh;
-        return fresh;
+        return id;
     }
+
+    // A key interned for an event that turned out too late.
+    private void ForgetIfUnused(int keyId)
+    {
+        if (_keyState[keyId].Head < 0)
+        {
+            _keys.Remove(keyId);
+        }
+    }
+
+    private Span<double> Row(int slot) => _rows.AsSpan(slot * _stride, _stride);
 
     private void Apply(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
-        ref var data = ref _slotData[slot];
-        data.Count++;
-        if ((data.Flags & (Fired | Dirty)) == Fired)
+        ref var flags = ref _flags[slot];
+        if ((flags & (Fired | Dirty)) == Fired)
         {
-            data.Flags |= Dirty;
+            flags |= Dirty;
             _dirty.Add(slot);
         }
 
-        if (_numeric > 0)
+        var row = Row(slot);
+        row[0]++;
+        if (_layout.Length > 0)
         {
-            var accumulators = _numbers.AsSpan(slot * _numeric, _numeric);
-            var values = numbers.Slice(i * _numeric, _numeric);
-            for (var c = 0; c < accumulators.Length; c++)
+            var values = numbers.Slice(i * _layout.Length, _layout.Length);
+            for (var c = 0; c < _layout.Length; c++)
             {
                 var v = values[c];
                 if (!double.IsNaN(v))
                 {
-                    ref var n = ref accumulators[c];
-                    n.Count++;
-                    n.Sum += v;
-                    n.Min = v < n.Min ? v : n.Min;
-                    n.Max = v > n.Max ? v : n.Max;
+                    _layout[c].Add(row, v);
                 }
             }
         }
 
-        if (_sketchSpecs.Length == 0)
+        if (_sketchSpecs.Length > 0)
         {
-            return;
+            ApplySketches(slot, numbers, items, i);
         }
+    }
 
+    private void ApplySketches(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
+    {
         for (var s = 0; s < _sketchSpecs.Length; s++)
         {
             var spec = _sketchSpecs[s];
@@ -634,25 +720,22 @@ public sealed class WindowedAggregator
 
     private void Merge(int target, int source)
     {
-        _slotData[target].Count += _slotData[source].Count;
-        for (var c = 0; c < _numeric; c++)
+        Span<double> into = Row(target), from = Row(source);
+        into[0] += from[0];
+        foreach (var column in _layout)
         {
-            int t = (target * _numeric) + c, s = (source * _numeric) + c;
-            _numbers[t].Count += _numbers[s].Count;
-            _numbers[t].Sum += _numbers[s].Sum;
-            _numbers[t].Min = Math.Min(_numbers[t].Min, _numbers[s].Min);
-            _numbers[t].Max = Math.Max(_numbers[t].Max, _numbers[s].Max);
+            column.Merge(into, from);
         }
 
         for (var k = 0; k < _sketchSpecs.Length; k++)
         {
-            ref var into = ref _sketches[(target * _sketchSpecs.Length) + k];
-            switch ((into, _sketches[(source * _sketchSpecs.Length) + k]))
+            ref var sketch = ref _sketches[(target * _sketchSpecs.Length) + k];
+            switch ((sketch, _sketches[(source * _sketchSpecs.Length) + k]))
             {
                 case (_, null):
                     break;
-                case (null, var from):
-                    into = from;
+                case (null, var other):
+                    sketch = other;
                     break;
                 case (HyperLogLog a, HyperLogLog b):
                     a.Merge(b);
@@ -666,38 +749,40 @@ public sealed class WindowedAggregator
             }
         }
 
-        if ((_slotData[source].Flags & Fired) != 0 && (_slotData[target].Flags & Dirty) == 0)
+        if ((_flags[source] & Fired) != 0 && (_flags[target] & Dirty) == 0)
         {
-            _slotData[target].Flags |= Dirty | Fired;
+            _flags[target] |= Dirty | Fired;
             _dirty.Add(target);
         }
     }
 
     private void Emit(int slot)
     {
-        var update = (_slotData[slot].Flags & Dirty) != 0;
+        var update = (_flags[slot] & Dirty) != 0;
+        var row = Row(slot);
+        var count = (long)row[0];
         var values = new AggregateValue[_valuesPerResult];
         var next = 0;
         var sketchIndex = 0;
         foreach (var a in _spec.Aggregates)
         {
-            var at = (slot * _numeric) + a.Column;
+            var column = a.IsNumeric ? _layout[a.Column] : default;
             switch (a.Function)
             {
                 case AggregateFunction.Count:
-                    values[next++] = new AggregateValue(a.Name, _slotData[slot].Count);
+                    values[next++] = new AggregateValue(a.Name, count);
                     break;
                 case AggregateFunction.Sum:
-                    values[next++] = new AggregateValue(a.Name, _numbers[at].Sum);
+                    values[next++] = new AggregateValue(a.Name, row[column.Sum]);
                     break;
                 case AggregateFunction.Min:
-                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Min);
+                    values[next++] = new AggregateValue(a.Name, row[column.Count] == 0 ? null : row[column.Min]);
                     break;
                 case AggregateFunction.Max:
-                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Max);
+                    values[next++] = new AggregateValue(a.Name, row[column.Count] == 0 ? null : row[column.Max]);
                     break;
                 case AggregateFunction.Avg:
-                    values[next++] = new AggregateValue(a.Name, _numbers[at].Count == 0 ? null : _numbers[at].Sum / _numbers[at].Count);
+                    values[next++] = new AggregateValue(a.Name, row[column.Count] == 0 ? null : row[column.Sum] / row[column.Count]);
                     break;
                 case AggregateFunction.DistinctCount:
                     values[next++] = new AggregateValue(a.Name, Math.Round((_sketches[(slot * _sketchSpecs.Length) + sketchIndex++] as HyperLogLog)?.Estimate() ?? 0));
@@ -717,36 +802,41 @@ public sealed class WindowedAggregator
             }
         }
 
-        var window = _window.Kind == WindowKind.Count ? new TimeWindow(_slotData[slot].Start, _slotData[slot].End, IsCount: true) : new TimeWindow(_slotData[slot].Start, _slotData[slot].End);
-        _fired.Add(new WindowResult(_spec.Name, _keyNames[_slotData[slot].KeyId]!, window, _slotData[slot].Count, update, values));
-        _slotData[slot].Flags = (byte)((_slotData[slot].Flags | Fired) & ~Dirty);
+        var window = new TimeWindow(_starts[slot], _ends[slot], IsCount: _window.Kind == WindowKind.Count);
+        _fired.Add(new WindowResult(_spec.Name, _keys.Name(_slotKey[slot]), window, count, update, values));
+        _flags[slot] = (byte)((_flags[slot] | Fired) & ~Dirty);
     }
 
     private int NewSlot(int keyId, long start, long end)
     {
         if (!_free.TryPop(out var slot))
         {
-            if (_slots == _slotData.Length)
+            if (_slots == _flags.Length)
             {
-                Grow(_slotData.Length * 2);
+                Grow(_flags.Length * 2);
             }
 
             slot = _slots++;
         }
 
-        _slotData[slot].KeyId = keyId;
-        _keyWindows[keyId]++;
-        _slotData[slot].Start = start;
-        _slotData[slot].End = end;
-        _slotData[slot].Flags = Live;
-        _slotData[slot].Count = 0;
-        for (var c = 0; c < _numeric; c++)
+        _slotKey[slot] = keyId;
+        ref var state = ref _keyState[keyId];
+        _previousOfKey[slot] = -1;
+        _nextOfKey[slot] = state.Head;
+        if (state.Head >= 0)
         {
-            var at = (slot * _numeric) + c;
-            _numbers[at].Count = 0;
-            _numbers[at].Sum = 0;
-            _numbers[at].Min = double.PositiveInfinity;
-            _numbers[at].Max = double.NegativeInfinity;
+            _previousOfKey[state.Head] = slot;
+        }
+
+        state.Head = slot;
+        _starts[slot] = start;
+        _ends[slot] = end;
+        _flags[slot] = Live;
+        var row = Row(slot);
+        row[0] = 0;
+        foreach (var column in _layout)
+        {
+            column.Reset(row);
         }
 
         _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
@@ -755,39 +845,63 @@ public sealed class WindowedAggregator
 
     private void Free(int slot, bool unindex = true)
     {
+        var keyId = _slotKey[slot];
         if (unindex && _window.Kind == WindowKind.Session)
         {
-            if (_sessions.TryGetValue(_keyNames[_slotData[slot].KeyId]!, out var sessions))
+            if (_sessions.TryGetValue(_keys.Name(keyId), out var sessions))
             {
                 sessions.Remove(slot);
                 if (sessions.Count == 0)
                 {
-                    _sessions.Remove(_keyNames[_slotData[slot].KeyId]!);
+                    _sessions.Remove(_keys.Name(keyId));
                 }
             }
         }
-        else if (unindex && _window.Kind != WindowKind.Count)
+        else if (unindex && _indexed)
         {
-            _index.Remove(new WindowKey(_slotData[slot].KeyId, _slotData[slot].Start));
+            _index.Remove(new WindowKey(keyId, _starts[slot]));
         }
 
-        var keyId = _slotData[slot].KeyId;
-        if (--_keyWindows[keyId] == 0)
+        ref var state = ref _keyState[keyId];
+        if (state.RecentSlot == slot)
         {
-            _keyIds.Remove(_keyNames[keyId]!);
-            _keyNames[keyId] = null;
-            _freeKeys.Push(keyId);
+            state.RecentSlot = -1;
         }
 
-        _slotData[slot].Flags = 0;
+        int previous = _previousOfKey[slot], next = _nextOfKey[slot];
+        if (next >= 0)
+        {
+            _previousOfKey[next] = previous;
+        }
+
+        if (previous >= 0)
+        {
+            _nextOfKey[previous] = next;
+        }
+        else
+        {
+            state.Head = next;
+        }
+
+        if (state.Head < 0)
+        {
+            _keys.Remove(keyId);
+        }
+
+        _flags[slot] = 0;
         _sketches.AsSpan(slot * _sketchSpecs.Length, _sketchSpecs.Length).Clear();
         _free.Push(slot);
     }
 
     private void Grow(int capacity)
     {
-        Array.Resize(ref _slotData, capacity);
-        Array.Resize(ref _numbers, capacity * _numeric);
+        Array.Resize(ref _flags, capacity);
+        Array.Resize(ref _slotKey, capacity);
+        Array.Resize(ref _nextOfKey, capacity);
+        Array.Resize(ref _previousOfKey, capacity);
+        Array.Resize(ref _starts, capacity);
+        Array.Resize(ref _ends, capacity);
+        Array.Resize(ref _rows, capacity * _stride);
         Array.Resize(ref _sketches, capacity * _sketchSpecs.Length);
     }
 
@@ -829,27 +943,121 @@ public sealed class WindowedAggregator
         }
     }
 
-    private struct Slot
+    private struct KeyState
     {
-        public int KeyId;
-        public long Start;
-        public long End;
-        public long Count;
-        public byte Flags;
+        public long RecentStart;
+        public int RecentSlot;
+        public int Head;
     }
 
-    private struct Numeric
+    // Where a numeric column's fields sit in a slot's row (-1: no aggregate reads it).
+    private readonly record struct Layout(int Count, int Sum, int Min, int Max)
     {
-        public long Count;
-        public double Sum;
-        public double Min;
-        public double Max;
-    }
+        public static (Layout[] Columns, int Stride) Of(AggregationSpec spec)
+        {
+            var columns = new Layout[spec.NumericColumns];
+            var stride = 1;
+            for (var c = 0; c < columns.Length; c++)
+            {
+                var reads = spec.Aggregates.Where(a => a.IsNumeric && a.Column == c).Select(a => a.Function).ToHashSet();
+                int count = -1, sum = -1, min = -1, max = -1;
+                if (reads.Contains(AggregateFunction.Avg) || reads.Contains(AggregateFunction.Min) || reads.Contains(AggregateFunction.Max))
+                {
+                    count = stride++;
+                }
 
-    private struct Recent
-    {
-        public long Start;
-        public int Slot;
+                if (reads.Contains(AggregateFunction.Sum) || reads.Contains(AggregateFunction.Avg))
+                {
+                    sum = stride++;
+                }
+
+                if (reads.Contains(AggregateFunction.Min))
+                {
+                    min = stride++;
+                }
+
+                if (reads.Contains(AggregateFunction.Max))
+                {
+                    max = stride++;
+                }
+
+                columns[c] = new Layout(count, sum, min, max);
+            }
+
+            return (columns, stride);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(Span<double> row, double v)
+        {
+            if (Count >= 0)
+            {
+                row[Count]++;
+            }
+
+            if (Sum >= 0)
+            {
+                row[Sum] += v;
+            }
+
+            if (Min >= 0)
+            {
+                row[Min] = v < row[Min] ? v : row[Min];
+            }
+
+            if (Max >= 0)
+            {
+                row[Max] = v > row[Max] ? v : row[Max];
+            }
+        }
+
+        public void Merge(Span<double> into, Span<double> from)
+        {
+            if (Count >= 0)
+            {
+                into[Count] += from[Count];
+            }
+
+            if (Sum >= 0)
+            {
+                into[Sum] += from[Sum];
+            }
+
+            if (Min >= 0)
+            {
+                into[Min] = Math.Min(into[Min], from[Min]);
+            }
+
+            if (Max >= 0)
+            {
+                into[Max] = Math.Max(into[Max], from[Max]);
+            }
+        }
+
+        public void Reset(Span<double> row) => Restore(row, 0, 0, double.PositiveInfinity, double.NegativeInfinity);
+
+        public void Restore(Span<double> row, long count, double sum, double min, double max)
+        {
+            if (Count >= 0)
+            {
+                row[Count] = count;
+            }
+
+            if (Sum >= 0)
+            {
+                row[Sum] = sum;
+            }
+
+            if (Min >= 0)
+            {
+                row[Min] = min;
+            }
+
+            if (Max >= 0)
+            {
+                row[Max] = max;
+            }
+        }
     }
 
     private readonly struct WindowKey(int keyId, long start) : IEquatable<WindowKey>

@@ -1,0 +1,245 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace StreamFunctions.Aggregation.Engine;
+
+/// <summary>
+/// Interns group keys as small dense ids, so the operator's per-key state lives in arrays. The table is grouped as
+/// Swiss tables are: groups of eight 32-bit tags (the key's hash) and eight ids, probed group by group; a lookup
+/// compares a group's tags in one vector instruction, so it seldom takes a branch it cannot predict, and the keys'
+/// strings are read only when a tag matches.
+/// </summary>
+/// <remarks>
+/// <para>Tag 0 marks an empty lane and tag 1 a deleted one (a lookup goes on past a full group only, so a lane
+/// freed in a group that was full stays deleted until the next rebuild).</para>
+/// <para>Keys are hashed with a multiply-fold over their UTF-16 code units under a seed drawn per instance, so
+/// colliding keys cannot be chosen ahead of time. Should a probe run past <see cref="FloodProbe"/> groups anyway
+/// (keys chosen by someone who can observe timings), the table rehashes everything with the runtime's
+/// randomized string hash (Marvin), as .NET's <see cref="Dictionary{TKey,TValue}"/> does when its fast hash meets
+/// collisions.</para>
+/// </remarks>
+internal sealed class KeyTable
+{
+    private const int Lanes = 8;
+    private const int Empty = 0, Deleted = 1;
+    private const int FloodProbe = 16;
+    private const ulong Multiplier = 0x9E3779B97F4A7C15UL;
+    private readonly ulong _seed;
+    private int[] _tags = new int[8 * Lanes];
+    private int[] _ids = new int[8 * Lanes];
+    private string?[] _names = new string?[32];
+    private int[] _hashes = new int[32];
+    private readonly Stack<int> _freeIds = new();
+    private int _count;
+    private int _used;
+    private int _next;
+    private bool _randomized;
+
+    /// <summary>Creates an empty table.</summary>
+    /// <param name="seed">The hash seed; a random one by default.</param>
+    public KeyTable(ulong? seed = null) => _seed = seed ?? (ulong)Random.Shared.NextInt64();
+
+    /// <summary>How many ids may be in use (the bound for arrays indexed by id).</summary>
+    public int IdCapacity => _names.Length;
+
+    /// <summary>Keys interned.</summary>
+    public int Count => _count;
+
+    /// <summary>The key an id stands for.</summary>
+    /// <param name="id">A live id.</param>
+    /// <returns>The key.</returns>
+    public string Name(int id) => _names[id]!;
+
+    /// <summary>The key's id, interning it if it is new.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="added">Whether the key was new (its id may be one an earlier key had).</param>
+    /// <returns>The id.</returns>
+    public int Intern(string key, out bool added)
+    {
+        var tag = Hash(key) | 2;
+        var mask = (_tags.Length / Lanes) - 1;
+        var group = (int)((uint)tag >> 3) & mask;
+        var insertAt = -1;
+        for (var probe = 0; ; probe++)
+        {
+            var at = group * Lanes;
+            var tags = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_tags), (nuint)at);
+            var matches = Vector256.Equals(tags, Vector256.Create(tag)).ExtractMostSignificantBits();
+            while (matches != 0)
+            {
+                var id = _ids[at + BitOperations.TrailingZeroCount(matches)];
+                var name = _names[id];
+                if (ReferenceEquals(name, key) || string.Equals(name, key, StringComparison.Ordinal))
+                {
+                    added = false;
+                    return id;
+                }
+
+                matches &= matches - 1;
+            }
+
+            if (insertAt < 0 && Vector256.Equals(tags, Vector256.Create(Deleted)).ExtractMostSignificantBits() is var deleted and not 0)
+            {
+                insertAt = at + BitOperations.TrailingZeroCount(deleted);
+            }
+
+            var empty = Vector256.Equals(tags, Vector256<int>.Zero).ExtractMostSignificantBits();
+            if (empty != 0)
+            {
+                added = true;
+                return Add(key, tag, insertAt >= 0 ? insertAt : at + BitOperations.TrailingZeroCount(empty));
+            }
+
+            if (probe == FloodProbe && !_randomized)
+            {
+                Randomize();
+                return Intern(key, out added);
+            }
+
+            group = (group + 1) & mask;
+        }
+    }
+
+    /// <summary>Forgets a key: its id may be given to another.</summary>
+    /// <param name="id">A live id.</param>
+    public void Remove(int id)
+    {
+        var mask = (_tags.Length / Lanes) - 1;
+        var group = (int)((uint)_hashes[id] >> 3) & mask;
+        while (true)
+        {
+            var at = group * Lanes;
+            for (var lane = at; lane < at + Lanes; lane++)
+            {
+                if ((uint)_tags[lane] > Deleted && _ids[lane] == id)
+                {
+                    // A lookup goes on past a full group only: a lane of a group that has an empty one can be empty.
+                    var full = Array.IndexOf(_tags, Empty, at, Lanes) < 0;
+                    _tags[lane] = full ? Deleted : Empty;
+                    _used -= full ? 0 : 1;
+                    _names[id] = null;
+                    _freeIds.Push(id);
+                    _count--;
+                    return;
+                }
+            }
+
+            group = (group + 1) & mask;
+        }
+    }
+
+    private int Add(string key, int tag, int lane)
+    {
+        if (!_freeIds.TryPop(out var id))
+        {
+            if (_next == _names.Length)
+            {
+                Array.Resize(ref _names, _next * 2);
+                Array.Resize(ref _hashes, _next * 2);
+            }
+
+            id = _next++;
+        }
+
+        _names[id] = key;
+        _hashes[id] = tag;
+        _count++;
+        if (_tags[lane] == Empty)
+        {
+            _used++;
+        }
+
+        _tags[lane] = tag;
+        _ids[lane] = id;
+        if (_used * 4 > _tags.Length * 3)
+        {
+            // Grow when the live keys fill more than half; otherwise only sweep the deleted lanes.
+            Rebuild(_count * 2 > _tags.Length ? _tags.Length * 2 : _tags.Length);
+        }
+
+        return id;
+    }
+
+    private void Randomize()
+    {
+        _randomized = true;
+        for (var id = 0; id < _next; id++)
+        {
+            if (_names[id] is { } name)
+            {
+                _hashes[id] = Hash(name) | 2;
+            }
+        }
+
+        Rebuild(_tags.Length);
+    }
+
+    private void Rebuild(int size)
+    {
+        _tags = new int[size];
+        _ids = new int[size];
+        _used = 0;
+        var mask = (size / Lanes) - 1;
+        for (var id = 0; id < _next; id++)
+        {
+            if (_names[id] is null)
+            {
+                continue;
+            }
+
+            var at = ((int)((uint)_hashes[id] >> 3) & mask) * Lanes;
+            int free;
+            while ((free = Array.IndexOf(_tags, Empty, at, Lanes)) < 0)
+            {
+                at = (at + Lanes) & (size - 1);
+            }
+
+            _tags[free] = _hashes[id];
+            _ids[free] = id;
+            _used++;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Hash(string key)
+    {
+        if (_randomized)
+        {
+            return key.GetHashCode(StringComparison.Ordinal);
+        }
+
+        var bytes = MemoryMarshal.AsBytes(key.AsSpan());
+        var h = _seed ^ ((ulong)bytes.Length * Multiplier);
+        ref var at = ref MemoryMarshal.GetReference(bytes);
+        var offset = 0;
+        for (; offset + 8 <= bytes.Length; offset += 8)
+        {
+            h = Fold(h ^ Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, offset)), Multiplier);
+        }
+
+        if (offset + 4 <= bytes.Length)
+        {
+            h = Fold(h ^ Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref at, offset)), Multiplier);
+            offset += 4;
+        }
+
+        if (offset < bytes.Length)
+        {
+            // One UTF-16 code unit is left.
+            h = Fold(h ^ Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref at, offset)), Multiplier);
+        }
+
+        return (int)Fold(h, _seed | 1);
+    }
+
+    // The 128-bit product's halves xor-ed together (wyhash's mixing step).
+    private static ulong Fold(ulong a, ulong b)
+    {
+        var high = Math.BigMul(a, b, out var low);
+        return high ^ low;
+    }
+
+    private readonly record struct Entry(int Hash, int Id);
+}
