@@ -7,9 +7,9 @@ namespace StreamFunctions.Aggregation.Engine;
 
 /// <summary>
 /// Interns group keys as small dense ids, so the operator's per-key state lives in arrays. The table is grouped as
-/// Swiss tables are: groups of eight 32-bit tags (the key's hash) and eight ids, probed group by group; a lookup
-/// compares a group's tags in one vector instruction, so it seldom takes a branch it cannot predict, and the keys'
-/// strings are read only when a tag matches.
+/// Swiss tables are: a group is one 64-byte cache line holding eight 32-bit tags (the key's hash) and the eight
+/// ids; groups are probed in turn, a group's tags compared in one vector instruction, so a lookup seldom takes a
+/// branch it cannot predict, touches one line of the table, and reads a key's string only when its tag matches.
 /// </summary>
 /// <remarks>
 /// <para>Tag 0 marks an empty lane and tag 1 a deleted one (a lookup goes on past a full group only, so a lane
@@ -23,12 +23,14 @@ namespace StreamFunctions.Aggregation.Engine;
 internal sealed class KeyTable
 {
     private const int Lanes = 8;
+    private const int GroupInts = 2 * Lanes;
     private const int Empty = 0, Deleted = 1;
     private const int FloodProbe = 16;
     private const ulong Multiplier = 0x9E3779B97F4A7C15UL;
     private readonly ulong _seed;
-    private int[] _tags = new int[8 * Lanes];
-    private int[] _ids = new int[8 * Lanes];
+    private int[] _groups = [];
+    private int _first;
+    private int _mask;
     private string?[] _names = new string?[32];
     private int[] _hashes = new int[32];
     private readonly Stack<int> _freeIds = new();
@@ -39,13 +41,20 @@ internal sealed class KeyTable
 
     /// <summary>Creates an empty table.</summary>
     /// <param name="seed">The hash seed; a random one by default.</param>
-    public KeyTable(ulong? seed = null) => _seed = seed ?? (ulong)Random.Shared.NextInt64();
+    public KeyTable(ulong? seed = null)
+    {
+        _seed = seed ?? (ulong)Random.Shared.NextInt64();
+        Rebuild(8);
+    }
 
     /// <summary>How many ids may be in use (the bound for arrays indexed by id).</summary>
     public int IdCapacity => _names.Length;
 
     /// <summary>Keys interned.</summary>
     public int Count => _count;
+
+    /// <summary>Whether a probe ran so long that the table went over to the randomized string hash.</summary>
+    public bool Randomized => _randomized;
 
     /// <summary>The key an id stands for.</summary>
     /// <param name="id">A live id.</param>
@@ -59,17 +68,17 @@ internal sealed class KeyTable
     public int Intern(string key, out bool added)
     {
         var tag = Hash(key) | 2;
-        var mask = (_tags.Length / Lanes) - 1;
-        var group = (int)((uint)tag >> 3) & mask;
+        var group = (int)((uint)tag >> 3) & _mask;
         var insertAt = -1;
+        ref var groups = ref MemoryMarshal.GetArrayDataReference(_groups);
         for (var probe = 0; ; probe++)
         {
-            var at = group * Lanes;
-            var tags = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_tags), (nuint)at);
+            var at = _first + (group * GroupInts);
+            var tags = Vector256.LoadUnsafe(ref groups, (nuint)at);
             var matches = Vector256.Equals(tags, Vector256.Create(tag)).ExtractMostSignificantBits();
             while (matches != 0)
             {
-                var id = _ids[at + BitOperations.TrailingZeroCount(matches)];
+                var id = _groups[at + Lanes + BitOperations.TrailingZeroCount(matches)];
                 var name = _names[id];
                 if (ReferenceEquals(name, key) || string.Equals(name, key, StringComparison.Ordinal))
                 {
@@ -98,7 +107,7 @@ internal sealed class KeyTable
                 return Intern(key, out added);
             }
 
-            group = (group + 1) & mask;
+            group = (group + 1) & _mask;
         }
     }
 
@@ -106,18 +115,17 @@ internal sealed class KeyTable
     /// <param name="id">A live id.</param>
     public void Remove(int id)
     {
-        var mask = (_tags.Length / Lanes) - 1;
-        var group = (int)((uint)_hashes[id] >> 3) & mask;
+        var group = (int)((uint)_hashes[id] >> 3) & _mask;
         while (true)
         {
-            var at = group * Lanes;
+            var at = _first + (group * GroupInts);
             for (var lane = at; lane < at + Lanes; lane++)
             {
-                if ((uint)_tags[lane] > Deleted && _ids[lane] == id)
+                if ((uint)_groups[lane] > Deleted && _groups[lane + Lanes] == id)
                 {
                     // A lookup goes on past a full group only: a lane of a group that has an empty one can be empty.
-                    var full = Array.IndexOf(_tags, Empty, at, Lanes) < 0;
-                    _tags[lane] = full ? Deleted : Empty;
+                    var full = Array.IndexOf(_groups, Empty, at, Lanes) < 0;
+                    _groups[lane] = full ? Deleted : Empty;
                     _used -= full ? 0 : 1;
                     _names[id] = null;
                     _freeIds.Push(id);
@@ -126,7 +134,7 @@ internal sealed class KeyTable
                 }
             }
 
-            group = (group + 1) & mask;
+            group = (group + 1) & _mask;
         }
     }
 
@@ -146,17 +154,18 @@ internal sealed class KeyTable
         _names[id] = key;
         _hashes[id] = tag;
         _count++;
-        if (_tags[lane] == Empty)
+        if (_groups[lane] == Empty)
         {
             _used++;
         }
 
-        _tags[lane] = tag;
-        _ids[lane] = id;
-        if (_used * 4 > _tags.Length * 3)
+        _groups[lane] = tag;
+        _groups[lane + Lanes] = id;
+        var lanes = (_mask + 1) * Lanes;
+        if (_used * 4 > lanes * 3)
         {
             // Grow when the live keys fill more than half; otherwise only sweep the deleted lanes.
-            Rebuild(_count * 2 > _tags.Length ? _tags.Length * 2 : _tags.Length);
+            Rebuild(_count * 2 > lanes ? (_mask + 1) * 2 : _mask + 1);
         }
 
         return id;
@@ -173,15 +182,16 @@ internal sealed class KeyTable
             }
         }
 
-        Rebuild(_tags.Length);
+        Rebuild(_mask + 1);
     }
 
-    private void Rebuild(int size)
+    private void Rebuild(int groupCount)
     {
-        _tags = new int[size];
-        _ids = new int[size];
+        // Pinned, so the groups can start on a cache line: each then fills exactly one.
+        _groups = GC.AllocateArray<int>((groupCount * GroupInts) + GroupInts, pinned: true);
+        _first = (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(_groups, 0) % 64)) % 64) / sizeof(int);
+        _mask = groupCount - 1;
         _used = 0;
-        var mask = (size / Lanes) - 1;
         for (var id = 0; id < _next; id++)
         {
             if (_names[id] is null)
@@ -189,15 +199,15 @@ internal sealed class KeyTable
                 continue;
             }
 
-            var at = ((int)((uint)_hashes[id] >> 3) & mask) * Lanes;
-            int free;
-            while ((free = Array.IndexOf(_tags, Empty, at, Lanes)) < 0)
+            var group = (int)((uint)_hashes[id] >> 3) & _mask;
+            int lane;
+            while ((lane = Array.IndexOf(_groups, Empty, _first + (group * GroupInts), Lanes)) < 0)
             {
-                at = (at + Lanes) & (size - 1);
+                group = (group + 1) & _mask;
             }
 
-            _tags[free] = _hashes[id];
-            _ids[free] = id;
+            _groups[lane] = _hashes[id];
+            _groups[lane + Lanes] = id;
             _used++;
         }
     }
