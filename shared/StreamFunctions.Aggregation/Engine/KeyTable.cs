@@ -213,15 +213,17 @@ internal sealed class KeyTable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Hash(string key)
-    {
-        if (_randomized)
-        {
-            return key.GetHashCode(StringComparison.Ordinal);
-        }
+    private int Hash(string key) => _randomized ? key.GetHashCode(StringComparison.Ordinal) : SeededHash(key, _seed);
 
-        var bytes = MemoryMarshal.AsBytes(key.AsSpan());
-        var h = _seed ^ ((ulong)bytes.Length * Multiplier);
+    /// <summary>The table's fast hash of a key under a seed.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="seed">The seed.</param>
+    /// <returns>The hash.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int SeededHash(ReadOnlySpan<char> key, ulong seed)
+    {
+        var bytes = MemoryMarshal.AsBytes(key);
+        var h = seed ^ ((ulong)bytes.Length * Multiplier);
         ref var at = ref MemoryMarshal.GetReference(bytes);
         var offset = 0;
         for (; offset + 8 <= bytes.Length; offset += 8)
@@ -241,7 +243,7 @@ internal sealed class KeyTable
             h = Fold(h ^ Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref at, offset)), Multiplier);
         }
 
-        return (int)Fold(h, _seed | 1);
+        return (int)Fold(h, seed | 1);
     }
 
     // The 128-bit product's halves xor-ed together (wyhash's mixing step).
