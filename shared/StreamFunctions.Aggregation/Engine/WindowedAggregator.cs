@@ -37,7 +37,7 @@ public sealed class WindowedAggregator
     private readonly AggregateSpec[] _sketchSpecs;
     private readonly int _valuesPerResult;
     // Sliding windows are found by (key, start) in an index; a key's few tumbling or count windows on its chain
-    // of live slots (KeyState.Head, then _nextOfKey), which keeps the index out of the cache.
+    // of live slots (KeyState.Head, then SlotInfo.Next), which keeps the index out of the cache.
     private readonly Dictionary<WindowKey, int> _index = [];
     private readonly bool _indexed;
 
@@ -60,11 +60,7 @@ public sealed class WindowedAggregator
     private readonly Layout[] _layout;
     private readonly int _stride;
     private byte[] _flags = [];
-    private int[] _slotKey = [];
-    private int[] _nextOfKey = [];
-    private int[] _previousOfKey = [];
-    private long[] _starts = [];
-    private long[] _ends = [];
+    private SlotInfo[] _info = [];
     private double[] _rows = [];
     private object?[] _sketches = [];
     private int _slots;
@@ -218,9 +214,7 @@ public sealed class WindowedAggregator
             Emit(slot);
         }
 
-        var fired = _fired.ToList();
-        _fired.Clear();
-        return [.. results, .. fired];
+        return [.. results, .. TakeFired()];
     }
 
     /// <summary>
@@ -261,9 +255,9 @@ public sealed class WindowedAggregator
                 }
 
                 var row = Row(slot);
-                writer.Write(_keys.Name(_slotKey[slot]));
-                writer.Write(_starts[slot]);
-                writer.Write(_ends[slot]);
+                writer.Write(_keys.Name(_info[slot].Key));
+                writer.Write(_info[slot].Start);
+                writer.Write(_info[slot].End);
                 writer.Write((long)row[0]);
                 writer.Write(_flags[slot]);
                 foreach (var column in _layout)
@@ -361,23 +355,23 @@ public sealed class WindowedAggregator
         switch (_window.Kind)
         {
             case WindowKind.Session:
-                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, _keys.Name(_slotKey[slot]), out _);
+                ref var sessions = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, _keys.Name(_info[slot].Key), out _);
                 (sessions ??= []).Add(slot);
                 break;
             case WindowKind.Count:
                 return;
             case WindowKind.Sliding:
-                _index[new WindowKey(_slotKey[slot], _starts[slot])] = slot;
+                _index[new WindowKey(_info[slot].Key, _info[slot].Start)] = slot;
                 break;
         }
 
         if ((_flags[slot] & Fired) == 0)
         {
-            _fireTimers.Add(slot, _ends[slot] - 1);
+            _fireTimers.Add(slot, _info[slot].End - 1);
         }
         else
         {
-            _cleanupTimers.Add(slot, _ends[slot] - 1 + _lateness);
+            _cleanupTimers.Add(slot, _info[slot].End - 1 + _lateness);
             if ((_flags[slot] & Dirty) != 0)
             {
                 _dirty.Add(slot);
@@ -392,7 +386,7 @@ public sealed class WindowedAggregator
         {
             foreach (var slot in due)
             {
-                if ((_flags[slot] & (Live | Fired)) != Live || _ends[slot] - 1 != at)
+                if ((_flags[slot] & (Live | Fired)) != Live || _info[slot].End - 1 != at)
                 {
                     continue;
                 }
@@ -425,7 +419,7 @@ public sealed class WindowedAggregator
         {
             foreach (var slot in due)
             {
-                if ((_flags[slot] & Live) != 0 && _ends[slot] - 1 + _lateness == at)
+                if ((_flags[slot] & Live) != 0 && _info[slot].End - 1 + _lateness == at)
                 {
                     Free(slot);
                 }
@@ -434,9 +428,7 @@ public sealed class WindowedAggregator
             _cleanupTimers.Recycle(due);
         }
 
-        var results = _fired.ToList();
-        _fired.Clear();
-        return results;
+        return TakeFired();
     }
 
     // The tumbling loop, the common case, with the event's update inlined: an event of the window its key
@@ -506,6 +498,15 @@ public sealed class WindowedAggregator
         return applied;
     }
 
+    // A copy of exactly the results' size (the list keeps its capacity for the next round, and a batch's results
+    // stay off the large-object heap up to ~10,000 of them).
+    private List<WindowResult> TakeFired()
+    {
+        var fired = _fired.ToList();
+        _fired.Clear();
+        return fired;
+    }
+
     private bool AddSliding(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
         var any = false;
@@ -538,7 +539,7 @@ public sealed class WindowedAggregator
         for (var s = 0; s < sessions.Count; s++)
         {
             var slot = sessions[s];
-            var existing = new TimeWindow(_starts[slot], _ends[slot]);
+            var existing = new TimeWindow(_info[slot].Start, _info[slot].End);
             if (!existing.Intersects(window))
             {
                 continue;
@@ -562,10 +563,10 @@ public sealed class WindowedAggregator
             target = NewSlot(Intern(key), window.Start, window.End);
             sessions.Add(target);
         }
-        else if (_starts[target] != window.Start || _ends[target] != window.End)
+        else if (_info[target].Start != window.Start || _info[target].End != window.End)
         {
-            _starts[target] = window.Start;
-            _ends[target] = window.End;
+            _info[target].Start = window.Start;
+            _info[target].End = window.End;
             _fireTimers.Add(target, window.MaxTimestamp);
             if ((_flags[target] & Fired) != 0)
             {
@@ -617,9 +618,9 @@ public sealed class WindowedAggregator
         else
         {
             slot = state.Head;
-            while (slot >= 0 && _starts[slot] != start)
+            while (slot >= 0 && _info[slot].Start != start)
             {
-                slot = _nextOfKey[slot];
+                slot = _info[slot].Next;
             }
 
             if (slot < 0)
@@ -802,8 +803,8 @@ public sealed class WindowedAggregator
             }
         }
 
-        var window = new TimeWindow(_starts[slot], _ends[slot], IsCount: _window.Kind == WindowKind.Count);
-        _fired.Add(new WindowResult(_spec.Name, _keys.Name(_slotKey[slot]), window, count, update, values));
+        var window = new TimeWindow(_info[slot].Start, _info[slot].End, IsCount: _window.Kind == WindowKind.Count);
+        _fired.Add(new WindowResult(_spec.Name, _keys.Name(_info[slot].Key), window, count, update, values));
         _flags[slot] = (byte)((_flags[slot] | Fired) & ~Dirty);
     }
 
@@ -819,18 +820,18 @@ public sealed class WindowedAggregator
             slot = _slots++;
         }
 
-        _slotKey[slot] = keyId;
+        _info[slot].Key = keyId;
         ref var state = ref _keyState[keyId];
-        _previousOfKey[slot] = -1;
-        _nextOfKey[slot] = state.Head;
+        _info[slot].Previous = -1;
+        _info[slot].Next = state.Head;
         if (state.Head >= 0)
         {
-            _previousOfKey[state.Head] = slot;
+            _info[state.Head].Previous = slot;
         }
 
         state.Head = slot;
-        _starts[slot] = start;
-        _ends[slot] = end;
+        _info[slot].Start = start;
+        _info[slot].End = end;
         _flags[slot] = Live;
         var row = Row(slot);
         row[0] = 0;
@@ -845,7 +846,7 @@ public sealed class WindowedAggregator
 
     private void Free(int slot, bool unindex = true)
     {
-        var keyId = _slotKey[slot];
+        var keyId = _info[slot].Key;
         if (unindex && _window.Kind == WindowKind.Session)
         {
             if (_sessions.TryGetValue(_keys.Name(keyId), out var sessions))
@@ -859,7 +860,7 @@ public sealed class WindowedAggregator
         }
         else if (unindex && _indexed)
         {
-            _index.Remove(new WindowKey(keyId, _starts[slot]));
+            _index.Remove(new WindowKey(keyId, _info[slot].Start));
         }
 
         ref var state = ref _keyState[keyId];
@@ -868,15 +869,15 @@ public sealed class WindowedAggregator
             state.RecentSlot = -1;
         }
 
-        int previous = _previousOfKey[slot], next = _nextOfKey[slot];
+        int previous = _info[slot].Previous, next = _info[slot].Next;
         if (next >= 0)
         {
-            _previousOfKey[next] = previous;
+            _info[next].Previous = previous;
         }
 
         if (previous >= 0)
         {
-            _nextOfKey[previous] = next;
+            _info[previous].Next = next;
         }
         else
         {
@@ -896,11 +897,7 @@ public sealed class WindowedAggregator
     private void Grow(int capacity)
     {
         Array.Resize(ref _flags, capacity);
-        Array.Resize(ref _slotKey, capacity);
-        Array.Resize(ref _nextOfKey, capacity);
-        Array.Resize(ref _previousOfKey, capacity);
-        Array.Resize(ref _starts, capacity);
-        Array.Resize(ref _ends, capacity);
+        Array.Resize(ref _info, capacity);
         Array.Resize(ref _rows, capacity * _stride);
         Array.Resize(ref _sketches, capacity * _sketchSpecs.Length);
     }
@@ -941,6 +938,17 @@ public sealed class WindowedAggregator
             slots.Clear();
             _spare.Push(slots);
         }
+    }
+
+    // What a slot's life needs besides its flags and row: its window, its key and its neighbours on the key's
+    // chain, in one 32-byte entry.
+    private struct SlotInfo
+    {
+        public long Start;
+        public long End;
+        public int Key;
+        public int Next;
+        public int Previous;
     }
 
     private struct KeyState
