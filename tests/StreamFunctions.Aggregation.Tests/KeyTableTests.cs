@@ -2,7 +2,7 @@ using StreamFunctions.Aggregation.Engine;
 
 namespace StreamFunctions.Aggregation.Tests;
 
-/// <summary>The aggregator's key table against a dictionary, and under keys chosen to collide.</summary>
+/// <summary>The aggregator's key table (ids and the state kept per key) against a dictionary, and under keys chosen to collide.</summary>
 public sealed class KeyTableTests
 {
     [Theory]
@@ -11,7 +11,7 @@ public sealed class KeyTableTests
     public void RandomInternsAndRemoves_MatchDictionary(int seed, int universe)
     {
         var random = new Random(seed);
-        var table = new KeyTable((ulong)seed);
+        var table = new KeyTable<int>((ulong)seed);
         var model = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var op = 0; op < 60_000; op++)
         {
@@ -30,11 +30,14 @@ public sealed class KeyTableTests
             if (!added)
             {
                 Assert.Equal(model[key], got);
+                Assert.Equal(key.Length, table.State(got));
             }
             else
             {
                 Assert.DoesNotContain(got, model.Values);
+                Assert.Equal(0, table.State(got));
                 model[key] = got;
+                table.State(got) = key.Length;
             }
 
             Assert.Equal(key, table.Name(got));
@@ -58,7 +61,7 @@ public sealed class KeyTableTests
         {
             // The same home group in any table of up to 4,096 groups.
             var key = $"flood-{n}";
-            var group = (int)((uint)(KeyTable.SeededHash(key, Seed) | 2) >> 3) & 4095;
+            var group = (int)((uint)(KeyTable<int>.SeededHash(key, Seed) | 2) >> 3) & 4095;
             home = home < 0 ? group : home;
             if (group == home)
             {
@@ -66,7 +69,7 @@ public sealed class KeyTableTests
             }
         }
 
-        var table = new KeyTable(Seed);
+        var table = new KeyTable<int>(Seed);
         var ids = colliding.Select(k => table.Intern(k, out _)).ToList();
         Assert.True(table.Randomized);
         Assert.Equal(colliding.Count, ids.Distinct().Count());

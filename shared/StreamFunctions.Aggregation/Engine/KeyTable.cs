@@ -6,7 +6,8 @@ using System.Runtime.Intrinsics;
 namespace StreamFunctions.Aggregation.Engine;
 
 /// <summary>
-/// Interns group keys as small dense ids, so the operator's per-key state lives in arrays. The table is grouped as
+/// Interns group keys as small dense ids, each with a state of the caller's kept beside the key's string (so
+/// the lookup's check of the string and the caller's read of the state are one cache line). The table is grouped as
 /// Swiss tables are: a group is one 64-byte cache line holding eight 32-bit tags (the key's hash) and the eight
 /// ids; groups are probed in turn, a group's tags compared in one vector instruction, so a lookup seldom takes a
 /// branch it cannot predict, touches one line of the table, and reads a key's string only when its tag matches.
@@ -20,7 +21,8 @@ namespace StreamFunctions.Aggregation.Engine;
 /// randomized string hash (Marvin), as .NET's <see cref="Dictionary{TKey,TValue}"/> does when its fast hash meets
 /// collisions.</para>
 /// </remarks>
-internal sealed class KeyTable
+internal sealed class KeyTable<TState>
+    where TState : struct
 {
     private const int Lanes = 8;
     private const int GroupInts = 2 * Lanes;
@@ -32,8 +34,7 @@ internal sealed class KeyTable
     private int[] _groups = [];
     private int _first;
     private int _mask;
-    private string?[] _names = new string?[32];
-    private int[] _hashes = new int[32];
+    private Entry[] _entries = new Entry[32];
     private readonly Stack<int> _freeIds = new();
     private int _count;
     private int _used;
@@ -48,8 +49,6 @@ internal sealed class KeyTable
         Rebuild(8);
     }
 
-    /// <summary>How many ids may be in use (the bound for arrays indexed by id).</summary>
-    public int IdCapacity => _names.Length;
 
     /// <summary>Keys interned.</summary>
     public int Count => _count;
@@ -60,7 +59,12 @@ internal sealed class KeyTable
     /// <summary>The key an id stands for.</summary>
     /// <param name="id">A live id.</param>
     /// <returns>The key.</returns>
-    public string Name(int id) => _names[id]!;
+    public string Name(int id) => _entries[id].Name!;
+
+    /// <summary>The state kept for a key (a reference valid until the next key is interned).</summary>
+    /// <param name="id">A live id.</param>
+    /// <returns>The state.</returns>
+    public ref TState State(int id) => ref _entries[id].State;
 
     /// <summary>The key's id, interning it if it is new.</summary>
     /// <param name="key">The key.</param>
@@ -80,7 +84,7 @@ internal sealed class KeyTable
             while (matches != 0)
             {
                 var id = _groups[at + Lanes + BitOperations.TrailingZeroCount(matches)];
-                var name = _names[id];
+                var name = _entries[id].Name;
                 if (ReferenceEquals(name, key) || string.Equals(name, key, StringComparison.Ordinal))
                 {
                     added = false;
@@ -116,7 +120,7 @@ internal sealed class KeyTable
     /// <param name="id">A live id.</param>
     public void Remove(int id)
     {
-        var group = (int)((uint)_hashes[id] >> 3) & _mask;
+        var group = (int)((uint)_entries[id].Tag >> 3) & _mask;
         while (true)
         {
             var at = _first + (group * GroupInts);
@@ -128,7 +132,7 @@ internal sealed class KeyTable
                     var full = Array.IndexOf(_groups, Empty, at, Lanes) < 0;
                     _groups[lane] = full ? Deleted : Empty;
                     _used -= full ? 0 : 1;
-                    _names[id] = null;
+                    _entries[id] = default;
                     _freeIds.Push(id);
                     _count--;
                     return;
@@ -143,17 +147,15 @@ internal sealed class KeyTable
     {
         if (!_freeIds.TryPop(out var id))
         {
-            if (_next == _names.Length)
+            if (_next == _entries.Length)
             {
-                Array.Resize(ref _names, _next * 2);
-                Array.Resize(ref _hashes, _next * 2);
+                Array.Resize(ref _entries, _next * 2);
             }
 
             id = _next++;
         }
 
-        _names[id] = key;
-        _hashes[id] = tag;
+        _entries[id] = new Entry { Name = key, Tag = tag };
         _count++;
         if (_groups[lane] == Empty)
         {
@@ -177,9 +179,9 @@ internal sealed class KeyTable
         _randomized = true;
         for (var id = 0; id < _next; id++)
         {
-            if (_names[id] is { } name)
+            if (_entries[id].Name is { } name)
             {
-                _hashes[id] = Hash(name) | 2;
+                _entries[id].Tag = Hash(name) | 2;
             }
         }
 
@@ -195,19 +197,19 @@ internal sealed class KeyTable
         _used = 0;
         for (var id = 0; id < _next; id++)
         {
-            if (_names[id] is null)
+            if (_entries[id].Name is null)
             {
                 continue;
             }
 
-            var group = (int)((uint)_hashes[id] >> 3) & _mask;
+            var group = (int)((uint)_entries[id].Tag >> 3) & _mask;
             int lane;
             while ((lane = Array.IndexOf(_groups, Empty, _first + (group * GroupInts), Lanes)) < 0)
             {
                 group = (group + 1) & _mask;
             }
 
-            _groups[lane] = _hashes[id];
+            _groups[lane] = _entries[id].Tag;
             _groups[lane + Lanes] = id;
             _used++;
         }
@@ -274,5 +276,10 @@ internal sealed class KeyTable
         return high ^ low;
     }
 
-    private readonly record struct Entry(int Hash, int Id);
+    private struct Entry
+    {
+        public string? Name;
+        public int Tag;
+        public TState State;
+    }
 }

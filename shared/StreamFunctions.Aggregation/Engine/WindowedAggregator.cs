@@ -43,8 +43,7 @@ public sealed class WindowedAggregator
 
     // Keys are interned as dense ids while they have live windows (KeyTable), and each key remembers the window
     // it touched last, so most events of a tumbling window need neither the window index nor a division.
-    private readonly KeyTable _keys = new();
-    private KeyState[] _keyState = [];
+    private readonly KeyTable<KeyState> _keys = new();
     private readonly Dictionary<string, List<int>> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _countWindows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ShardClock> _shards = new(StringComparer.Ordinal);
@@ -444,7 +443,7 @@ public sealed class WindowedAggregator
         {
             var t = timestamps[i];
             var keyId = Intern(keys[i]);
-            ref var state = ref _keyState[keyId];
+            ref var state = ref _keys.State(keyId);
             var slot = state.RecentSlot;
             var start = state.RecentStart;
             if (slot < 0 || (ulong)(t - start) >= (ulong)size)
@@ -596,7 +595,7 @@ public sealed class WindowedAggregator
 
     private int SlotFor(int keyId, long start, long end, bool timed = true)
     {
-        ref var state = ref _keyState[keyId];
+        ref var state = ref _keys.State(keyId);
         if (state.RecentSlot >= 0 && state.RecentStart == start)
         {
             return state.RecentSlot;
@@ -646,12 +645,7 @@ public sealed class WindowedAggregator
         var id = _keys.Intern(key, out var added);
         if (added)
         {
-            if (_keyState.Length < _keys.IdCapacity)
-            {
-                Array.Resize(ref _keyState, _keys.IdCapacity);
-            }
-
-            _keyState[id] = new KeyState { RecentStart = long.MinValue, RecentSlot = -1, Head = -1 };
+            _keys.State(id) = new KeyState { RecentStart = long.MinValue, RecentSlot = -1, Head = -1 };
         }
 
         return id;
@@ -660,7 +654,7 @@ public sealed class WindowedAggregator
     // A key interned for an event that turned out too late.
     private void ForgetIfUnused(int keyId)
     {
-        if (_keyState[keyId].Head < 0)
+        if (_keys.State(keyId).Head < 0)
         {
             _keys.Remove(keyId);
         }
@@ -821,7 +815,7 @@ public sealed class WindowedAggregator
         }
 
         _info[slot].Key = keyId;
-        ref var state = ref _keyState[keyId];
+        ref var state = ref _keys.State(keyId);
         _info[slot].Previous = -1;
         _info[slot].Next = state.Head;
         if (state.Head >= 0)
@@ -863,7 +857,7 @@ public sealed class WindowedAggregator
             _index.Remove(new WindowKey(keyId, _info[slot].Start));
         }
 
-        ref var state = ref _keyState[keyId];
+        ref var state = ref _keys.State(keyId);
         if (state.RecentSlot == slot)
         {
             state.RecentSlot = -1;
