@@ -34,6 +34,7 @@ public sealed class WindowedAggregator
     private readonly long _outOfOrderness;
     private readonly int _numeric;
     private readonly int _items;
+    private readonly AggregateSpec[] _aggregates;
     private readonly AggregateSpec[] _sketchSpecs;
     private readonly int _valuesPerResult;
     // Sliding windows are found by (key, start) in an index; a key's few tumbling or count windows on its chain
@@ -77,6 +78,7 @@ public sealed class WindowedAggregator
         _outOfOrderness = (long)spec.OutOfOrderness.TotalMilliseconds;
         _numeric = spec.NumericColumns;
         _items = spec.ItemColumns;
+        _aggregates = [.. spec.Aggregates];
         _sketchSpecs = [.. spec.Aggregates.Where(a => a.IsSketch)];
         _valuesPerResult = spec.Aggregates.Sum(a => a.Function == AggregateFunction.Quantiles ? a.Quantiles.Count : 1);
         (_layout, _stride) = Layout.Of(spec);
@@ -759,7 +761,7 @@ public sealed class WindowedAggregator
         var values = new AggregateValue[_valuesPerResult];
         var next = 0;
         var sketchIndex = 0;
-        foreach (var a in _spec.Aggregates)
+        foreach (var a in _aggregates)
         {
             var column = a.IsNumeric ? _layout[a.Column] : default;
             switch (a.Function)
