@@ -120,6 +120,9 @@ public sealed class S3Sink
     private readonly PartitionTemplate? _backupPrefix;
     private readonly PartitionKeyQuery? _query;
 
+    /// <summary>How many bytes of source records a processing block holds at least (tests: <see cref="int.MaxValue"/> for one block per batch).</summary>
+    internal int BlockBytes { get; init; } = 512 * 1024;
+
     /// <summary>Creates the sink.</summary>
     /// <param name="s3">The S3 client (objects and staging).</param>
     /// <param name="store">The shard states.</param>
@@ -709,39 +712,70 @@ public sealed class S3Sink
 
     private async Task<Staged> EncodeAsync(SinkShardState state, List<Source> fresh, CancellationToken cancellationToken)
     {
-        var users = new List<User>(fresh.Count);
-        if (fresh[0].MayBeAggregated)
-        {
-            // KPL aggregates of the whole batch, their MD5 checksums computed together; a corrupt one fails alone.
-            var data = fresh.Select(f => f.Data).ToArray();
-            var counts = new int[fresh.Count];
-            var errors = new KplFormatException?[fresh.Count];
-            var deaggregated = new List<UserRecord>(fresh.Count);
-            KplDeaggregator.DeaggregateEach(data, i => fresh[i].PartitionKey, deaggregated, counts, errors);
-            users.Capacity = deaggregated.Count + fresh.Count;
-            var at = 0;
-            for (var i = 0; i < fresh.Count; i++)
-            {
-                if (errors[i] is { } error)
-                {
-                    users.Add(new User(fresh[i], 0, fresh[i].Data, $"Corrupt KPL aggregate: {error.Message}"));
-                }
-
-                for (var n = 0; n < counts[i]; n++, at++)
-                {
-                    users.Add(new User(fresh[i], deaggregated[at].SubSequenceNumber, deaggregated[at].Data, null));
-                }
-            }
-        }
-        else
-        {
-            users.AddRange(fresh.Select(f => new User(f, 0, f.Data, null)));
-        }
-
-        var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);
         var encoder = new BatchEncoder(this, state);
         var keySets = new KeySetCache();
         var prefixes = new Dictionary<(object?, object?, long), string>();
+
+        // In blocks of source records, so that a block's bytes are still in the core's cache when they are
+        // transformed, partitioned and copied after their checksums were checked (a 6 MB batch is several times
+        // the cache; stage by stage, each stage would read it from memory again). A transformation Lambda gets
+        // the whole batch at once instead: it is invoked per batch, as Firehose invokes it.
+        // A block is at least 16 source records (the KPL checksums of 16 aggregates are computed side by side)
+        // and at least 512 KiB.
+        var whole = _transform is LambdaRecordTransform || BlockBytes == int.MaxValue;
+        var users = new List<User>();
+        for (var first = 0; first < fresh.Count;)
+        {
+            var end = first;
+            long bytes = 0;
+            while (end < fresh.Count && (whole || end - first < 16 || bytes < BlockBytes))
+            {
+                bytes += fresh[end++].Data.Length;
+            }
+
+            users.Clear();
+            Deaggregate(fresh.GetRange(first, end - first), users);
+            var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);
+            Encode(encoder, users, outputs, keySets, prefixes);
+            first = end;
+        }
+
+        return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
+    }
+
+    private static void Deaggregate(List<Source> sources, List<User> users)
+    {
+        if (!sources[0].MayBeAggregated)
+        {
+            users.AddRange(sources.Select(f => new User(f, 0, f.Data, null)));
+            return;
+        }
+
+        // KPL aggregates of the block, their MD5 checksums computed together; a corrupt one fails alone.
+        var data = sources.Select(f => f.Data).ToArray();
+        var counts = new int[sources.Count];
+        var errors = new KplFormatException?[sources.Count];
+        var deaggregated = new List<UserRecord>(sources.Count);
+        KplDeaggregator.DeaggregateEach(data, i => sources[i].PartitionKey, deaggregated, counts, errors);
+        users.Capacity = Math.Max(users.Capacity, deaggregated.Count + sources.Count);
+        var at = 0;
+        for (var i = 0; i < sources.Count; i++)
+        {
+            if (errors[i] is { } error)
+            {
+                // The record-level reason: the error line names the record by its sequence number.
+                users.Add(new User(sources[i], 0, sources[i].Data, $"Corrupt KPL aggregate: {(error.InnerException ?? error).Message}"));
+            }
+
+            for (var n = 0; n < counts[i]; n++, at++)
+            {
+                users.Add(new User(sources[i], deaggregated[at].SubSequenceNumber, deaggregated[at].Data, null));
+            }
+        }
+    }
+
+    private void Encode(BatchEncoder encoder, List<User> users, IReadOnlyList<TransformOutput>? outputs, KeySetCache keySets, Dictionary<(object?, object?, long), string> prefixes)
+    {
         for (var i = 0; i < users.Count; i++)
         {
             var user = users[i];
@@ -795,8 +829,6 @@ public sealed class S3Sink
             encoder.Add(PartitionKind.Data, prefix, user, data);
             encoder.Delivered++;
         }
-
-        return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
     }
 
     // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered once per combination.
@@ -921,7 +953,22 @@ public sealed class S3Sink
 
         public int Failed { get; private set; }
 
-        public bool CanOpen(string prefix) => _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
+        // The partition the last record went to: a batch's records mostly share a few prefixes, each rendered
+        // once (the same string instance), so a reference comparison saves hashing the prefix per record.
+        private string? _lastOpen;
+        private (PartitionKind Kind, string Prefix, Pending Pending)? _last;
+
+        public bool CanOpen(string prefix)
+        {
+            if (ReferenceEquals(prefix, _lastOpen))
+            {
+                return true;
+            }
+
+            var open = _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
+            _lastOpen = open ? prefix : _lastOpen;
+            return open;
+        }
 
         public void Add(PartitionKind kind, string prefix, User user, ReadOnlyMemory<byte> data)
         {
@@ -1005,11 +1052,18 @@ public sealed class S3Sink
 
         private Pending Pending(PartitionKind kind, string prefix, User user)
         {
-            if (!_pending.TryGetValue((kind, prefix), out var pending))
+            Pending? pending;
+            if (_last is { } last && last.Kind == kind && ReferenceEquals(last.Prefix, prefix))
+            {
+                pending = last.Pending;
+            }
+            else if (!_pending.TryGetValue((kind, prefix), out pending))
             {
                 pending = new Pending { FirstSequence = user.Source.Sequence };
                 _pending[(kind, prefix)] = pending;
             }
+
+            _last = (kind, prefix, pending);
 
             pending.LastSequence = user.Source.Sequence;
             pending.Records++;

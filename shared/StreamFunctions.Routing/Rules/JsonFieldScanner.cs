@@ -550,7 +550,8 @@ public sealed class JsonFieldScanner
 
             foreach (var (name, child) in properties)
             {
-                if (text.SequenceEqual(name))
+                // Length and first byte first: most names a record has are not the path's.
+                if (name.Length == text.Length && (text.Length == 0 || name[0] == text[0]) && text.SequenceEqual(name))
                 {
                     return child;
                 }

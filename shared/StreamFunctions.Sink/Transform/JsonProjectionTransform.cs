@@ -230,9 +230,10 @@ public sealed class JsonProjectionTransform : IRecordTransform
             at += _names[f].Length;
             span[at++] = (byte)':';
             var raw = fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8;
-            if (raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
+            if (raw[0] is (byte)'{' or (byte)'[' && raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
             {
-                // A pretty-printed object or array: written compact, so that a record stays one line.
+                // A pretty-printed object or array (only they can hold a line break: strings cannot, raw): written
+                // compact, so that a record stays one line.
                 return Reserialized(input, record, values, keys);
             }
 
