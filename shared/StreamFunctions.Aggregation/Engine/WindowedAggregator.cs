@@ -432,14 +432,12 @@ public sealed class WindowedAggregator
         return TakeFired();
     }
 
-    // The tumbling loop, the common case, with the event's update inlined: an event of the window its key
+    // The tumbling loop, the common case: an event of the window its key
     // touched last needs neither a division nor the window index.
     private int AddTumbling(ReadOnlySpan<string> keys, ReadOnlySpan<long> timestamps, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, ref List<int>? late)
     {
         var size = _window.Size;
         var lateness = _lateness;
-        var layout = _layout;
-        var stride = _stride;
         var applied = 0;
         for (var i = 0; i < keys.Length; i++)
         {
@@ -466,33 +464,7 @@ public sealed class WindowedAggregator
                 slot = SlotFor(keyId, start, start + size);
             }
 
-            ref var flags = ref _flags[slot];
-            if ((flags & (Fired | Dirty)) == Fired)
-            {
-                flags |= Dirty;
-                _dirty.Add(slot);
-            }
-
-            var row = _rows.AsSpan(slot * stride, stride);
-            row[0]++;
-            if (layout.Length > 0)
-            {
-                var values = numbers.Slice(i * layout.Length, layout.Length);
-                for (var c = 0; c < layout.Length; c++)
-                {
-                    var v = values[c];
-                    if (!double.IsNaN(v))
-                    {
-                        layout[c].Add(row, v);
-                    }
-                }
-            }
-
-            if (_sketchSpecs.Length > 0)
-            {
-                ApplySketches(slot, numbers, items, i);
-            }
-
+            Apply(slot, numbers, items, i);
             applied++;
         }
 
@@ -664,6 +636,7 @@ public sealed class WindowedAggregator
 
     private Span<double> Row(int slot) => _rows.AsSpan(slot * _stride, _stride);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Apply(int slot, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
         ref var flags = ref _flags[slot];

@@ -204,16 +204,13 @@ public sealed class JsonFieldScanner
 
         private bool Object(int node, int depth)
         {
-            if (depth > MaxDepth)
+            if (!Open(depth, (byte)'}', out var empty))
             {
-                return Fail($"nesting deeper than the maximum depth of {MaxDepth} at byte {_at}");
+                return false;
             }
 
-            _at++;
-            SkipWhitespace();
-            if (At((byte)'}'))
+            if (empty)
             {
-                _at++;
                 return true;
             }
 
@@ -270,16 +267,13 @@ public sealed class JsonFieldScanner
 
         private bool Array(int node, int depth)
         {
-            if (depth > MaxDepth)
+            if (!Open(depth, (byte)']', out var empty))
             {
-                return Fail($"nesting deeper than the maximum depth of {MaxDepth} at byte {_at}");
+                return false;
             }
 
-            _at++;
-            SkipWhitespace();
-            if (At((byte)']'))
+            if (empty)
             {
-                _at++;
                 return true;
             }
 
@@ -327,6 +321,26 @@ public sealed class JsonFieldScanner
 
                 return Fail($"{Describe(_at)} after an array element, where ',' or ']' should be");
             }
+        }
+
+        // Past an object's or array's opening bracket; empty when the closing one follows (and is passed too).
+        private bool Open(int depth, byte close, out bool empty)
+        {
+            empty = false;
+            if (depth > MaxDepth)
+            {
+                return Fail($"nesting deeper than the maximum depth of {MaxDepth} at byte {_at}");
+            }
+
+            _at++;
+            SkipWhitespace();
+            if (At(close))
+            {
+                _at++;
+                empty = true;
+            }
+
+            return true;
         }
 
         // From the opening quote to just past the closing one.
