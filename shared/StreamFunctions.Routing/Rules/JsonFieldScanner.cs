@@ -153,6 +153,11 @@ public sealed class JsonFieldScanner
 
         private bool Value(int node, int depth)
         {
+            if (_at == _json.Length)
+            {
+                return Fail("the record ends where a value should start");
+            }
+
             var start = _at;
             if (node >= 0)
             {
@@ -204,14 +209,10 @@ public sealed class JsonFieldScanner
 
         private bool Object(int node, int depth)
         {
-            if (!Open(depth, (byte)'}', out var empty))
+            if (!Open(depth, (byte)'}', out var empty) || empty)
             {
-                return false;
-            }
-
-            if (empty)
-            {
-                return true;
+                // Failed (the error is set), or empty: nothing more to read.
+                return Error is null;
             }
 
             var properties = node >= 0 ? _nodes[node].Properties : [];
@@ -237,54 +238,24 @@ public sealed class JsonFieldScanner
 
                 _at++;
                 SkipWhitespace();
-                if (_at == _json.Length)
+                if (!Member(child, depth, (byte)'}', out var closed) || closed)
                 {
-                    return Fail("the record ends where a property's value should start");
+                    return Error is null;
                 }
-
-                if (!Value(child, depth))
-                {
-                    return false;
-                }
-
-                SkipWhitespace();
-                if (At((byte)','))
-                {
-                    _at++;
-                    SkipWhitespace();
-                    continue;
-                }
-
-                if (At((byte)'}'))
-                {
-                    _at++;
-                    return true;
-                }
-
-                return Fail($"{Describe(_at)} after a property's value, where ',' or '}}' should be");
             }
         }
 
         private bool Array(int node, int depth)
         {
-            if (!Open(depth, (byte)']', out var empty))
+            if (!Open(depth, (byte)']', out var empty) || empty)
             {
-                return false;
-            }
-
-            if (empty)
-            {
-                return true;
+                // Failed (the error is set), or empty: nothing more to read.
+                return Error is null;
             }
 
             var elements = node >= 0 ? _nodes[node].Elements : [];
             for (var index = 0; ; index++)
             {
-                if (_at == _json.Length)
-                {
-                    return Fail("the record ends inside an array");
-                }
-
                 var child = -1;
                 foreach (var (at, next) in elements)
                 {
@@ -295,32 +266,38 @@ public sealed class JsonFieldScanner
                     }
                 }
 
-                if (!Value(child, depth))
+                if (!Member(child, depth, (byte)']', out var closed) || closed)
                 {
-                    return false;
+                    return Error is null;
                 }
-
-                SkipWhitespace();
-                if (At((byte)','))
-                {
-                    _at++;
-                    SkipWhitespace();
-                    if (At((byte)']'))
-                    {
-                        return Fail($"a trailing comma before ']' at byte {_at}");
-                    }
-
-                    continue;
-                }
-
-                if (At((byte)']'))
-                {
-                    _at++;
-                    return true;
-                }
-
-                return Fail($"{Describe(_at)} after an array element, where ',' or ']' should be");
             }
+        }
+
+        // A property's value or an array's element, then ',' (another follows) or the closing bracket.
+        private bool Member(int child, int depth, byte close, out bool closed)
+        {
+            closed = false;
+            if (!Value(child, depth))
+            {
+                return false;
+            }
+
+            SkipWhitespace();
+            if (At((byte)','))
+            {
+                _at++;
+                SkipWhitespace();
+                return true;
+            }
+
+            if (At(close))
+            {
+                _at++;
+                closed = true;
+                return true;
+            }
+
+            return Fail($"{Describe(_at)} after a value, where ',' or '{(char)close}' should be");
         }
 
         // Past an object's or array's opening bracket; empty when the closing one follows (and is passed too).
