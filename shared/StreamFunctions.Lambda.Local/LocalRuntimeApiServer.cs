@@ -20,7 +20,7 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     public const int MaxPayloadBytes = 6 * 1024 * 1024;
 
     private const string Prefix = "/2018-06-01/runtime/";
-    private readonly HttpListener _listener = new();
+    private HttpListener? _listener;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly ConcurrentDictionary<string, Pending> _inFlight = new(StringComparer.Ordinal);
     private readonly LocalFunctionOptions _function;
@@ -50,8 +50,10 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     /// <summary>Binds a free loopback port and starts serving.</summary>
     public void Start()
     {
-        RuntimeApi = $"127.0.0.1:{LoopbackHttp.Start(_listener)}";
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
+        var listener = LoopbackHttp.Start(out var port);
+        _listener = listener;
+        RuntimeApi = $"127.0.0.1:{port}";
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
     }
 
     /// <summary>Queues an invocation and waits for the function's response, error or timeout.</summary>
@@ -108,7 +110,7 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         _queue.Writer.TryComplete();
-        _listener.Close();
+        _listener?.Close();
         if (_loop is not null)
         {
             try

@@ -6,31 +6,33 @@ namespace StreamFunctions.Lambda.Local;
 /// <summary>The loopback HTTP servers' common part (Runtime API, Function URL, folder S3): binding a free port and serving requests.</summary>
 public static class LoopbackHttp
 {
-    /// <summary>Starts <paramref name="listener"/> on a free 127.0.0.1 port, trying another when one is taken between probing and binding.</summary>
-    /// <param name="listener">The listener (no prefixes yet).</param>
-    /// <returns>The port.</returns>
-    public static int Start(HttpListener listener)
+    /// <summary>
+    /// Starts a listener on a free 127.0.0.1 port, trying another when one is taken between probing and binding
+    /// (with a new listener: one whose start failed is closed).
+    /// </summary>
+    /// <param name="port">The port.</param>
+    /// <returns>The started listener.</returns>
+    public static HttpListener Start(out int port)
     {
-        ArgumentNullException.ThrowIfNull(listener);
         for (var attempt = 0; ; attempt++)
         {
-            int port;
             using (var probe = new TcpListener(IPAddress.Loopback, 0))
             {
                 probe.Start();
                 port = ((IPEndPoint)probe.LocalEndpoint).Port;
             }
 
-            listener.Prefixes.Clear();
+            var listener = new HttpListener();
             listener.Prefixes.Add($"http://127.0.0.1:{port}/");
             try
             {
                 listener.Start();
-                return port;
+                return listener;
             }
             catch (HttpListenerException) when (attempt < 5)
             {
                 // Taken between probing and binding: another port.
+                listener.Close();
             }
         }
     }
@@ -64,8 +66,8 @@ public static class LoopbackHttp
 /// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves each request on its own task, stops on dispose.</summary>
 public abstract class LoopbackHttpServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
+    private HttpListener? _listener;
     private Task? _loop;
 
     /// <summary>The port, once started.</summary>
@@ -78,7 +80,7 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
+        _listener?.Close();
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
@@ -92,8 +94,9 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     /// <returns>The port.</returns>
     protected int Listen()
     {
-        Port = LoopbackHttp.Start(_listener);
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(_listener, HandleAsync, _stop.Token));
+        var listener = LoopbackHttp.Start(out var port);
+        (_listener, Port) = (listener, port);
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
         return Port;
     }
 
