@@ -10,9 +10,9 @@ using StreamFunctions.FuzzTargets;
 switch (args)
 {
     case ["list"]:
-        foreach (var (id, listed) in Decoders.Ids.Zip(Decoders.All))
+        foreach (var listed in Decoders.All)
         {
-            Console.WriteLine($"{id,-20} {listed.Name}");
+            Console.WriteLine($"{listed.Id,-20} {listed.Name}");
         }
 
         return 0;
