@@ -107,53 +107,49 @@ public sealed class WindowedAggregator
             throw new ArgumentException($"A batch of {keys.Length} events has {keys.Length} timestamps, {keys.Length * _numeric} numbers and {keys.Length * _items} items; got {timestamps.Length}, {numbers.Length} and {items.Length}.");
         }
 
-        ref var clock = ref CollectionsMarshal.GetValueRefOrAddDefault(_shards, shard, out var existed);
-        if (!existed)
-        {
-            clock = new ShardClock { MaxTimestamp = long.MinValue };
-        }
-
-        clock.LastActive = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        ref var clock = ref Activate(shard);
         var watermark = Watermark;
-        var maxTimestamp = clock.MaxTimestamp;
         List<int>? late = null;
         var applied = 0;
         if (_window.Kind == WindowKind.Tumbling)
         {
             applied = AddTumbling(keys, timestamps, watermark, numbers, items, ref late);
-            foreach (var t in timestamps)
-            {
-                maxTimestamp = Math.Max(maxTimestamp, t);
-            }
         }
-
-        for (var i = applied + (late?.Count ?? 0); i < keys.Length; i++)
+        else
         {
-            var t = timestamps[i];
-            maxTimestamp = Math.Max(maxTimestamp, t);
-            var ok = _window.Kind switch
+            for (var i = 0; i < keys.Length; i++)
             {
-                WindowKind.Sliding => AddSliding(keys[i], t, watermark, numbers, items, i),
-                WindowKind.Session => AddSession(keys[i], t, watermark, numbers, items, i),
-                _ => AddCount(keys[i], numbers, items, i),
-            };
-            if (ok)
-            {
-                applied++;
-            }
-            else
-            {
-                (late ??= []).Add(i);
+                var ok = _window.Kind switch
+                {
+                    WindowKind.Sliding => AddSliding(keys[i], timestamps[i], watermark, numbers, items, i),
+                    WindowKind.Session => AddSession(keys[i], timestamps[i], watermark, numbers, items, i),
+                    _ => AddCount(keys[i], numbers, items, i),
+                };
+                if (ok)
+                {
+                    applied++;
+                }
+                else
+                {
+                    (late ??= []).Add(i);
+                }
             }
         }
 
-        clock.MaxTimestamp = maxTimestamp;
+        foreach (var t in timestamps)
+        {
+            clock.MaxTimestamp = Math.Max(clock.MaxTimestamp, t);
+        }
+
         return new AddResult(applied, late ?? (IReadOnlyList<int>)[]);
     }
 
     /// <summary>Marks a shard active without events (so it does not turn idle), e.g. on an empty poll.</summary>
     /// <param name="shard">The shard.</param>
-    public void Touch(string shard)
+    public void Touch(string shard) => Activate(shard);
+
+    // The shard's clock (a new shard has seen no event), marked active now.
+    private ref ShardClock Activate(string shard)
     {
         ref var clock = ref CollectionsMarshal.GetValueRefOrAddDefault(_shards, shard, out var existed);
         if (!existed)
@@ -162,6 +158,7 @@ public sealed class WindowedAggregator
         }
 
         clock.LastActive = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        return ref clock;
     }
 
     /// <summary>Forgets a shard (closed, or its lease lost): it no longer holds the watermark back.</summary>
@@ -432,8 +429,8 @@ public sealed class WindowedAggregator
         return TakeFired();
     }
 
-    // The tumbling loop, the common case: an event of the window its key
-    // touched last needs neither a division nor the window index.
+    // The tumbling loop, the common case: an event of the window its key touched last needs neither a division
+    // nor a walk of the key's chain.
     private int AddTumbling(ReadOnlySpan<string> keys, ReadOnlySpan<long> timestamps, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, ref List<int>? late)
     {
         var size = _window.Size;
@@ -613,7 +610,8 @@ public sealed class WindowedAggregator
         return slot;
     }
 
-    // The key's id; a new key starts with no windows (NewSlot counts them, Free forgets the key at none).
+    // The key's id; a new key starts with no windows (NewSlot links them on its chain, Free forgets the key when
+    // its last one goes).
     private int Intern(string key)
     {
         var id = _keys.Intern(key, out var added);
