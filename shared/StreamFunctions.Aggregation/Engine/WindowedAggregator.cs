@@ -119,6 +119,7 @@ public sealed class WindowedAggregator
         {
             for (var i = 0; i < keys.Length; i++)
             {
+                PrefetchKey(keys, i);
                 var ok = _window.Kind switch
                 {
                     WindowKind.Sliding => AddSliding(keys[i], timestamps[i], watermark, numbers, items, i),
@@ -439,6 +440,7 @@ public sealed class WindowedAggregator
         for (var i = 0; i < keys.Length; i++)
         {
             var t = timestamps[i];
+            PrefetchKey(keys, i);
             var keyId = Intern(keys[i]);
             ref var state = ref _keys.State(keyId);
             var slot = state.RecentSlot;
@@ -466,6 +468,20 @@ public sealed class WindowedAggregator
         }
 
         return applied;
+    }
+
+    // A key's characters are read (to hash it) a few events after they are asked for, so that reading them is
+    // seldom a wait on memory: with many keys, a key's string is otherwise the first of an event's cache misses,
+    // and the core cannot start the next (the key's table line) before its hash is known. 8 events ahead measured
+    // best, and 4 to 12 all alike; prefetching the table's line as well (hashing twice) measured slower.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchKey(ReadOnlySpan<string> keys, int i)
+    {
+        const int Distance = 8;
+        if (i + Distance < keys.Length)
+        {
+            KeyTable<KeyState>.Prefetch(keys[i + Distance]);
+        }
     }
 
     // A copy of exactly the results' size (the list keeps its capacity for the next round, and a batch's results
