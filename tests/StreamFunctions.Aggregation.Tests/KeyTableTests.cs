@@ -25,7 +25,7 @@ public sealed class KeyTableTests
                 continue;
             }
 
-            var got = table.Intern(key, out var added);
+            var got = random.Next(2) == 0 ? table.Intern(key, out var added) : table.Intern(key, table.HashOf(key), out added);
             Assert.Equal(!model.ContainsKey(key), added);
             if (!added)
             {
@@ -70,12 +70,20 @@ public sealed class KeyTableTests
         }
 
         var table = new KeyTable<int>(Seed);
-        var ids = colliding.Select(k => table.Intern(k, out _)).ToList();
+
+        // Hashes taken ahead, under the seeded hash, as the aggregator's look-ahead takes them.
+        var early = colliding.Select(table.HashOf).ToList();
+        Assert.All(early, h => Assert.False(h.Randomized));
+        var ids = colliding.Select((k, i) => table.Intern(k, early[i], out _)).ToList();
         Assert.True(table.Randomized);
         Assert.Equal(colliding.Count, ids.Distinct().Count());
         for (var i = 0; i < colliding.Count; i++)
         {
             Assert.Equal(ids[i], table.Intern(new string(colliding[i].AsSpan()), out var added));
+            Assert.False(added);
+
+            // A hash taken before the switch is taken again: the key is found, not added twice.
+            Assert.Equal(ids[i], table.Intern(colliding[i], early[i], out added));
             Assert.False(added);
         }
 

@@ -71,9 +71,43 @@ internal sealed class KeyTable<TState>
     /// <param name="key">The key.</param>
     /// <param name="added">Whether the key was new (its id may be one an earlier key had).</param>
     /// <returns>The id.</returns>
-    public int Intern(string key, out bool added)
+    public int Intern(string key, out bool added) => Intern(key, Hash(key) | 2, out added);
+
+    /// <summary>
+    /// The key's id, interning it if it is new, from a hash <see cref="HashOf"/> took earlier (to prefetch the
+    /// key's table line): a hash taken before the table went over to the randomized hash is taken again.
+    /// </summary>
+    /// <param name="key">The key.</param>
+    /// <param name="hash">What <see cref="HashOf"/> gave for it.</param>
+    /// <param name="added">Whether the key was new.</param>
+    /// <returns>The id.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Intern(string key, KeyHash hash, out bool added) =>
+        hash.Randomized == _randomized ? Intern(key, hash.Tag, out added) : Intern(key, out added);
+
+    /// <summary>A key's hash, for <see cref="Prefetch(KeyHash)"/> and <see cref="Intern(string, KeyHash, out bool)"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The hash.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public KeyHash HashOf(string key) => new(Hash(key) | 2, _randomized);
+
+    /// <summary>
+    /// Asks the core to bring the table line a key's lookup starts at into its cache, for a key that will be
+    /// interned a few events later (a hint, as <see cref="Prefetch(string)"/>).
+    /// </summary>
+    /// <param name="hash">The key's hash.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(KeyHash hash)
     {
-        var tag = Hash(key) | 2;
+        if (Sse.IsSupported)
+        {
+            var group = (int)((uint)hash.Tag >> 3) & _mask;
+            Sse.Prefetch0(Unsafe.AsPointer(ref _groups[_first + (group * GroupInts)]));
+        }
+    }
+
+    private int Intern(string key, int tag, out bool added)
+    {
         var group = (int)((uint)tag >> 3) & _mask;
         var insertAt = -1;
         ref var groups = ref MemoryMarshal.GetArrayDataReference(_groups);
@@ -299,3 +333,8 @@ internal sealed class KeyTable<TState>
         public TState State;
     }
 }
+
+/// <summary>A key's hash as a <see cref="KeyTable{TState}"/> takes it, and which hash it is.</summary>
+/// <param name="Tag">The hash, as the table's tags hold it.</param>
+/// <param name="Randomized">Whether it is the randomized hash.</param>
+internal readonly record struct KeyHash(int Tag, bool Randomized);
