@@ -99,12 +99,19 @@ public sealed class WindowedAggregator
     /// <param name="numbers">Numeric columns, event-major (<c>numbers[i * NumericColumns + c]</c>); NaN is a missing value.</param>
     /// <param name="items">Item columns, event-major; null is a missing item.</param>
     /// <returns>How many were applied and which were too late.</returns>
+    /// <exception cref="ArgumentException">The columns' lengths disagree, or an event has no key; nothing of the batch is applied.</exception>
     public AddResult Add(string shard, ReadOnlySpan<string> keys, ReadOnlySpan<long> timestamps, ReadOnlySpan<double> numbers = default, ReadOnlySpan<string?> items = default)
     {
         ArgumentNullException.ThrowIfNull(shard);
         if (timestamps.Length != keys.Length || numbers.Length != keys.Length * _numeric || items.Length != keys.Length * _items)
         {
             throw new ArgumentException($"A batch of {keys.Length} events has {keys.Length} timestamps, {keys.Length * _numeric} numbers and {keys.Length * _items} items; got {timestamps.Length}, {numbers.Length} and {items.Length}.");
+        }
+
+        // Checked before any event is applied: a batch is taken whole or not at all.
+        if (keys.IndexOf((string)null!) is var keyless and >= 0)
+        {
+            throw new ArgumentException($"The batch's event {keyless} has no key (null); every event needs one (an empty string is a key).", nameof(keys));
         }
 
         ref var clock = ref Activate(shard);
