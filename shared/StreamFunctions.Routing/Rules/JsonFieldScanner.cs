@@ -611,7 +611,5 @@ public sealed class JsonFieldScanner
         public (byte[] Name, int Child)[] Properties { get; set; } = [];
 
         public (int Index, int Child)[] Elements { get; set; } = [];
-
-        public bool HasChildren => Properties.Length > 0 || Elements.Length > 0;
     }
 }
