@@ -721,8 +721,8 @@ public sealed class S3Sink
         // the cache; stage by stage, each stage would read it from memory again). A transformation Lambda gets
         // the whole batch at once instead: it is invoked per batch, as Firehose invokes it.
         // A block is at least 16 source records (the KPL checksums of 16 aggregates are computed side by side)
-        // and at least 512 KiB.
-        var whole = _transform is LambdaRecordTransform || BlockBytes == int.MaxValue;
+        // and at least BlockBytes (int.MaxValue, as tests set it, makes the whole batch one block).
+        var whole = _transform is LambdaRecordTransform;
         var users = new List<User>();
         for (var first = 0; first < fresh.Count;)
         {
