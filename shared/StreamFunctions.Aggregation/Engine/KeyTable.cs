@@ -71,7 +71,7 @@ internal sealed class KeyTable<TState>
     /// <param name="key">The key.</param>
     /// <param name="added">Whether the key was new (its id may be one an earlier key had).</param>
     /// <returns>The id.</returns>
-    public int Intern(string key, out bool added) => Intern(key, Hash(key) | 2, out added);
+    public int Intern(string key, out bool added) => Intern(key, Tag(key), out added);
 
     /// <summary>
     /// The key's id, interning it if it is new, from a hash <see cref="HashOf"/> took earlier (to prefetch the
@@ -89,7 +89,7 @@ internal sealed class KeyTable<TState>
     /// <param name="key">The key.</param>
     /// <returns>The hash.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public KeyHash HashOf(string key) => new(Hash(key) | 2, _randomized);
+    public KeyHash HashOf(string key) => new(Tag(key), _randomized);
 
     /// <summary>
     /// Asks the core to bring the table line a key's lookup starts at into its cache, for a key that will be
@@ -101,14 +101,14 @@ internal sealed class KeyTable<TState>
     {
         if (Sse.IsSupported)
         {
-            var group = (int)((uint)hash.Tag >> 3) & _mask;
+            var group = Home(hash.Tag);
             Sse.Prefetch0(Unsafe.AsPointer(ref _groups[_first + (group * GroupInts)]));
         }
     }
 
     private int Intern(string key, int tag, out bool added)
     {
-        var group = (int)((uint)tag >> 3) & _mask;
+        var group = Home(tag);
         var insertAt = -1;
         ref var groups = ref MemoryMarshal.GetArrayDataReference(_groups);
         for (var probe = 0; ; probe++)
@@ -170,7 +170,7 @@ internal sealed class KeyTable<TState>
     /// <param name="id">A live id.</param>
     public void Remove(int id)
     {
-        var group = (int)((uint)_entries[id].Tag >> 3) & _mask;
+        var group = Home(_entries[id].Tag);
         while (true)
         {
             var at = _first + (group * GroupInts);
@@ -231,7 +231,7 @@ internal sealed class KeyTable<TState>
         {
             if (_entries[id].Name is { } name)
             {
-                _entries[id].Tag = Hash(name) | 2;
+                _entries[id].Tag = Tag(name);
             }
         }
 
@@ -252,7 +252,7 @@ internal sealed class KeyTable<TState>
                 continue;
             }
 
-            var group = (int)((uint)_entries[id].Tag >> 3) & _mask;
+            var group = Home(_entries[id].Tag);
             int lane;
             while ((lane = Array.IndexOf(_groups, Empty, _first + (group * GroupInts), Lanes)) < 0)
             {
@@ -264,6 +264,14 @@ internal sealed class KeyTable<TState>
             _used++;
         }
     }
+
+    // A key's tag: its hash, never Empty or Deleted.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Tag(string key) => Hash(key) | 2;
+
+    // The group a tag's lookup starts at (the tag's low bits are left to tell keys of one group apart).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Home(int tag) => (int)((uint)tag >> 3) & _mask;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Hash(string key) => _randomized ? key.GetHashCode(StringComparison.Ordinal) : SeededHash(key, _seed);
