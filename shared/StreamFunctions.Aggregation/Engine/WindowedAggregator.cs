@@ -517,7 +517,8 @@ public sealed class WindowedAggregator
 
     private bool AddSliding(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
     {
-        var any = false;
+        // The key is interned once, for the first window the event is not too late for (none: nothing interned).
+        var keyId = -1;
         for (var start = _window.LastStart(t); start > t - _window.Size; start -= _window.Slide)
         {
             var end = start + _window.Size;
@@ -526,11 +527,11 @@ public sealed class WindowedAggregator
                 continue;
             }
 
-            Apply(SlotFor(Intern(key), start, end), numbers, items, i);
-            any = true;
+            keyId = keyId < 0 ? Intern(key) : keyId;
+            Apply(SlotFor(keyId, start, end), numbers, items, i);
         }
 
-        return any;
+        return keyId >= 0;
     }
 
     private bool AddSession(string key, long t, long watermark, ReadOnlySpan<double> numbers, ReadOnlySpan<string?> items, int i)
