@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -714,16 +715,20 @@ public sealed class S3Sink
     {
         var encoder = new BatchEncoder(this, state);
         var keySets = new KeySetCache();
-        var prefixes = new Dictionary<(object?, object?, long), string>();
+        var prefixes = new PrefixCache();
 
         // In blocks of source records, so that a block's bytes are still in the core's cache when they are
         // transformed, partitioned and copied after their checksums were checked (a 6 MB batch is several times
-        // the cache; stage by stage, each stage would read it from memory again). A transformation Lambda gets
-        // the whole batch at once instead: it is invoked per batch, as Firehose invokes it.
+        // the cache; stage by stage, each stage would read it from memory again). Only an in-process block
+        // transform (or none) is called per block; any other transformation (a Lambda, or a remote or
+        // asynchronous one) gets the whole batch in one call, as Firehose invokes a Lambda per batch.
         // A block is at least 16 source records (the KPL checksums of 16 aggregates are computed side by side)
         // and at least BlockBytes (int.MaxValue, as tests set it, makes the whole batch one block).
-        var whole = _transform is LambdaRecordTransform;
+        var inProcess = _transform as IRecordBlockTransform;
+        var whole = _transform is not null && inProcess is null;
+        using var block = inProcess is null ? null : new TransformBlock(pooled: true);
         var users = new List<User>();
+        var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
         {
             var end = first;
@@ -735,8 +740,22 @@ public sealed class S3Sink
 
             users.Clear();
             Deaggregate(fresh.GetRange(first, end - first), users);
-            var outputs = await TransformAsync(state, users, cancellationToken).ConfigureAwait(false);
-            Encode(encoder, users, outputs, keySets, prefixes);
+            if (outcomes.Length < users.Count)
+            {
+                outcomes = new Transformed[Math.Max(users.Count, outcomes.Length * 2)];
+            }
+
+            var transformed = _transform is null ? null : outcomes;
+            if (inProcess is not null)
+            {
+                Transform(inProcess, block!, state, users, outcomes);
+            }
+            else if (_transform is not null)
+            {
+                await TransformAsync(_transform, state, users, outcomes, cancellationToken).ConfigureAwait(false);
+            }
+
+            Encode(encoder, users, transformed, keySets, prefixes);
             first = end;
         }
 
@@ -774,7 +793,7 @@ public sealed class S3Sink
         }
     }
 
-    private void Encode(BatchEncoder encoder, List<User> users, IReadOnlyList<TransformOutput>? outputs, KeySetCache keySets, Dictionary<(object?, object?, long), string> prefixes)
+    private void Encode(BatchEncoder encoder, List<User> users, Transformed[]? outcomes, KeySetCache keySets, PrefixCache prefixes)
     {
         for (var i = 0; i < users.Count; i++)
         {
@@ -790,23 +809,30 @@ public sealed class S3Sink
                 continue;
             }
 
-            var output = outputs?[i];
-            switch (output?.Result)
+            var data = user.Data;
+            IReadOnlyDictionary<string, string>? lambdaKeys = null;
+            if (outcomes is not null)
             {
-                case TransformResult.Dropped:
-                    encoder.Dropped++;
-                    continue;
-                case TransformResult.ProcessingFailed:
-                    encoder.AddError(ProcessingFailed, "Lambda.ProcessingFailed", output.ErrorMessage ?? "The transformation returned ProcessingFailed.", user);
-                    continue;
+                var outcome = outcomes[i];
+                switch (outcome.Result)
+                {
+                    case TransformResult.Dropped:
+                        encoder.Dropped++;
+                        continue;
+                    case TransformResult.ProcessingFailed:
+                        encoder.AddError(ProcessingFailed, "Lambda.ProcessingFailed", outcome.Error ?? "The transformation returned ProcessingFailed.", user);
+                        continue;
+                }
+
+                data = outcome.Data;
+                lambdaKeys = outcome.Keys;
             }
 
-            var data = output?.Data ?? user.Data;
             string prefix;
             try
             {
                 var queryKeys = _query?.Extract(data.Span, keySets);
-                prefix = Prefix(prefixes, new PartitionValues(user.Source.Arrival, queryKeys, output?.PartitionKeys));
+                prefix = Prefix(prefixes, new PartitionValues(user.Source.Arrival, queryKeys, lambdaKeys));
             }
             catch (PartitioningException e)
             {
@@ -832,25 +858,43 @@ public sealed class S3Sink
     }
 
     // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered once per combination.
-    private string Prefix(Dictionary<(object?, object?, long), string> rendered, in PartitionValues values)
+    private string Prefix(PrefixCache rendered, in PartitionValues values)
     {
-        var key = (values.QueryKeys, values.LambdaKeys, values.Arrival.ToUnixTimeSeconds());
-        if (!rendered.TryGetValue(key, out var prefix))
+        var seconds = values.Arrival.ToUnixTimeSeconds();
+        if (!rendered.TryGet(values.QueryKeys, values.LambdaKeys, seconds, out var prefix))
         {
             prefix = _prefix.Render(values);
-            rendered[key] = prefix;
+            rendered.Add(values.QueryKeys, values.LambdaKeys, seconds, prefix);
         }
 
         return prefix;
     }
 
-    private async Task<IReadOnlyList<TransformOutput>?> TransformAsync(SinkShardState state, List<User> users, CancellationToken cancellationToken)
+    // The block's records (those not already failed) through an in-process block transform.
+    private static void Transform(IRecordBlockTransform transform, TransformBlock block, SinkShardState state, List<User> users, Transformed[] outcomes)
     {
-        if (_transform is null)
+        block.Clear();
+        foreach (var user in users)
         {
-            return null;
+            if (user.Error is null)
+            {
+                block.Add(user.Data, new TransformRecordInfo(user.Source.Arrival, user.Source.PartitionKey, state.Shard, user.Source.Sequence, user.Subsequence));
+            }
         }
 
+        transform.Transform(block);
+        for (int i = 0, b = 0; i < users.Count; i++)
+        {
+            if (users[i].Error is null)
+            {
+                var (result, data, keys, error) = block.Result(b++);
+                outcomes[i] = new Transformed(result, data, keys, error);
+            }
+        }
+    }
+
+    private static async Task TransformAsync(IRecordTransform transform, SinkShardState state, List<User> users, Transformed[] outcomes, CancellationToken cancellationToken)
+    {
         var inputs = new List<TransformInput>(users.Count);
         var indexes = new List<int>(users.Count);
         for (var i = 0; i < users.Count; i++)
@@ -870,21 +914,19 @@ public sealed class S3Sink
             }
         }
 
-        var results = inputs.Count == 0 ? [] : await _transform.TransformAsync(inputs, cancellationToken).ConfigureAwait(false);
+        var results = inputs.Count == 0 ? [] : await transform.TransformAsync(inputs, cancellationToken).ConfigureAwait(false);
         if (results.Count != inputs.Count)
         {
             throw new InvalidOperationException($"The transformation returned {results.Count} outputs for {inputs.Count} records; IRecordTransform returns one per record, in order.");
         }
 
-        var outputs = new TransformOutput?[users.Count];
         for (var i = 0; i < indexes.Count; i++)
         {
-            outputs[indexes[i]] = results[i].RecordId == inputs[i].RecordId
+            var output = results[i].RecordId == inputs[i].RecordId
                 ? results[i]
                 : TransformOutput.Failed(inputs[i], $"The transformation returned record {results[i].RecordId} where {inputs[i].RecordId} was expected.");
+            outcomes[indexes[i]] = new Transformed(output.Result, output.Data, output.PartitionKeys, output.ErrorMessage);
         }
-
-        return outputs!;
     }
 
     private void Apply(SinkShardState state, Staged staged, string lastSequence)
@@ -917,9 +959,53 @@ public sealed class S3Sink
         }
     }
 
+    // Rendered prefixes by (query key set, Lambda key set, arrival second), the sets compared as instances
+    // (KeySetCache shares them): the last few combinations are compared in place, the rest looked up.
+    private sealed class PrefixCache
+    {
+        private readonly Dictionary<(object?, object?, long), string> _all = [];
+        private readonly (object? Query, object? Lambda, long Seconds, string Prefix)[] _recent = new (object?, object?, long, string)[8];
+        private int _next;
+
+        public bool TryGet(object? query, object? lambda, long seconds, [NotNullWhen(true)] out string? prefix)
+        {
+            foreach (var recent in _recent)
+            {
+                if (recent.Prefix is not null && ReferenceEquals(recent.Query, query) && ReferenceEquals(recent.Lambda, lambda) && recent.Seconds == seconds)
+                {
+                    prefix = recent.Prefix;
+                    return true;
+                }
+            }
+
+            if (_all.TryGetValue((query, lambda, seconds), out prefix))
+            {
+                Remember(query, lambda, seconds, prefix);
+                return true;
+            }
+
+            return false;
+        }
+
+        public void Add(object? query, object? lambda, long seconds, string prefix)
+        {
+            _all[(query, lambda, seconds)] = prefix;
+            Remember(query, lambda, seconds, prefix);
+        }
+
+        private void Remember(object? query, object? lambda, long seconds, string prefix)
+        {
+            _recent[_next] = (query, lambda, seconds, prefix);
+            _next = (_next + 1) % _recent.Length;
+        }
+    }
+
     private sealed record Source(string Sequence, DateTimeOffset Arrival, string? PartitionKey, ReadOnlyMemory<byte> Data, bool MayBeAggregated);
 
     private readonly record struct User(Source Source, long Subsequence, ReadOnlyMemory<byte> Data, string? Error);
+
+    // What the transformation made of a user record (Ok data is valid until the next block is transformed).
+    private readonly record struct Transformed(TransformResult Result, ReadOnlyMemory<byte> Data, IReadOnlyDictionary<string, string>? Keys, string? Error);
 
     private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length, uint Crc, long ContentLength);
 
@@ -981,11 +1067,16 @@ public sealed class S3Sink
             }
             else
             {
-                pending.Buffer.Write(data.Span);
-                if (sink._options.NewlineDelimiter && (data.Length == 0 || data.Span[^1] != (byte)'\n'))
+                var bytes = data.Span;
+                var newline = sink._options.NewlineDelimiter && (bytes.IsEmpty || bytes[^1] != (byte)'\n');
+                var span = pending.Buffer.GetSpan(bytes.Length + 1);
+                bytes.CopyTo(span);
+                if (newline)
                 {
-                    pending.Buffer.Write("\n"u8);
+                    span[bytes.Length] = (byte)'\n';
                 }
+
+                pending.Buffer.Advance(bytes.Length + (newline ? 1 : 0));
             }
 
             pending.RawBytes += data.Length;

@@ -12,9 +12,10 @@ using StreamFunctions.Testing;
 namespace StreamFunctions.Sink.Tests;
 
 /// <summary>
-/// The sink processes a batch in blocks of source records (cache-sized) when its transformation runs in process:
-/// the staged chunk must be byte for byte what processing the batch in one block gives, whatever the records do
-/// (delivered to several partitions, dropped, failing the transform or the partition key, in a corrupt aggregate).
+/// The sink processes a batch in blocks of source records (cache-sized) when its transformation is an in-process
+/// block transform: the staged chunk must be byte for byte what processing the batch in one block gives (or giving
+/// it whole to a list transform), whatever the records do (delivered to several partitions, dropped, failing the
+/// transform or the partition key, in a corrupt aggregate).
 /// </summary>
 public sealed class BlockedEncodingTests
 {
@@ -36,6 +37,23 @@ public sealed class BlockedEncodingTests
         Assert.Equal((inOne.Delivered, inOne.Dropped, inOne.Failed, inOne.Partitions), (inBlocks.Delivered, inBlocks.Dropped, inBlocks.Failed, inBlocks.Partitions));
         Assert.True(inOne.Delivered > 2_000 && inOne.Dropped > 300 && inOne.Failed > 300, $"{inOne.Delivered} delivered, {inOne.Dropped} dropped, {inOne.Failed} failed");
         Assert.True(inOne.Chunk.Span.SequenceEqual(inBlocks.Chunk.Span), "the chunks differ");
+    }
+
+    [Fact]
+    public async Task BatchTransform_CalledOncePerBatch_SameChunkAsBlocks()
+    {
+        var evnt = Event(records: 4_000, corruptAggregate: 23);
+        var blocked = new CountingTransform();
+        var batch = new CountingBatchTransform();
+
+        var inBlocks = await Sink(blocked, CompressionCodec.Gzip).EncodeAsync(evnt);
+        var inOneCall = await Sink(batch, CompressionCodec.Gzip).EncodeAsync(evnt);
+
+        Assert.True(blocked.Calls >= 3, $"{blocked.Calls} block transform calls");
+        Assert.Equal(1, batch.Calls);
+        Assert.Equal(blocked.Records, batch.Records);
+        Assert.Equal((inBlocks.Delivered, inBlocks.Dropped, inBlocks.Failed, inBlocks.Partitions), (inOneCall.Delivered, inOneCall.Dropped, inOneCall.Failed, inOneCall.Partitions));
+        Assert.True(inBlocks.Chunk.Span.SequenceEqual(inOneCall.Chunk.Span), "the chunks differ");
     }
 
     private static S3Sink Sink(IRecordTransform transform, CompressionCodec codec, int blockBytes = 512 * 1024) => new(
@@ -101,7 +119,24 @@ public sealed class BlockedEncodingTests
         };
     }
 
-    private sealed class CountingTransform : IRecordTransform
+    private sealed class CountingTransform : IRecordBlockTransform
+    {
+        private readonly JsonProjectionTransform _inner = JsonProjectionTransform.Parse("""{"filter": {"$.type": ["click", "view", "purchase"]}, "partitionKeys": {"type": "$.type"}}""");
+
+        public int Calls { get; private set; }
+
+        public int Records { get; private set; }
+
+        public void Transform(TransformBlock block)
+        {
+            Calls++;
+            Records += block.Count;
+            _inner.Transform(block);
+        }
+    }
+
+    // A transform that is not a block transform (as a remote one): the list form of the contract.
+    private sealed class CountingBatchTransform : IRecordTransform
     {
         private readonly JsonProjectionTransform _inner = JsonProjectionTransform.Parse("""{"filter": {"$.type": ["click", "view", "purchase"]}, "partitionKeys": {"type": "$.type"}}""");
 

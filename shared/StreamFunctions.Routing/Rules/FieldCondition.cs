@@ -111,14 +111,23 @@ public abstract class FieldCondition
     {
         private readonly JsonValueKind _kind = expected.ValueKind;
         private readonly byte[] _text = expected.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(expected.GetString()!) : [];
+        private readonly byte[]? _raw = expected.ValueKind == JsonValueKind.String ? Unescaped(expected.GetString()!) : null;
         private readonly double _number = expected.ValueKind == JsonValueKind.Number ? expected.GetDouble() : 0;
 
         private protected override bool MatchesValue(ReadOnlySpan<byte> value) => _kind switch
         {
+            // An escape always takes more bytes than the character it stands for, so a string as long as the
+            // text's shortest form (quoted, nothing escaped) is equal only byte for byte, a shorter one never,
+            // and only a longer one (with escapes) needs unescaping.
+            JsonValueKind.String when _raw is not null && value.Length <= _raw.Length => value.SequenceEqual(_raw),
             JsonValueKind.String => RawJson.Kind(value) == JsonValueKind.String && RawJson.StringEquals(value, _text),
             JsonValueKind.Number => RawJson.Kind(value) == JsonValueKind.Number && RawJson.TryGetDouble(value, out var x) && x == _number,
             _ => RawJson.Kind(value) == _kind,
         };
+
+        // The text quoted with nothing escaped, when that is valid JSON (no quote, backslash or control character).
+        private static byte[]? Unescaped(string text) =>
+            text.AsSpan().IndexOfAny('"', '\\') < 0 && !text.AsSpan().ContainsAnyInRange('\0', '\u001f') ? Encoding.UTF8.GetBytes($"\"{text}\"") : null;
     }
 
     private sealed class Prefix(string text, StringComparison comparison, bool suffix, bool whole = false) : FieldCondition

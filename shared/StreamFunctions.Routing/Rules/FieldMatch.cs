@@ -8,12 +8,13 @@ namespace StreamFunctions.Routing.Rules;
 /// </summary>
 public sealed class FieldMatch
 {
-    private readonly IReadOnlyList<(FieldPath Path, FieldCondition[] AnyOf)> _fields;
+    // An array, not a list: it is read for every record.
+    private readonly (FieldPath Path, FieldCondition[] AnyOf)[] _fields;
 
-    private FieldMatch(IReadOnlyList<(FieldPath, FieldCondition[])> fields) => _fields = fields;
+    private FieldMatch((FieldPath, FieldCondition[])[] fields) => _fields = fields;
 
     /// <summary>How many fields the match tests.</summary>
-    public int Count => _fields.Count;
+    public int Count => _fields.Length;
 
     /// <summary>The fields the match tests, in the order <see cref="Matches(ReadOnlySpan{byte}, ReadOnlySpan{JsonValueSpan})"/> takes them.</summary>
     public IReadOnlyList<FieldPath> Paths => [.. _fields.Select(f => f.Path)];
@@ -52,7 +53,7 @@ public sealed class FieldMatch
             fields.Add((path, [.. values.Select((v, i) => FieldCondition.Parse(v, $"{where}.{field.Name}[{i}]"))]));
         }
 
-        return new FieldMatch(fields);
+        return new FieldMatch([.. fields]);
     }
 
     /// <summary>Whether a record matches.</summary>
@@ -80,8 +81,8 @@ public sealed class FieldMatch
     /// <returns>True when every field has an accepted value.</returns>
     public bool Matches(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, _fields.Count);
-        for (var i = 0; i < _fields.Count; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, _fields.Length);
+        for (var i = 0; i < _fields.Length; i++)
         {
             var found = values[i].Found;
             var value = values[i].Of(record);

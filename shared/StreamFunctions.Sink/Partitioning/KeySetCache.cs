@@ -14,6 +14,9 @@ internal sealed class KeySetCache
     private const int MaxSets = 4096;
     private const int MaxComposite = 1024;
     private readonly Dictionary<byte[], IReadOnlyDictionary<string, string>> _sets = new(RawComparer.Instance);
+    private readonly (byte[] Composite, IReadOnlyDictionary<string, string> Set)[] _recent = new (byte[], IReadOnlyDictionary<string, string>)[8];
+    private int _recentCount;
+    private int _nextRecent;
 
     /// <summary>The set already built for these raw values, if any.</summary>
     /// <param name="record">The record the values are in.</param>
@@ -22,6 +25,16 @@ internal sealed class KeySetCache
     /// <returns>Whether there is one.</returns>
     public bool TryGet(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? set)
     {
+        // A batch usually has a handful of combinations: they are compared in place, before any hashing.
+        for (var i = 0; i < _recentCount; i++)
+        {
+            if (Same(record, values, _recent[i].Composite))
+            {
+                set = _recent[i].Set;
+                return true;
+            }
+        }
+
         set = null;
         var size = Size(values);
         if (size > MaxComposite)
@@ -31,7 +44,13 @@ internal sealed class KeySetCache
 
         Span<byte> composite = stackalloc byte[size];
         Compose(record, values, composite);
-        return _sets.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(composite, out set);
+        if (!_sets.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(composite, out set))
+        {
+            return false;
+        }
+
+        Remember(composite.ToArray(), set);
+        return true;
     }
 
     /// <summary>Keeps the set built for these raw values (up to a bound).</summary>
@@ -46,7 +65,35 @@ internal sealed class KeySetCache
             var composite = new byte[size];
             Compose(record, values, composite);
             _sets[composite] = set;
+            Remember(composite, set);
         }
+    }
+
+    // The values equal a composite: each one's length, then its bytes.
+    private static bool Same(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values, byte[] composite)
+    {
+        var at = 0;
+        foreach (var value in values)
+        {
+            if (composite.Length - at < 4 + value.Length
+                || BinaryPrimitives.ReadInt32LittleEndian(composite.AsSpan(at)) != value.Length
+                || !value.Of(record).SequenceEqual(composite.AsSpan(at + 4, value.Length)))
+            {
+                return false;
+            }
+
+            at += 4 + value.Length;
+        }
+
+        return at == composite.Length;
+    }
+
+    // The last few sets found or added, replaced in turn.
+    private void Remember(byte[] composite, IReadOnlyDictionary<string, string> set)
+    {
+        _recent[_nextRecent] = (composite, set);
+        _nextRecent = (_nextRecent + 1) % _recent.Length;
+        _recentCount = Math.Max(_recentCount, _nextRecent == 0 ? _recent.Length : _nextRecent);
     }
 
     private static int Size(ReadOnlySpan<JsonValueSpan> values)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
 using StreamFunctions.Routing.Rules;
-using StreamFunctions.Sink.Partitioning;
 
 namespace StreamFunctions.Sink.Transform;
 
@@ -32,7 +31,7 @@ public enum MissingFieldBehavior
 ///  "partitionKeys": {"customer": "$.customer"}, "appendNewline": true}
 /// </code>
 /// </example>
-public sealed class JsonProjectionTransform : IRecordTransform
+public sealed class JsonProjectionTransform : IRecordBlockTransform
 {
     private readonly FieldMatch? _filter;
     private readonly (string Name, FieldPath Path)[]? _fields;
@@ -108,15 +107,8 @@ public sealed class JsonProjectionTransform : IRecordTransform
     /// <inheritdoc/>
     public Task<IReadOnlyList<TransformOutput>> TransformAsync(IReadOnlyList<TransformInput> records, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(records);
-        var outputs = new TransformOutput[records.Count];
-        var arena = new OutputArena();
-        for (var i = 0; i < records.Count; i++)
-        {
-            outputs[i] = Transform(records[i], arena);
-        }
-
-        return Task.FromResult<IReadOnlyList<TransformOutput>>(outputs);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(TransformBlock.Run(this, records));
     }
 
     /// <summary>Transforms one record.</summary>
@@ -125,7 +117,18 @@ public sealed class JsonProjectionTransform : IRecordTransform
     public TransformOutput Transform(TransformInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Transform(input, new OutputArena());
+        return TransformBlock.Run(this, [input])[0];
+    }
+
+    /// <inheritdoc/>
+    public void Transform(TransformBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        Span<JsonValueSpan> values = _scanner.Count <= 64 ? stackalloc JsonValueSpan[_scanner.Count] : new JsonValueSpan[_scanner.Count];
+        for (var i = 0; i < block.Count; i++)
+        {
+            Transform(block, i, values);
+        }
     }
 
     private static (string, FieldPath)[] Paths(JsonElement json, string where)
@@ -150,24 +153,25 @@ public sealed class JsonProjectionTransform : IRecordTransform
 
     // One pass over the record finds every field the filter, the keys and the projection read; the output is
     // written from the fields' raw JSON, without a document.
-    private TransformOutput Transform(TransformInput input, OutputArena arena)
+    private void Transform(TransformBlock block, int index, Span<JsonValueSpan> values)
     {
-        var record = input.Data.Span;
-        Span<JsonValueSpan> values = _scanner.Count <= 64 ? stackalloc JsonValueSpan[_scanner.Count] : new JsonValueSpan[_scanner.Count];
+        var record = block.Data(index);
         if (!_scanner.TryScan(record, values, out var error))
         {
-            return TransformOutput.Failed(input, $"The record is not JSON: {error}");
+            block.Failed(index, $"The record is not JSON: {error}");
+            return;
         }
 
         var filterCount = _filter?.Count ?? 0;
         if (_filter is not null && !_filter.Matches(record, values[..filterCount]))
         {
-            return new TransformOutput(input.RecordId, TransformResult.Dropped, ReadOnlyMemory<byte>.Empty);
+            block.Dropped(index);
+            return;
         }
 
         IReadOnlyDictionary<string, string>? keys = null;
         var keyValues = values.Slice(filterCount, _partitionKeys.Length);
-        if (_partitionKeys.Length > 0 && !arena.Keys.TryGet(record, keyValues, out keys))
+        if (_partitionKeys.Length > 0 && !block.KeySets.TryGet(record, keyValues, out keys))
         {
             var built = new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
             for (var k = 0; k < _partitionKeys.Length; k++)
@@ -176,29 +180,50 @@ public sealed class JsonProjectionTransform : IRecordTransform
                 var value = keyValues[k];
                 if (RawJson.ScalarText(value.Of(record)) is not { } key)
                 {
-                    return TransformOutput.Failed(input, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
+                    block.Failed(index, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
+                    return;
                 }
 
                 built[name] = key;
             }
 
-            arena.Keys.Add(record, keyValues, built);
+            block.KeySets.Add(record, keyValues, built);
             keys = built;
         }
 
         if (_fields is null)
         {
             // No projection: the record's own bytes (JSON already), nothing re-serialized.
-            return new TransformOutput(input.RecordId, TransformResult.Ok, _appendNewline ? arena.Copy(record, newline: true) : input.Data, keys);
+            if (_appendNewline)
+            {
+                var copy = block.Ok(index, record.Length + 1, keys);
+                record.CopyTo(copy);
+                copy[^1] = (byte)'\n';
+            }
+            else
+            {
+                block.Unchanged(index, keys);
+            }
+
+            return;
         }
 
         var fieldValues = values[(filterCount + _partitionKeys.Length)..];
-        var size = 2 + (_appendNewline ? 1 : 0);
+        var size = 2 + (_appendNewline ? 1 : 0) - 1; // {}, the newline; one comma fewer than the fields written
         for (var f = 0; f < _fields.Length; f++)
         {
             if (fieldValues[f].Found)
             {
-                size += _names[f].Length + 2 + fieldValues[f].Length; // "name":value,
+                var raw = fieldValues[f].Of(record);
+                if (raw[0] is (byte)'{' or (byte)'[' && raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
+                {
+                    // A pretty-printed object or array (only they can hold a line break: strings cannot, raw): written
+                    // compact, so that a record stays one line.
+                    block.Ok(index, Reserialized(record, fieldValues), keys);
+                    return;
+                }
+
+                size += _names[f].Length + 2 + raw.Length; // "name":value,
             }
             else if (_missing == MissingFieldBehavior.Null)
             {
@@ -206,12 +231,12 @@ public sealed class JsonProjectionTransform : IRecordTransform
             }
             else if (_missing == MissingFieldBehavior.Fail)
             {
-                return TransformOutput.Failed(input, $"Field '{_fields[f].Name}': the record has no {_fields[f].Path}.");
+                block.Failed(index, $"Field '{_fields[f].Name}': the record has no {_fields[f].Path}.");
+                return;
             }
         }
 
-        var output = arena.Take(size);
-        var span = output.Span;
+        var span = block.Ok(index, Math.Max(size, 2 + (_appendNewline ? 1 : 0)), keys);
         var at = 0;
         span[at++] = (byte)'{';
         for (var f = 0; f < _fields.Length; f++)
@@ -230,13 +255,6 @@ public sealed class JsonProjectionTransform : IRecordTransform
             at += _names[f].Length;
             span[at++] = (byte)':';
             var raw = fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8;
-            if (raw[0] is (byte)'{' or (byte)'[' && raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
-            {
-                // A pretty-printed object or array (only they can hold a line break: strings cannot, raw): written
-                // compact, so that a record stays one line.
-                return Reserialized(input, record, values, keys);
-            }
-
             raw.CopyTo(span[at..]);
             at += raw.Length;
         }
@@ -244,16 +262,13 @@ public sealed class JsonProjectionTransform : IRecordTransform
         span[at++] = (byte)'}';
         if (_appendNewline)
         {
-            span[at++] = (byte)'\n';
+            span[at] = (byte)'\n';
         }
-
-        return new TransformOutput(input.RecordId, TransformResult.Ok, output[..at], keys);
     }
 
     // The projection through a document and a writer (compact output), for records whose projected values span lines.
-    private TransformOutput Reserialized(TransformInput input, ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values, IReadOnlyDictionary<string, string>? keys)
+    private byte[] Reserialized(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> fieldValues)
     {
-        var fieldValues = values[((_filter?.Count ?? 0) + _partitionKeys.Length)..];
         var buffer = new ArrayBufferWriter<byte>(record.Length + 16);
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -280,41 +295,6 @@ public sealed class JsonProjectionTransform : IRecordTransform
             buffer.Write("\n"u8);
         }
 
-        return new TransformOutput(input.RecordId, TransformResult.Ok, buffer.WrittenMemory.ToArray(), keys);
-    }
-
-    // The outputs of a batch, carved from shared blocks instead of one array per record, and its key sets.
-    private sealed class OutputArena
-    {
-        public KeySetCache Keys { get; } = new();
-
-        private const int BlockSize = 64 * 1024; // below the large-object heap threshold: blocks die young, with the batch
-        private byte[] _block = [];
-        private int _used;
-
-        public Memory<byte> Take(int size)
-        {
-            if (_block.Length - _used < size)
-            {
-                _block = new byte[Math.Max(BlockSize, size)];
-                _used = 0;
-            }
-
-            var memory = _block.AsMemory(_used, size);
-            _used += size;
-            return memory;
-        }
-
-        public ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> data, bool newline)
-        {
-            var memory = Take(data.Length + (newline ? 1 : 0));
-            data.CopyTo(memory.Span);
-            if (newline)
-            {
-                memory.Span[^1] = (byte)'\n';
-            }
-
-            return memory;
-        }
+        return buffer.WrittenSpan.ToArray();
     }
 }
