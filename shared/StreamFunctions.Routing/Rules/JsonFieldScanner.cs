@@ -134,190 +134,241 @@ public sealed class JsonFieldScanner
 
         public string? Error { get; private set; }
 
+        // The reader is one loop over the tokens, not a function per grammar rule: the position stays in a
+        // register, and a token costs no call. Open objects and arrays are kept on a small stack (their path
+        // node, where they start, and for an array the index of the current element).
         public bool Document()
         {
-            SkipWhitespace();
-            if (_at == _json.Length)
+            ref var b0 = ref MemoryMarshal.GetReference(_json);
+            var length = _json.Length;
+            Span<Open> stack = stackalloc Open[MaxDepth];
+            var depth = 0;
+            var node = Root;
+            var reached = 0UL;
+            var pos = SkipWhitespace(ref b0, 0, length);
+            if (pos == length)
             {
                 return Fail("the record is empty (no JSON value)");
             }
 
-            if (!Value(Root, 0))
-            {
-                return false;
-            }
-
-            SkipWhitespace();
-            return _at == _json.Length || Fail($"{Describe(_at)} after the JSON value (one value per record)");
-        }
-
-        private bool Value(int node, int depth)
-        {
-            if (_at == _json.Length)
+        Value:
+            // A value starts at pos (no whitespace before it); node is its path node, or -1.
+            if (pos == length)
             {
                 return Fail("the record ends where a value should start");
             }
 
-            var start = _at;
-            if (node >= 0)
+            var start = pos;
+            if (node >= 0 && (node >= 64 || (reached & (1UL << node)) != 0))
             {
-                // A repeated name replaces what its earlier value gave (the last one wins).
+                // A repeated name replaces what its earlier value gave (the last one wins). The first time a
+                // node is reached (nodes past 64 are not tracked), its paths have nothing to clear yet.
                 foreach (var target in _nodes[node].Subtree)
                 {
                     _values[target] = default;
                 }
             }
 
-            bool ok;
-            switch (_json[_at])
-            {
-                case (byte)'{':
-                    ok = Object(node, depth + 1);
-                    break;
-                case (byte)'[':
-                    ok = Array(node, depth + 1);
-                    break;
-                case (byte)'"':
-                    ok = String(out _);
-                    break;
-                case (byte)'t':
-                    ok = Literal("true"u8);
-                    break;
-                case (byte)'f':
-                    ok = Literal("false"u8);
-                    break;
-                case (byte)'n':
-                    ok = Literal("null"u8);
-                    break;
-                case (byte)'-' or (>= (byte)'0' and <= (byte)'9'):
-                    ok = Number();
-                    break;
-                default:
-                    return Fail($"{Describe(_at)} where a value should start");
-            }
+            reached |= node is >= 0 and < 64 ? 1UL << node : 0;
 
-            if (ok && node >= 0)
+            var c = Unsafe.Add(ref b0, pos);
+            if (c == (byte)'"')
             {
-                foreach (var target in _nodes[node].Targets)
+                if (!String(ref b0, ref pos, length, out _))
                 {
-                    _values[target] = new JsonValueSpan(start, _at - start);
+                    return false;
                 }
             }
-
-            return ok;
-        }
-
-        private bool Object(int node, int depth)
-        {
-            if (!Open(depth, (byte)'}', out var empty) || empty)
+            else if (c is (byte)'{' or (byte)'[')
             {
-                // Failed (the error is set), or empty: nothing more to read.
-                return Error is null;
-            }
-
-            var properties = node >= 0 ? _nodes[node].Properties : [];
-            while (true)
-            {
-                if (!At((byte)'"'))
+                if (depth == MaxDepth)
                 {
-                    return Fail($"{Describe(_at)} where a property name (a string) should start");
+                    return Fail($"nesting deeper than the maximum depth of {MaxDepth} at byte {pos}");
                 }
 
-                var nameStart = _at + 1;
-                if (!String(out var escaped))
+                var isObject = c == (byte)'{';
+                stack[depth++] = new Open(node, start, isObject ? -1 : 0);
+                pos = SkipWhitespace(ref b0, pos + 1, length);
+                if (pos < length && Unsafe.Add(ref b0, pos) == (isObject ? (byte)'}' : (byte)']'))
+                {
+                    pos++;
+                    goto Close;
+                }
+
+                if (isObject)
+                {
+                    goto Name;
+                }
+
+                node = Element(node, 0);
+                goto Value;
+            }
+            else
+            {
+                _at = pos;
+                var ok = c switch
+                {
+                    (byte)'t' => Literal("true"u8),
+                    (byte)'f' => Literal("false"u8),
+                    (byte)'n' => Literal("null"u8),
+                    (byte)'-' or (>= (byte)'0' and <= (byte)'9') => Number(),
+                    _ => Fail($"{Describe(pos)} where a value should start"),
+                };
+                if (!ok)
                 {
                     return false;
                 }
 
-                var child = properties.Length == 0 ? -1 : Property(properties, _json[nameStart..(_at - 1)], escaped);
-                SkipWhitespace();
-                if (!At((byte)':'))
-                {
-                    return Fail($"{Describe(_at)} after a property name, where ':' should be");
-                }
-
-                _at++;
-                SkipWhitespace();
-                if (!Member(child, depth, (byte)'}', out var closed) || closed)
-                {
-                    return Error is null;
-                }
-            }
-        }
-
-        private bool Array(int node, int depth)
-        {
-            if (!Open(depth, (byte)']', out var empty) || empty)
-            {
-                // Failed (the error is set), or empty: nothing more to read.
-                return Error is null;
+                pos = _at;
             }
 
-            var elements = node >= 0 ? _nodes[node].Elements : [];
-            for (var index = 0; ; index++)
+            Found(node, start, pos);
+
+        After:
+            // After a value: the end of the record at depth 0, else ',' or the closing bracket of the open container.
+            pos = SkipWhitespace(ref b0, pos, length);
+            if (depth == 0)
             {
-                var child = -1;
-                foreach (var (at, next) in elements)
+                return pos == length || Fail($"{Describe(pos)} after the JSON value (one value per record)");
+            }
+
+            ref var open = ref stack[depth - 1];
+            var close = open.Index < 0 ? (byte)'}' : (byte)']';
+            if (pos < length)
+            {
+                c = Unsafe.Add(ref b0, pos);
+                if (c == (byte)',')
                 {
-                    if (at == index)
+                    pos = SkipWhitespace(ref b0, pos + 1, length);
+                    if (open.Index < 0)
                     {
-                        child = next;
-                        break;
+                        goto Name;
                     }
+
+                    node = Element(open.Node, ++open.Index);
+                    goto Value;
                 }
 
-                if (!Member(child, depth, (byte)']', out var closed) || closed)
+                if (c == close)
                 {
-                    return Error is null;
+                    pos++;
+                    goto Close;
                 }
             }
-        }
 
-        // A property's value or an array's element, then ',' (another follows) or the closing bracket.
-        private bool Member(int child, int depth, byte close, out bool closed)
-        {
-            closed = false;
-            if (!Value(child, depth))
+            return Fail($"{Describe(pos)} after a value, where ',' or '{(char)close}' should be");
+
+        Close:
+            // Past a closing bracket: the container is a value of its parent.
+            depth--;
+            Found(stack[depth].Node, stack[depth].Start, pos);
+            goto After;
+
+        Name:
+            // A property of the innermost open object: its name, ':', then its value.
+            if (pos == length || Unsafe.Add(ref b0, pos) != (byte)'"')
+            {
+                return Fail($"{Describe(pos)} where a property name (a string) should start");
+            }
+
+            var nameStart = pos + 1;
+            if (!String(ref b0, ref pos, length, out var escaped))
             {
                 return false;
             }
 
-            SkipWhitespace();
-            if (At((byte)','))
+            var parent = stack[depth - 1].Node;
+            var properties = parent >= 0 ? _nodes[parent].Properties : [];
+            node = properties.Length == 0 ? -1 : Property(properties, _json[nameStart..(pos - 1)], escaped);
+            pos = SkipWhitespace(ref b0, pos, length);
+            if (pos == length || Unsafe.Add(ref b0, pos) != (byte)':')
             {
-                _at++;
-                SkipWhitespace();
-                return true;
+                return Fail($"{Describe(pos)} after a property name, where ':' should be");
             }
 
-            if (At(close))
-            {
-                _at++;
-                closed = true;
-                return true;
-            }
-
-            return Fail($"{Describe(_at)} after a value, where ',' or '{(char)close}' should be");
+            pos = SkipWhitespace(ref b0, pos + 1, length);
+            goto Value;
         }
 
-        // Past an object's or array's opening bracket; empty when the closing one follows (and is passed too).
-        private bool Open(int depth, byte close, out bool empty)
+        // The node an array's element leads to, or -1.
+        private readonly int Element(int array, int index)
         {
-            empty = false;
-            if (depth > MaxDepth)
+            if (array >= 0)
             {
-                return Fail($"nesting deeper than the maximum depth of {MaxDepth} at byte {_at}");
+                foreach (var (at, next) in _nodes[array].Elements)
+                {
+                    if (at == index)
+                    {
+                        return next;
+                    }
+                }
             }
 
-            _at++;
-            SkipWhitespace();
-            if (At(close))
+            return -1;
+        }
+
+        // A value of the path node was read from start to end: the paths that end at the node get it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly void Found(int node, int start, int end)
+        {
+            if (node >= 0)
             {
-                _at++;
-                empty = true;
+                foreach (var target in _nodes[node].Targets)
+                {
+                    _values[target] = new JsonValueSpan(start, end - start);
+                }
+            }
+        }
+
+        // A string from its opening quote at pos: the common case (its end in the next 32 bytes, no escape) in
+        // line, anything else through the full reader.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool String(ref byte b0, ref int pos, int length, out bool escaped)
+        {
+            if (Vector256.IsHardwareAccelerated && pos + 1 + Vector256<byte>.Count <= length)
+            {
+                var chunk = Vector256.LoadUnsafe(ref b0, (nuint)(pos + 1));
+                var stops = Vector256.Equals(chunk, Vector256.Create((byte)'"'))
+                    | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
+                    | Vector256.LessThan(chunk, Vector256.Create((byte)0x20));
+                var bits = stops.ExtractMostSignificantBits();
+                if (bits != 0)
+                {
+                    var stop = pos + 1 + BitOperations.TrailingZeroCount(bits);
+                    if (Unsafe.Add(ref b0, stop) == (byte)'"')
+                    {
+                        escaped = false;
+                        pos = stop + 1;
+                        return true;
+                    }
+                }
             }
 
+            _at = pos;
+            if (!String(out escaped))
+            {
+                return false;
+            }
+
+            pos = _at;
             return true;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int SkipWhitespace(ref byte b0, int pos, int length)
+        {
+            if (pos < length && Unsafe.Add(ref b0, pos) > (byte)' ')
+            {
+                // Compact JSON: nothing to skip.
+                return pos;
+            }
+
+            while (pos < length && Unsafe.Add(ref b0, pos) is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+            {
+                pos++;
+            }
+
+            return pos;
         }
 
         // From the opening quote to just past the closing one.
@@ -496,24 +547,6 @@ public sealed class JsonFieldScanner
 
         private readonly bool At(byte b) => _at < _json.Length && _json[_at] == b;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void SkipWhitespace()
-        {
-            if (_at < _json.Length && _json[_at] > (byte)' ')
-            {
-                // Compact JSON: nothing to skip.
-                return;
-            }
-
-            var at = _at;
-            while (at < _json.Length && _json[at] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
-            {
-                at++;
-            }
-
-            _at = at;
-        }
-
         private readonly string Describe(int at) => at >= _json.Length
             ? "the end of the record"
             : _json[at] is >= 0x20 and < 0x7F ? $"'{(char)_json[at]}' at byte {at}" : $"byte 0x{_json[at]:X2} at byte {at}";
@@ -599,6 +632,14 @@ public sealed class JsonFieldScanner
 
             return value;
         }
+    }
+
+    // An open object (Index -1) or array (Index: its current element) of a scan, with its path node and first byte.
+    private struct Open(int node, int start, int index)
+    {
+        public readonly int Node = node;
+        public readonly int Start = start;
+        public int Index = index;
     }
 
     // Arrays, not lists: they are read for every token of every record.
