@@ -137,11 +137,14 @@ public sealed class JsonFieldScanner
         // The reader is one loop over the tokens, not a function per grammar rule: the position stays in a
         // register, and a token costs no call. Open objects and arrays are kept on a small stack (their path
         // node, where they start, and for an array the index of the current element).
+        [SkipLocalsInit] // the stack of open containers is written before it is read
         public bool Document()
         {
             ref var b0 = ref MemoryMarshal.GetReference(_json);
             var length = _json.Length;
-            Span<Open> stack = stackalloc Open[MaxDepth];
+            // Not stackalloc: a method with one is compiled once, fully but without the runtime's profile.
+            Unsafe.SkipInit(out OpenStack openStack);
+            Span<Open> stack = openStack;
             var depth = 0;
             var node = Root;
             var reached = 0UL;
@@ -202,6 +205,10 @@ public sealed class JsonFieldScanner
 
                 node = Element(node, 0);
                 goto Value;
+            }
+            else if ((c == (byte)'-' || (uint)(c - '0') <= 9) && NumberEnd(ref b0, pos, length) is var end and >= 0)
+            {
+                pos = end;
             }
             else
             {
@@ -320,26 +327,31 @@ public sealed class JsonFieldScanner
             }
         }
 
-        // A string from its opening quote at pos: the common case (its end in the next 32 bytes, no escape) in
-        // line, anything else through the full reader.
+        // A string from its opening quote at pos: the common case (no escape) in line, 32 bytes per step; a
+        // backslash, a control character or the record's last bytes through the full reader.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool String(ref byte b0, ref int pos, int length, out bool escaped)
         {
-            if (Vector256.IsHardwareAccelerated && pos + 1 + Vector256<byte>.Count <= length)
+            if (Vector256.IsHardwareAccelerated)
             {
-                var chunk = Vector256.LoadUnsafe(ref b0, (nuint)(pos + 1));
-                var stops = Vector256.Equals(chunk, Vector256.Create((byte)'"'))
-                    | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
-                    | Vector256.LessThan(chunk, Vector256.Create((byte)0x20));
-                var bits = stops.ExtractMostSignificantBits();
-                if (bits != 0)
+                for (var at = pos + 1; at + Vector256<byte>.Count <= length; at += Vector256<byte>.Count)
                 {
-                    var stop = pos + 1 + BitOperations.TrailingZeroCount(bits);
-                    if (Unsafe.Add(ref b0, stop) == (byte)'"')
+                    var chunk = Vector256.LoadUnsafe(ref b0, (nuint)at);
+                    var stops = Vector256.Equals(chunk, Vector256.Create((byte)'"'))
+                        | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
+                        | Vector256.LessThan(chunk, Vector256.Create((byte)0x20));
+                    var bits = stops.ExtractMostSignificantBits();
+                    if (bits != 0)
                     {
-                        escaped = false;
-                        pos = stop + 1;
-                        return true;
+                        var stop = at + BitOperations.TrailingZeroCount(bits);
+                        if (Unsafe.Add(ref b0, stop) == (byte)'"')
+                        {
+                            escaped = false;
+                            pos = stop + 1;
+                            return true;
+                        }
+
+                        break;
                     }
                 }
             }
@@ -352,6 +364,69 @@ public sealed class JsonFieldScanner
 
             pos = _at;
             return true;
+        }
+
+        // A number from pos, in line: its end, or -1 when it is not one (Number then says why).
+        // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, then a delimiter or the end.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int NumberEnd(ref byte b0, int pos, int length)
+        {
+            if (Unsafe.Add(ref b0, pos) == (byte)'-' && ++pos == length)
+            {
+                return -1;
+            }
+
+            if (Unsafe.Add(ref b0, pos) == (byte)'0')
+            {
+                pos++;
+            }
+            else
+            {
+                var first = pos;
+                pos = DigitsEnd(ref b0, pos, length);
+                if (pos == first)
+                {
+                    return -1;
+                }
+            }
+
+            if (pos < length && Unsafe.Add(ref b0, pos) == (byte)'.')
+            {
+                var first = ++pos;
+                pos = DigitsEnd(ref b0, pos, length);
+                if (pos == first)
+                {
+                    return -1;
+                }
+            }
+
+            if (pos < length && (Unsafe.Add(ref b0, pos) | 0x20) == (byte)'e')
+            {
+                if (++pos < length && Unsafe.Add(ref b0, pos) is (byte)'+' or (byte)'-')
+                {
+                    pos++;
+                }
+
+                var first = pos;
+                pos = DigitsEnd(ref b0, pos, length);
+                if (pos == first)
+                {
+                    return -1;
+                }
+            }
+
+            return pos == length || IsDelimiter(Unsafe.Add(ref b0, pos)) ? pos : -1;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static int DigitsEnd(ref byte b0, int pos, int length)
+        {
+            while (pos < length && (uint)(Unsafe.Add(ref b0, pos) - '0') <= 9)
+            {
+                pos++;
+            }
+
+            return pos;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -560,28 +635,28 @@ public sealed class JsonFieldScanner
         // The child a property leads to: its name compared raw, or unescaped when it has escapes.
         private static int Property((byte[] Name, int Child)[] properties, ReadOnlySpan<byte> raw, bool escaped)
         {
-            scoped var text = raw;
             if (escaped)
             {
-                var buffer = raw.Length <= 256 ? stackalloc byte[256] : new byte[raw.Length];
-                if (!Unescape(raw, buffer, out var length))
-                {
-                    return -1;
-                }
-
-                text = buffer[..length];
+                return EscapedProperty(properties, raw);
             }
 
             foreach (var (name, child) in properties)
             {
                 // Length and first byte first: most names a record has are not the path's.
-                if (name.Length == text.Length && (text.Length == 0 || name[0] == text[0]) && text.SequenceEqual(name))
+                if (name.Length == raw.Length && (raw.Length == 0 || name[0] == raw[0]) && raw.SequenceEqual(name))
                 {
                     return child;
                 }
             }
 
             return -1;
+        }
+
+        // Apart, because of its stackalloc: a method with one is compiled once, without the runtime's profile.
+        private static int EscapedProperty((byte[] Name, int Child)[] properties, ReadOnlySpan<byte> raw)
+        {
+            var buffer = raw.Length <= 256 ? stackalloc byte[256] : new byte[raw.Length];
+            return Unescape(raw, buffer, out var length) ? Property(properties, buffer[..length], escaped: false) : -1;
         }
 
         // A name's escapes turned into UTF-8 (never longer than the escaped form); false for a lone surrogate.
@@ -632,6 +707,12 @@ public sealed class JsonFieldScanner
 
             return value;
         }
+    }
+
+    [InlineArray(MaxDepth)]
+    private struct OpenStack
+    {
+        private Open _first;
     }
 
     // An open object (Index -1) or array (Index: its current element) of a scan, with its path node and first byte.
