@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using StreamFunctions.Routing.Rules;
 
@@ -158,7 +161,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
         var record = block.Data(index);
         if (!_scanner.TryScan(record, values, out var error))
         {
-            block.Failed(index, $"The record is not JSON: {error}");
+            NotJson(block, index, error);
             return;
         }
 
@@ -171,24 +174,9 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
 
         IReadOnlyDictionary<string, string>? keys = null;
         var keyValues = values.Slice(filterCount, _partitionKeys.Length);
-        if (_partitionKeys.Length > 0 && !block.KeySets.TryGet(record, keyValues, out keys))
+        if (_partitionKeys.Length > 0 && !block.KeySets.TryGet(record, keyValues, out keys) && (keys = KeySet(block, index, record, keyValues)) is null)
         {
-            var built = new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
-            for (var k = 0; k < _partitionKeys.Length; k++)
-            {
-                var (name, path) = _partitionKeys[k];
-                var value = keyValues[k];
-                if (RawJson.ScalarText(value.Of(record)) is not { } key)
-                {
-                    block.Failed(index, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
-                    return;
-                }
-
-                built[name] = key;
-            }
-
-            block.KeySets.Add(record, keyValues, built);
-            keys = built;
+            return;
         }
 
         if (_fields is null)
@@ -251,12 +239,9 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
                 span[at++] = (byte)',';
             }
 
-            _names[f].CopyTo(span[at..]);
-            at += _names[f].Length;
+            at += Copy(_names[f], span[at..]);
             span[at++] = (byte)':';
-            var raw = fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8;
-            raw.CopyTo(span[at..]);
-            at += raw.Length;
+            at += Copy(fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8, span[at..]);
         }
 
         span[at++] = (byte)'}';
@@ -264,6 +249,66 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
         {
             span[at] = (byte)'\n';
         }
+    }
+
+    // A name's or a value's few bytes, copied in line (two overlapping moves) rather than by a call per copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Copy(ReadOnlySpan<byte> from, Span<byte> to)
+    {
+        var length = from.Length;
+        if (length > to.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), "The output span is too short.");
+        }
+
+        ref var source = ref MemoryMarshal.GetReference(from);
+        ref var target = ref MemoryMarshal.GetReference(to);
+        if (length >= 16 && length <= 32)
+        {
+            Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref source), ref target);
+            Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref source, (nuint)(length - 16)), ref target, (nuint)(length - 16));
+        }
+        else if (length >= 8 && length < 16)
+        {
+            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<ulong>(ref source));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 8), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, length - 8)));
+        }
+        else if (length >= 4 && length < 8)
+        {
+            Unsafe.WriteUnaligned(ref target, Unsafe.ReadUnaligned<uint>(ref source));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, length - 4), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref source, length - 4)));
+        }
+        else
+        {
+            from.CopyTo(to);
+        }
+
+        return length;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NotJson(TransformBlock block, int index, string error) => block.Failed(index, $"The record is not JSON: {error}");
+
+    // A key combination the batch has not had yet (or a record that lacks a key: failed, null returned).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Dictionary<string, string>? KeySet(TransformBlock block, int index, ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> keyValues)
+    {
+        var built = new Dictionary<string, string>(_partitionKeys.Length, StringComparer.Ordinal);
+        for (var k = 0; k < _partitionKeys.Length; k++)
+        {
+            var (name, path) = _partitionKeys[k];
+            var value = keyValues[k];
+            if (RawJson.ScalarText(value.Of(record)) is not { } key)
+            {
+                block.Failed(index, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
+                return null;
+            }
+
+            built[name] = key;
+        }
+
+        block.KeySets.Add(record, keyValues, built);
+        return built;
     }
 
     // The projection through a document and a writer (compact output), for records whose projected values span lines.

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using StreamFunctions.Sink.Partitioning;
 
 namespace StreamFunctions.Sink.Transform;
@@ -199,17 +200,32 @@ public sealed class TransformBlock : IDisposable
         };
     }
 
-    private int Check(int index) => (uint)index < (uint)Count ? index : throw new ArgumentOutOfRangeException(nameof(index), index, $"The block has {Count} records.");
+    private int Check(int index)
+    {
+        if ((uint)index >= (uint)Count)
+        {
+            OutOfRange(index);
+        }
+
+        return index;
+    }
+
+    [DoesNotReturn]
+    private void OutOfRange(int index) => throw new ArgumentOutOfRangeException(nameof(index), index, $"The block has {Count} records.");
 
     private void Give(int index, Outcome outcome)
     {
-        if (_outcomes[Check(index)].State != State.None)
+        ref var slot = ref _outcomes[Check(index)];
+        if (slot.State != State.None)
         {
-            throw new InvalidOperationException($"Record {index} of the block already has a result ({_outcomes[index].State}); a record takes one.");
+            Twice(index);
         }
 
-        _outcomes[index] = outcome;
+        slot = outcome;
     }
+
+    [DoesNotReturn]
+    private void Twice(int index) => throw new InvalidOperationException($"Record {index} of the block already has a result ({_outcomes[index].State}); a record takes one.");
 
     private void Grow(int length)
     {
