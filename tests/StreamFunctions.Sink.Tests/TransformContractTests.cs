@@ -105,6 +105,26 @@ public sealed class TransformContractTests
         Assert.Contains("Partition key 'n'", outputs[3].ErrorMessage, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Projection_ValuesAndNamesOfEveryShortLength_WrittenExactly()
+    {
+        // Names and values of 1 to 70 bytes: the output is written with a different copy for each range of lengths.
+        var transform = JsonProjectionTransform.Parse("""{"fields": {"v": "$.v", "a-longer-name-of-20b": "$.n", "x": "$.gone"}, "missing": "null"}""");
+        var inputs = Enumerable.Range(1, 70).Select(n =>
+        {
+            var value = n % 2 == 0 ? $"\"{new string('s', n - 2)}\"" : new string('7', n);
+            return new TransformInput($"r{n}", At, Encoding.UTF8.GetBytes($$"""{"n":{{value}},"v":{{value}}}"""));
+        }).ToList();
+
+        var outputs = await transform.TransformAsync(inputs);
+
+        for (var n = 1; n <= 70; n++)
+        {
+            var value = n % 2 == 0 ? $"\"{new string('s', n - 2)}\"" : new string('7', n);
+            Assert.Equal($$"""{"v":{{value}},"a-longer-name-of-20b":{{value}},"x":null}""", Encoding.UTF8.GetString(outputs[n - 1].Data.Span));
+        }
+    }
+
     [Theory]
     [InlineData("""{"fields": {"a": "b"}}""", "fields.a")]
     [InlineData("""{"filter": []}""", "filter")]
