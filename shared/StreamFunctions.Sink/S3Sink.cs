@@ -517,6 +517,9 @@ public sealed class S3Sink
     private Task<PutObjectResponse> PutAsync(string key, byte[] data, CancellationToken cancellationToken) =>
         _s3.PutBytesAsync(_options.Bucket, key, data, cancellationToken: cancellationToken);
 
+    private Task<PutObjectResponse> PutAsync(string key, ArraySegment<byte> data, CancellationToken cancellationToken) =>
+        _s3.PutBytesAsync(_options.Bucket, key, data, cancellationToken: cancellationToken);
+
     private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
     {
         try
@@ -728,6 +731,7 @@ public sealed class S3Sink
         var whole = _transform is not null && inProcess is null;
         using var block = inProcess is null ? null : new TransformBlock(pooled: true);
         var users = new List<User>();
+        var deaggregated = new List<UserRecord>();
         var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
         {
@@ -739,7 +743,7 @@ public sealed class S3Sink
             }
 
             users.Clear();
-            Deaggregate(fresh.GetRange(first, end - first), users);
+            Deaggregate(fresh.GetRange(first, end - first), users, deaggregated);
             if (outcomes.Length < users.Count)
             {
                 outcomes = new Transformed[Math.Max(users.Count, outcomes.Length * 2)];
@@ -762,7 +766,9 @@ public sealed class S3Sink
         return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
     }
 
-    private static void Deaggregate(List<Source> sources, List<User> users)
+    // Into users; deaggregated is the blocks' shared scratch list (a block's user records take tens of kilobytes,
+    // which a list per block would allocate again and again, on the large-object heap).
+    private static void Deaggregate(List<Source> sources, List<User> users, List<UserRecord> deaggregated)
     {
         if (!sources[0].MayBeAggregated)
         {
@@ -774,7 +780,7 @@ public sealed class S3Sink
         var data = sources.Select(f => f.Data).ToArray();
         var counts = new int[sources.Count];
         var errors = new KplFormatException?[sources.Count];
-        var deaggregated = new List<UserRecord>(sources.Count);
+        deaggregated.Clear();
         KplDeaggregator.DeaggregateEach(data, i => sources[i].PartitionKey, deaggregated, counts, errors);
         users.Capacity = Math.Max(users.Capacity, deaggregated.Count + sources.Count);
         var at = 0;
@@ -1009,11 +1015,11 @@ public sealed class S3Sink
 
     private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length, uint Crc, long ContentLength);
 
-    private sealed class Staged(string? chunkKey, byte[]? chunk, List<PartitionWrite> writes, int delivered, int dropped, int failed)
+    private sealed class Staged(string? chunkKey, ArraySegment<byte>? chunk, List<PartitionWrite> writes, int delivered, int dropped, int failed)
     {
         public string? ChunkKey { get; } = chunkKey;
 
-        public byte[]? Chunk { get; } = chunk;
+        public ArraySegment<byte>? Chunk { get; } = chunk;
 
         public List<PartitionWrite> Writes { get; } = writes;
 
@@ -1138,7 +1144,8 @@ public sealed class S3Sink
             }
 
             var key = $"{sink._options.StagingPrefix}{state.Stream}/{state.Shard}/chunks/{firstSequence}-{lastSequence}";
-            return new Staged(key, chunk.ToArray(), writes, Delivered, Dropped, Failed);
+            // The stream's own buffer, not a copy of it: the chunk is a few hundred kilobytes per batch.
+            return new Staged(key, chunk.TryGetBuffer(out var written) ? written : chunk.ToArray(), writes, Delivered, Dropped, Failed);
         }
 
         private Pending Pending(PartitionKind kind, string prefix, User user)

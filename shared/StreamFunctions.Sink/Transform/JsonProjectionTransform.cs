@@ -219,7 +219,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
             }
             else if (_missing == MissingFieldBehavior.Fail)
             {
-                block.Failed(index, $"Field '{_fields[f].Name}': the record has no {_fields[f].Path}.");
+                Missing(block, index, f);
                 return;
             }
         }
@@ -285,6 +285,9 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
 
         return length;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Missing(TransformBlock block, int index, int field) => block.Failed(index, $"Field '{_fields![field].Name}': the record has no {_fields[field].Path}.");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void NotJson(TransformBlock block, int index, string error) => block.Failed(index, $"The record is not JSON: {error}");
