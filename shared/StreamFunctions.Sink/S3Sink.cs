@@ -760,6 +760,13 @@ public sealed class S3Sink
             }
 
             Encode(encoder, users, transformed, keySets, prefixes);
+            if (first == 0 && end < fresh.Count)
+            {
+                // The first block shows how the batch divides among its partitions: each partition's buffer is
+                // sized for its share of the whole batch now, instead of doubling (and copying) as it fills.
+                encoder.Reserve(fresh.Sum(f => (long)f.Data.Length) / (double)Math.Max(1, fresh.Take(end).Sum(f => (long)f.Data.Length)));
+            }
+
             first = end;
         }
 
@@ -1086,6 +1093,20 @@ public sealed class S3Sink
             }
 
             pending.RawBytes += data.Length;
+        }
+
+        // Makes room in each partition's buffer for the rest of the batch, which is (scale - 1) times what it has
+        // (with a tenth more, as the rest of the batch divides a little differently).
+        public void Reserve(double scale)
+        {
+            foreach (var pending in _pending.Values)
+            {
+                var more = (long)(pending.Buffer.WrittenCount * ((scale * 1.1) - 1));
+                if (more > 0)
+                {
+                    pending.Buffer.Ensure((int)Math.Min(more, Array.MaxLength / 2));
+                }
+            }
         }
 
         public void AddError(string errorType, string errorCode, string message, User user)
