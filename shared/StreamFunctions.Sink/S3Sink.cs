@@ -1052,21 +1052,23 @@ public sealed class S3Sink
 
         public int Failed { get; private set; }
 
-        // The partition the last record went to: a batch's records mostly share a few prefixes, each rendered
-        // once (the same string instance), so a reference comparison saves hashing the prefix per record.
-        private string? _lastOpen;
-        private (PartitionKind Kind, string Prefix, Pending Pending)? _last;
+        // The partitions the last records went to: a batch's records mostly share a few prefixes, each rendered
+        // once (the same string instance), so reference comparisons save hashing the prefix per record.
+        private readonly (PartitionKind Kind, string? Prefix, Pending? Pending)[] _recent = new (PartitionKind, string?, Pending?)[8];
+        private int _nextRecent;
 
         public bool CanOpen(string prefix)
         {
-            if (ReferenceEquals(prefix, _lastOpen))
+            foreach (var recent in _recent)
             {
-                return true;
+                // A data partition has a buffer only once it was allowed to open.
+                if (recent.Kind == PartitionKind.Data && ReferenceEquals(recent.Prefix, prefix))
+                {
+                    return true;
+                }
             }
 
-            var open = _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
-            _lastOpen = open ? prefix : _lastOpen;
-            return open;
+            return _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
         }
 
         public void Add(PartitionKind kind, string prefix, User user, ReadOnlyMemory<byte> data)
@@ -1171,18 +1173,27 @@ public sealed class S3Sink
 
         private Pending Pending(PartitionKind kind, string prefix, User user)
         {
-            Pending? pending;
-            if (_last is { } last && last.Kind == kind && ReferenceEquals(last.Prefix, prefix))
+            Pending? pending = null;
+            foreach (var recent in _recent)
             {
-                pending = last.Pending;
-            }
-            else if (!_pending.TryGetValue((kind, prefix), out pending))
-            {
-                pending = new Pending { FirstSequence = user.Source.Sequence };
-                _pending[(kind, prefix)] = pending;
+                if (recent.Kind == kind && ReferenceEquals(recent.Prefix, prefix))
+                {
+                    pending = recent.Pending;
+                    break;
+                }
             }
 
-            _last = (kind, prefix, pending);
+            if (pending is null)
+            {
+                if (!_pending.TryGetValue((kind, prefix), out pending))
+                {
+                    pending = new Pending { FirstSequence = user.Source.Sequence };
+                    _pending[(kind, prefix)] = pending;
+                }
+
+                _recent[_nextRecent] = (kind, prefix, pending);
+                _nextRecent = (_nextRecent + 1) % _recent.Length;
+            }
 
             pending.LastSequence = user.Source.Sequence;
             pending.Records++;
