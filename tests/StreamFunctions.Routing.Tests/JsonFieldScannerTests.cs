@@ -84,6 +84,63 @@ public sealed class JsonFieldScannerTests
         Assert.Equal(values[0], values[1]);
     }
 
+    [Fact]
+    public void TryScan_RecordsOfChangingShape_EachFoundAsByAFreshScanner()
+    {
+        // One scanner guesses each name from the record before: the guesses must never change a result.
+        string[] records =
+        [
+            """{"a":1,"b":{"id":2},"c":3}""",
+            """{"a":4,"b":{"id":5},"c":6}""",
+            """{"b":{"id":7},"a":8}""",
+            """{"ab":9,"a":10,"b":{"idx":11,"id":12}}""",
+            """{"a":13,"\u0062":{"\u0069d":14}}""",
+            """{"a":15,"b":{"i":16}}""",
+            """{"a":17,"a":{"id":18},"b":19}""",
+            """{"a":20,"b":{"id":21},"c":22}""",
+            """{"a" :23,"b": {"id" :24}}""",
+            """{"a":25,"b":{"id""",
+        ];
+        FieldPath[] paths = [FieldPath.Parse("$.a"), FieldPath.Parse("$.b.id"), FieldPath.Parse("$.c"), FieldPath.Parse("$.b")];
+        var shared = new JsonFieldScanner(paths);
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var record in records)
+            {
+                var bytes = Encoding.UTF8.GetBytes(record);
+                var expected = new JsonValueSpan[paths.Length];
+                var got = new JsonValueSpan[paths.Length];
+                var fresh = new JsonFieldScanner(paths).TryScan(bytes, expected, out var freshError);
+
+                Assert.Equal(fresh, shared.TryScan(bytes, got, out var error));
+                Assert.Equal(freshError, error);
+                Assert.Equal(expected, got);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task TryScan_ThreadsScanningDifferentShapes_EachGetsItsOwnValues()
+    {
+        FieldPath[] paths = [FieldPath.Parse("$.a"), FieldPath.Parse("$.b")];
+        var shared = new JsonFieldScanner(paths);
+        byte[][] shapes = [Encoding.UTF8.GetBytes("""{"a":1,"b":2}"""), Encoding.UTF8.GetBytes("""{"b":3,"a":4}"""), Encoding.UTF8.GetBytes("""{"bb":5,"a":6,"b":7}""")];
+        string[][] expected = [["1", "2"], ["4", "3"], ["6", "7"]];
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var values = new JsonValueSpan[2];
+            for (var i = 0; i < 50_000; i++)
+            {
+                var k = (i + w) % shapes.Length;
+                Assert.True(shared.TryScan(shapes[k], values, out _));
+                Assert.Equal(expected[k][0], Encoding.UTF8.GetString(values[0].Of(shapes[k])));
+                Assert.Equal(expected[k][1], Encoding.UTF8.GetString(values[1].Of(shapes[k])));
+            }
+        }));
+
+        await Task.WhenAll(workers);
+    }
+
     [Theory]
     [InlineData("""{"$.type": ["click"]}""", """{"type":"click"}""", true)]
     [InlineData("""{"$.type": ["click"]}""", """{"type":"cl\u0069ck"}""", true)]

@@ -43,6 +43,11 @@ public sealed class JsonFieldScanner
     private readonly List<Node> _nodes = [new Node()];
     private readonly Node[] _frozen;
 
+    // Per path node with named children, the names its objects had, in order, in the last record scanned: the
+    // records of a stream mostly share their shape, and a name is compared with its guess before it is searched.
+    private const int Guesses = 32;
+    private readonly Guess?[]?[] _guesses;
+
     /// <summary>Compiles the paths.</summary>
     /// <param name="paths">The paths; <see cref="TryScan"/> reports them in this order.</param>
     public JsonFieldScanner(IReadOnlyList<FieldPath> paths)
@@ -63,6 +68,7 @@ public sealed class JsonFieldScanner
         }
 
         _frozen = [.. _nodes];
+        _guesses = [.. _frozen.Select(n => n.Properties.Length > 0 ? new Guess?[Guesses] : null)];
     }
 
     /// <summary>How many paths a scan reports.</summary>
@@ -77,7 +83,7 @@ public sealed class JsonFieldScanner
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(values.Length, Count);
         values[..Count].Clear();
-        var scan = new Scan(json, values, _frozen);
+        var scan = new Scan(json, values, _frozen, _guesses);
         if (!scan.Document())
         {
             error = scan.Error ?? "Not JSON.";
@@ -125,8 +131,9 @@ public sealed class JsonFieldScanner
     // (default options, MaxDepth 64) accepts — as it, it does not check that strings are valid UTF-8 — and
     // records the positions of the values the path tree asks for. Strings, the bulk of most records, are
     // crossed with one vectorized search for the next quote, backslash or control character.
-    private ref struct Scan(ReadOnlySpan<byte> json, Span<JsonValueSpan> values, Node[] nodes)
+    private ref struct Scan(ReadOnlySpan<byte> json, Span<JsonValueSpan> values, Node[] nodes, Guess?[]?[] guesses)
     {
+        private readonly Guess?[]?[] _guesses = guesses;
         private readonly ReadOnlySpan<byte> _json = json;
         private readonly Span<JsonValueSpan> _values = values;
         private readonly Node[] _nodes = nodes;
@@ -278,15 +285,34 @@ public sealed class JsonFieldScanner
                 return Fail($"{Describe(pos)} where a property name (a string) should start");
             }
 
-            var nameStart = pos + 1;
-            if (!String(ref b0, ref pos, length, out var escaped))
+            ref var named = ref stack[depth - 1];
+            var guesses = named.Node >= 0 && named.Names < Guesses ? _guesses[named.Node] : null;
+            if (guesses?[named.Names] is { } guess && SameBytes(ref b0, pos + 1, length, guess.Name))
             {
-                return false;
+                // The name the object's previous record had at this place: its bytes (and closing quote) equal,
+                // so it is the same valid string, leading to the same node. The next position does not wait
+                // for the search of the name's end.
+                node = guess.Child;
+                pos += 1 + guess.Name.Length;
+            }
+            else
+            {
+                var nameStart = pos + 1;
+                if (!String(ref b0, ref pos, length, out var escaped))
+                {
+                    return false;
+                }
+
+                var properties = named.Node >= 0 ? _nodes[named.Node].Properties : [];
+                node = properties.Length == 0 ? -1 : Property(properties, _json[nameStart..(pos - 1)], escaped);
+                if (guesses is not null && !escaped)
+                {
+                    // A new object, written whole (and immutable): a scan on another thread sees an old guess or this one.
+                    guesses[named.Names] = new Guess(_json[nameStart..pos].ToArray(), node);
+                }
             }
 
-            var parent = stack[depth - 1].Node;
-            var properties = parent >= 0 ? _nodes[parent].Properties : [];
-            node = properties.Length == 0 ? -1 : Property(properties, _json[nameStart..(pos - 1)], escaped);
+            named.Names++;
             pos = SkipWhitespace(ref b0, pos, length);
             if (pos == length || Unsafe.Add(ref b0, pos) != (byte)':')
             {
@@ -427,6 +453,35 @@ public sealed class JsonFieldScanner
             }
 
             return pos;
+        }
+
+        // Whether the record has exactly these bytes at pos: a name's few bytes, in two overlapping compares.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool SameBytes(ref byte b0, int pos, int length, byte[] expected)
+        {
+            var n = expected.Length;
+            if (n > length - pos)
+            {
+                return false;
+            }
+
+            ref var actual = ref Unsafe.Add(ref b0, pos);
+            ref var wanted = ref MemoryMarshal.GetArrayDataReference(expected);
+            if (n >= 8)
+            {
+                return n <= 16
+                    ? Unsafe.ReadUnaligned<ulong>(ref actual) == Unsafe.ReadUnaligned<ulong>(ref wanted)
+                        && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref actual, n - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref wanted, n - 8))
+                    : MemoryMarshal.CreateReadOnlySpan(ref actual, n).SequenceEqual(expected);
+            }
+
+            if (n >= 4)
+            {
+                return Unsafe.ReadUnaligned<uint>(ref actual) == Unsafe.ReadUnaligned<uint>(ref wanted)
+                    && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref actual, n - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref wanted, n - 4));
+            }
+
+            return actual == wanted && Unsafe.Add(ref actual, n - 1) == Unsafe.Add(ref wanted, n - 1) && (n < 3 || Unsafe.Add(ref actual, 1) == Unsafe.Add(ref wanted, 1));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -721,6 +776,15 @@ public sealed class JsonFieldScanner
         public readonly int Node = node;
         public readonly int Start = start;
         public int Index = index;
+        public int Names;
+    }
+
+    // A property name an object of a path node had (its UTF-8 bytes and closing quote), and the node it leads to.
+    private sealed class Guess(byte[] name, int child)
+    {
+        public byte[] Name { get; } = name;
+
+        public int Child { get; } = child;
     }
 
     // Arrays, not lists: they are read for every token of every record.
