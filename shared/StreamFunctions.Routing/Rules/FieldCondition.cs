@@ -102,6 +102,9 @@ public abstract class FieldCondition
         }
     }
 
+    /// <summary>For a string literal that JSON can carry unescaped: its shortest raw form (quoted), which an equal value has unless it uses escapes.</summary>
+    internal virtual byte[]? ShortestRaw => null;
+
     private protected abstract bool MatchesValue(ReadOnlySpan<byte> value);
 
     private static string StringOperand(JsonElement operand, string where, string op) =>
@@ -113,6 +116,8 @@ public abstract class FieldCondition
         private readonly byte[] _text = expected.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(expected.GetString()!) : [];
         private readonly byte[]? _raw = expected.ValueKind == JsonValueKind.String ? Unescaped(expected.GetString()!) : null;
         private readonly double _number = expected.ValueKind == JsonValueKind.Number ? expected.GetDouble() : 0;
+
+        internal override byte[]? ShortestRaw => _raw;
 
         private protected override bool MatchesValue(ReadOnlySpan<byte> value) => _kind switch
         {

@@ -8,10 +8,19 @@ namespace StreamFunctions.Routing.Rules;
 /// </summary>
 public sealed class FieldMatch
 {
-    // An array, not a list: it is read for every record.
+    // Arrays, not lists: they are read for every record.
     private readonly (FieldPath Path, FieldCondition[] AnyOf)[] _fields;
 
-    private FieldMatch((FieldPath, FieldCondition[])[] fields) => _fields = fields;
+    // Per field whose accepted values are all string literals: their shortest raw forms, and the shortest of those.
+    private readonly (byte[][]? Raw, int Shortest)[] _literals;
+
+    private FieldMatch((FieldPath, FieldCondition[])[] fields)
+    {
+        _fields = fields;
+        _literals = [.. fields.Select(f => f.Item2.All(c => c.ShortestRaw is not null)
+            ? ([.. f.Item2.Select(c => c.ShortestRaw!)], f.Item2.Min(c => c.ShortestRaw!.Length))
+            : ((byte[][]?)null, 0))];
+    }
 
     /// <summary>How many fields the match tests.</summary>
     public int Count => _fields.Length;
@@ -86,6 +95,16 @@ public sealed class FieldMatch
         {
             var found = values[i].Found;
             var value = values[i].Of(record);
+            if (_literals[i].Raw is { } raw && IsLiteral(found, value, raw, _literals[i].Shortest) is { } literal)
+            {
+                if (!literal)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
             var any = false;
             foreach (var condition in _fields[i].AnyOf)
             {
@@ -103,5 +122,25 @@ public sealed class FieldMatch
         }
 
         return true;
+    }
+
+    // A field's value against its literals by bytes: true or false when that decides, null when only the conditions
+    // can say (a value longer than a literal may be an escaped form of it, or an array holding it).
+    private static bool? IsLiteral(bool found, ReadOnlySpan<byte> value, byte[][] raw, int shortest)
+    {
+        if (!found)
+        {
+            return false;
+        }
+
+        foreach (var literal in raw)
+        {
+            if (literal.Length == value.Length && value.SequenceEqual(literal))
+            {
+                return true;
+            }
+        }
+
+        return value.Length > shortest ? null : false;
     }
 }
