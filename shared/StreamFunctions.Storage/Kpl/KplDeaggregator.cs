@@ -282,7 +282,7 @@ public static class KplDeaggregator
                 var entry = recordTable[i];
                 var offset = (int)(entry >> 32);
                 var length = (int)entry;
-                destination.Add(DecodeRecord(message, offset, length, i, keyTable, pkCount, ehkCount, protobufOffset));
+                destination.Add(DecodeRecord(message, span.Slice(offset, length), offset, i, keyTable, pkCount, ehkCount, protobufOffset));
             }
 
             return recordCount;
@@ -299,9 +299,9 @@ public static class KplDeaggregator
         }
     }
 
-    private static UserRecord DecodeRecord(ReadOnlyMemory<byte> message, int offset, int length, int index, long[] keyTable, int pkCount, int ehkCount, int protobufOffset)
+    // One user record: its bytes (span, from offset in the message), which the record's data and keys refer to.
+    private static UserRecord DecodeRecord(ReadOnlyMemory<byte> message, ReadOnlySpan<byte> span, int offset, int index, long[] keyTable, int pkCount, int ehkCount, int protobufOffset)
     {
-        var span = message.Span.Slice(offset, length);
         ulong pkIndex = 0, ehkIndex = 0;
         bool hasPk = false, hasEhk = false, hasData = false;
         int dataOffset = 0, dataLength = 0;
