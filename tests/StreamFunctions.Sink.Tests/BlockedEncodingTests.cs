@@ -34,6 +34,7 @@ public sealed class BlockedEncodingTests
         Assert.Equal(1, whole.Calls);
         Assert.True(blocked.Calls >= 3, $"{blocked.Calls} transform calls");
         Assert.Equal(whole.Records, blocked.Records);
+        Assert.Equal(whole.Positions, blocked.Positions);
         Assert.Equal((inOne.Delivered, inOne.Dropped, inOne.Failed, inOne.Partitions), (inBlocks.Delivered, inBlocks.Dropped, inBlocks.Failed, inBlocks.Partitions));
         Assert.True(inOne.Delivered > 2_000 && inOne.Dropped > 300 && inOne.Failed > 300, $"{inOne.Delivered} delivered, {inOne.Dropped} dropped, {inOne.Failed} failed");
         Assert.True(inOne.Chunk.Span.SequenceEqual(inBlocks.Chunk.Span), "the chunks differ");
@@ -127,10 +128,20 @@ public sealed class BlockedEncodingTests
 
         public int Records { get; private set; }
 
+        public HashSet<(string?, long?)> Positions { get; } = [];
+
         public void Transform(TransformBlock block)
         {
             Calls++;
             Records += block.Count;
+            for (var i = 0; i < block.Count; i++)
+            {
+                // Every record says where it came from: its aggregate's sequence number and its place in it.
+                var info = block.Info(i);
+                Assert.Equal(("shardId-000000000000", "k"), (info.ShardId, info.PartitionKey?[..1]));
+                Assert.True(Positions.Add((info.SequenceNumber, info.SubsequenceNumber)), $"record {i} repeats {info.SequenceNumber}.{info.SubsequenceNumber}");
+            }
+
             _inner.Transform(block);
         }
     }
