@@ -362,11 +362,7 @@ public sealed class JsonFieldScanner
             {
                 for (var at = pos + 1; at + Vector256<byte>.Count <= length; at += Vector256<byte>.Count)
                 {
-                    var chunk = Vector256.LoadUnsafe(ref b0, (nuint)at);
-                    var stops = Vector256.Equals(chunk, Vector256.Create((byte)'"'))
-                        | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
-                        | Vector256.LessThan(chunk, Vector256.Create((byte)0x20));
-                    var bits = stops.ExtractMostSignificantBits();
+                    var bits = Stops(ref b0, at);
                     if (bits != 0)
                     {
                         var stop = at + BitOperations.TrailingZeroCount(bits);
@@ -390,6 +386,16 @@ public sealed class JsonFieldScanner
 
             pos = _at;
             return true;
+        }
+
+        // The quotes, backslashes and control characters among the 32 bytes at pos, as bits (Vector256 only).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static uint Stops(ref byte b0, int pos)
+        {
+            var chunk = Vector256.LoadUnsafe(ref b0, (nuint)pos);
+            return (Vector256.Equals(chunk, Vector256.Create((byte)'"'))
+                | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
+                | Vector256.LessThan(chunk, Vector256.Create((byte)0x20))).ExtractMostSignificantBits();
         }
 
         // A number from pos, in line: its end, or -1 when it is not one (Number then says why).
@@ -573,11 +579,7 @@ public sealed class JsonFieldScanner
             {
                 while (at + Vector256<byte>.Count <= _json.Length)
                 {
-                    var chunk = Vector256.LoadUnsafe(ref start, (nuint)at);
-                    var stops = Vector256.Equals(chunk, Vector256.Create((byte)'"'))
-                        | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
-                        | Vector256.LessThan(chunk, Vector256.Create((byte)0x20));
-                    var bits = stops.ExtractMostSignificantBits();
+                    var bits = Stops(ref start, at);
                     if (bits != 0)
                     {
                         _at = at + BitOperations.TrailingZeroCount(bits);
