@@ -44,12 +44,12 @@ internal sealed class KeySetCache
 
         Span<byte> composite = stackalloc byte[size];
         Compose(record, values, composite);
-        if (!_sets.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(composite, out set))
+        if (!_sets.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(composite, out var kept, out set))
         {
             return false;
         }
 
-        Remember(composite.ToArray(), set);
+        Remember(kept, set);
         return true;
     }
 
