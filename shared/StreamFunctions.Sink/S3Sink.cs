@@ -977,14 +977,13 @@ public sealed class S3Sink
     private sealed class PrefixCache
     {
         private readonly Dictionary<(object?, object?, long), string> _all = [];
-        private readonly (object? Query, object? Lambda, long Seconds, string Prefix)[] _recent = new (object?, object?, long, string)[8];
-        private int _next;
+        private readonly RecentEntries<(object? Query, object? Lambda, long Seconds, string Prefix)> _recent = new();
 
         public bool TryGet(object? query, object? lambda, long seconds, [NotNullWhen(true)] out string? prefix)
         {
-            foreach (var recent in _recent)
+            foreach (var recent in _recent.Entries)
             {
-                if (recent.Prefix is not null && ReferenceEquals(recent.Query, query) && ReferenceEquals(recent.Lambda, lambda) && recent.Seconds == seconds)
+                if (ReferenceEquals(recent.Query, query) && ReferenceEquals(recent.Lambda, lambda) && recent.Seconds == seconds)
                 {
                     prefix = recent.Prefix;
                     return true;
@@ -993,7 +992,7 @@ public sealed class S3Sink
 
             if (_all.TryGetValue((query, lambda, seconds), out prefix))
             {
-                Remember(query, lambda, seconds, prefix);
+                _recent.Remember((query, lambda, seconds, prefix));
                 return true;
             }
 
@@ -1003,13 +1002,7 @@ public sealed class S3Sink
         public void Add(object? query, object? lambda, long seconds, string prefix)
         {
             _all[(query, lambda, seconds)] = prefix;
-            Remember(query, lambda, seconds, prefix);
-        }
-
-        private void Remember(object? query, object? lambda, long seconds, string prefix)
-        {
-            _recent[_next] = (query, lambda, seconds, prefix);
-            _next = (_next + 1) % _recent.Length;
+            _recent.Remember((query, lambda, seconds, prefix));
         }
     }
 
@@ -1054,12 +1047,11 @@ public sealed class S3Sink
 
         // The partitions the last records went to: a batch's records mostly share a few prefixes, each rendered
         // once (the same string instance), so reference comparisons save hashing the prefix per record.
-        private readonly (PartitionKind Kind, string? Prefix, Pending? Pending)[] _recent = new (PartitionKind, string?, Pending?)[8];
-        private int _nextRecent;
+        private readonly RecentEntries<(PartitionKind Kind, string Prefix, Pending Pending)> _recent = new();
 
         public bool CanOpen(string prefix)
         {
-            foreach (var recent in _recent)
+            foreach (var recent in _recent.Entries)
             {
                 // A data partition has a buffer only once it was allowed to open.
                 if (recent.Kind == PartitionKind.Data && ReferenceEquals(recent.Prefix, prefix))
@@ -1174,7 +1166,7 @@ public sealed class S3Sink
         private Pending Pending(PartitionKind kind, string prefix, User user)
         {
             Pending? pending = null;
-            foreach (var recent in _recent)
+            foreach (var recent in _recent.Entries)
             {
                 if (recent.Kind == kind && ReferenceEquals(recent.Prefix, prefix))
                 {
@@ -1191,8 +1183,7 @@ public sealed class S3Sink
                     _pending[(kind, prefix)] = pending;
                 }
 
-                _recent[_nextRecent] = (kind, prefix, pending);
-                _nextRecent = (_nextRecent + 1) % _recent.Length;
+                _recent.Remember((kind, prefix, pending));
             }
 
             pending.LastSequence = user.Source.Sequence;

@@ -14,9 +14,7 @@ internal sealed class KeySetCache
     private const int MaxSets = 4096;
     private const int MaxComposite = 1024;
     private readonly Dictionary<byte[], IReadOnlyDictionary<string, string>> _sets = new(RawComparer.Instance);
-    private readonly (byte[] Composite, IReadOnlyDictionary<string, string> Set)[] _recent = new (byte[], IReadOnlyDictionary<string, string>)[8];
-    private int _recentCount;
-    private int _nextRecent;
+    private readonly RecentEntries<(byte[] Composite, IReadOnlyDictionary<string, string> Set)> _recent = new();
 
     /// <summary>The set already built for these raw values, if any.</summary>
     /// <param name="record">The record the values are in.</param>
@@ -26,11 +24,11 @@ internal sealed class KeySetCache
     public bool TryGet(ReadOnlySpan<byte> record, ReadOnlySpan<JsonValueSpan> values, [NotNullWhen(true)] out IReadOnlyDictionary<string, string>? set)
     {
         // A batch usually has a handful of combinations: they are compared in place, before any hashing.
-        for (var i = 0; i < _recentCount; i++)
+        foreach (var recent in _recent.Entries)
         {
-            if (Same(record, values, _recent[i].Composite))
+            if (Same(record, values, recent.Composite))
             {
-                set = _recent[i].Set;
+                set = recent.Set;
                 return true;
             }
         }
@@ -49,7 +47,7 @@ internal sealed class KeySetCache
             return false;
         }
 
-        Remember(kept, set);
+        _recent.Remember((kept, set));
         return true;
     }
 
@@ -65,7 +63,7 @@ internal sealed class KeySetCache
             var composite = new byte[size];
             Compose(record, values, composite);
             _sets[composite] = set;
-            Remember(composite, set);
+            _recent.Remember((composite, set));
         }
     }
 
@@ -86,14 +84,6 @@ internal sealed class KeySetCache
         }
 
         return at == composite.Length;
-    }
-
-    // The last few sets found or added, replaced in turn.
-    private void Remember(byte[] composite, IReadOnlyDictionary<string, string> set)
-    {
-        _recent[_nextRecent] = (composite, set);
-        _nextRecent = (_nextRecent + 1) % _recent.Length;
-        _recentCount = Math.Max(_recentCount, _nextRecent == 0 ? _recent.Length : _nextRecent);
     }
 
     private static int Size(ReadOnlySpan<JsonValueSpan> values)
