@@ -764,7 +764,7 @@ public sealed class S3Sink
             {
                 // The first block shows how the batch divides among its partitions: each partition's buffer is
                 // sized for its share of the whole batch now, instead of doubling (and copying) as it fills.
-                encoder.Reserve(fresh.Sum(f => (long)f.Data.Length) / (double)Math.Max(1, fresh.Take(end).Sum(f => (long)f.Data.Length)));
+                encoder.Reserve(fresh.Sum(f => (long)f.Data.Length) / (double)Math.Max(1, bytes));
             }
 
             first = end;
