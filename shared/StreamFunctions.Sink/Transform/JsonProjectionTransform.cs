@@ -197,7 +197,8 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
         }
 
         var fieldValues = values[(filterCount + _partitionKeys.Length)..];
-        var size = 2 + (_appendNewline ? 1 : 0) - 1; // {}, the newline; one comma fewer than the fields written
+        var size = 2 + (_appendNewline ? 1 : 0); // {}, the newline
+        var written = 0;
         for (var f = 0; f < _fields.Length; f++)
         {
             if (fieldValues[f].Found)
@@ -211,11 +212,13 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
                     return;
                 }
 
-                size += _names[f].Length + 2 + raw.Length; // "name":value,
+                size += _names[f].Length + 1 + raw.Length; // "name":value
+                written++;
             }
             else if (_missing == MissingFieldBehavior.Null)
             {
-                size += _names[f].Length + 6;
+                size += _names[f].Length + 5; // "name":null
+                written++;
             }
             else if (_missing == MissingFieldBehavior.Fail)
             {
@@ -224,7 +227,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
             }
         }
 
-        var span = block.Ok(index, Math.Max(size, 2 + (_appendNewline ? 1 : 0)), keys);
+        var span = block.Ok(index, size + Math.Max(0, written - 1), keys); // and a comma between fields
         var at = 0;
         span[at++] = (byte)'{';
         for (var f = 0; f < _fields.Length; f++)
