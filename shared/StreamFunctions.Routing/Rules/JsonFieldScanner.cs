@@ -45,6 +45,7 @@ public sealed class JsonFieldScanner
 
     // Per path node with named children, the names its objects had, in order, in the last record scanned: the
     // records of a stream mostly share their shape, and a name is compared with its guess before it is searched.
+    // (An array beside the nodes rather than a property of each: read per name, it measured 164 against 173 ns.)
     private const int Guesses = 32;
     private readonly Guess?[]?[] _guesses;
 
@@ -127,7 +128,7 @@ public sealed class JsonFieldScanner
         return added;
     }
 
-    // One record's scan: a recursive-descent reader of RFC 8259 JSON that accepts exactly what Utf8JsonReader
+    // One record's scan: a reader of RFC 8259 JSON that accepts exactly what Utf8JsonReader
     // (default options, MaxDepth 64) accepts — as it, it does not check that strings are valid UTF-8 — and
     // records the positions of the values the path tree asks for. Strings, the bulk of most records, are
     // crossed with one vectorized search for the next quote, backslash or control character.
