@@ -120,6 +120,43 @@ public sealed class JsonFieldScannerTests
     }
 
     [Fact]
+    public void TryScan_NamesDifferingInOneByte_NeverTakenForEachOther()
+    {
+        // A guessed name is compared by its first and last 8 bytes (up to 16 bytes) or whole: names of every
+        // length up to 20 and names that differ in their first, a middle or their last byte, or are one byte
+        // longer, take each other's place from one record to the next, at the top, in an object in an array, and
+        // in an object after that array.
+        for (var length = 1; length <= 20; length++)
+        {
+            var a = new string('n', length);
+            var variants = new[] { 0, length / 2, length - 1 }.Distinct().Select(d => string.Concat(a.AsSpan(0, d), "m", a.AsSpan(d + 1))).Append(a + "n");
+            foreach (var b in variants)
+            {
+                string[] records =
+                [
+                    $$"""{"{{a}}":1,"o":{"l":[{"{{a}}":2},{"{{b}}":3}],"{{a}}":4},"{{b}}":5}""",
+                    $$"""{"{{b}}":6,"o":{"l":[{"{{b}}":7},{"{{a}}":8}],"{{b}}":9},"{{a}}":10}""",
+                ];
+                FieldPath[] paths = [.. new[] { $"$.{a}", $"$.{b}", $"$.o.{a}", $"$.o.{b}", $"$.o.l[0].{a}", $"$.o.l[1].{b}", $"$.o.l[1].{a}" }.Select(FieldPath.Parse)];
+                string[][] expected =
+                [
+                    ["1", "5", "4", "", "2", "3", ""],
+                    ["10", "6", "", "9", "", "", "8"],
+                ];
+                var shared = new JsonFieldScanner(paths);
+                var values = new JsonValueSpan[paths.Length];
+                for (var round = 0; round < 4; round++)
+                {
+                    var k = round % 2;
+                    var bytes = Encoding.UTF8.GetBytes(records[k]);
+                    Assert.True(shared.TryScan(bytes, values, out _));
+                    Assert.Equal(expected[k], values.Select(v => v.Found ? Encoding.UTF8.GetString(v.Of(bytes)) : string.Empty));
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task TryScan_ThreadsScanningDifferentShapes_EachGetsItsOwnValues()
     {
         FieldPath[] paths = [FieldPath.Parse("$.a"), FieldPath.Parse("$.b")];

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -155,6 +156,11 @@ public sealed class JsonFieldScanner
             Span<Open> stack = openStack;
             var depth = 0;
             var node = Root;
+
+            // The innermost open object's name guesses and how many names it has had so far, kept in locals (saved
+            // on its stack entry while a nested container is open): each name's guess is then one load away.
+            Guess?[]? guesses = null;
+            var names = 0;
             var reached = 0UL;
             var pos = SkipWhitespace(ref b0, 0, length);
             if (pos == length)
@@ -198,7 +204,18 @@ public sealed class JsonFieldScanner
                 }
 
                 var isObject = c == (byte)'{';
+                if (depth > 0)
+                {
+                    stack[depth - 1].Names = names;
+                }
+
                 stack[depth++] = new Open(node, start, isObject ? -1 : 0);
+                if (isObject)
+                {
+                    guesses = node >= 0 ? _guesses[node] : null;
+                    names = 0;
+                }
+
                 pos = SkipWhitespace(ref b0, pos + 1, length);
                 if (pos < length && Unsafe.Add(ref b0, pos) == (isObject ? (byte)'}' : (byte)']'))
                 {
@@ -277,6 +294,12 @@ public sealed class JsonFieldScanner
             // Past a closing bracket: the container is a value of its parent.
             depth--;
             Found(stack[depth].Node, stack[depth].Start, pos);
+            if (depth > 0 && stack[depth - 1] is { Index: < 0 } parent)
+            {
+                guesses = parent.Node >= 0 ? _guesses[parent.Node] : null;
+                names = parent.Names;
+            }
+
             goto After;
 
         Name:
@@ -286,15 +309,14 @@ public sealed class JsonFieldScanner
                 return Fail($"{Describe(pos)} where a property name (a string) should start");
             }
 
-            ref var named = ref stack[depth - 1];
-            var guesses = named.Node >= 0 && named.Names < Guesses ? _guesses[named.Node] : null;
-            if (guesses?[named.Names] is { } guess && SameBytes(ref b0, pos + 1, length, guess.Name))
+            var guess = guesses is not null && (uint)names < (uint)guesses.Length ? guesses[names] : null;
+            if (guess is not null && guess.Matches(ref b0, pos + 1, length))
             {
                 // The name the object's previous record had at this place: its bytes (and closing quote) equal,
                 // so it is the same valid string, leading to the same node. The next position does not wait
                 // for the search of the name's end.
                 node = guess.Child;
-                pos += 1 + guess.Name.Length;
+                pos += 1 + guess.Length;
             }
             else
             {
@@ -304,16 +326,17 @@ public sealed class JsonFieldScanner
                     return false;
                 }
 
-                var properties = named.Node >= 0 ? _nodes[named.Node].Properties : [];
+                var objectNode = stack[depth - 1].Node;
+                var properties = objectNode >= 0 ? _nodes[objectNode].Properties : [];
                 node = properties.Length == 0 ? -1 : Property(properties, _json[nameStart..(pos - 1)], escaped);
-                if (guesses is not null && !escaped)
+                if (guesses is not null && (uint)names < (uint)guesses.Length && !escaped)
                 {
                     // A new object, written whole (and immutable): a scan on another thread sees an old guess or this one.
-                    guesses[named.Names] = new Guess(_json[nameStart..pos].ToArray(), node);
+                    guesses[names] = new Guess(_json[nameStart..pos].ToArray(), node);
                 }
             }
 
-            named.Names++;
+            names++;
             pos = SkipWhitespace(ref b0, pos, length);
             if (pos == length || Unsafe.Add(ref b0, pos) != (byte)':')
             {
@@ -464,7 +487,7 @@ public sealed class JsonFieldScanner
 
         // Whether the record has exactly these bytes at pos: a name's few bytes, in two overlapping compares.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static bool SameBytes(ref byte b0, int pos, int length, byte[] expected)
+        internal static bool SameBytes(ref byte b0, int pos, int length, byte[] expected)
         {
             var n = expected.Length;
             if (n > length - pos)
@@ -783,11 +806,47 @@ public sealed class JsonFieldScanner
     }
 
     // A property name an object of a path node had (its UTF-8 bytes and closing quote), and the node it leads to.
-    private sealed class Guess(byte[] name, int child)
+    // A name of up to 16 bytes is also kept as its first and last 8 bytes, so that it is compared with the record
+    // by at most two reads of each, from this object alone.
+    private sealed class Guess
     {
-        public byte[] Name { get; } = name;
+        private readonly ulong _head;
+        private readonly ulong _tail;
+        private readonly ulong _mask;
 
-        public int Child { get; } = child;
+        public Guess(byte[] name, int child)
+        {
+            Name = name;
+            Length = name.Length;
+            Child = child;
+            Span<byte> padded = stackalloc byte[16];
+            name.AsSpan(0, Math.Min(name.Length, 16)).CopyTo(padded);
+            _head = BinaryPrimitives.ReadUInt64LittleEndian(padded);
+            _mask = name.Length >= 8 ? ulong.MaxValue : (1UL << (8 * name.Length)) - 1;
+            _tail = name.Length is >= 8 and <= 16 ? BinaryPrimitives.ReadUInt64LittleEndian(name.AsSpan(name.Length - 8)) : 0;
+        }
+
+        public byte[] Name { get; }
+
+        public int Length { get; }
+
+        public int Child { get; }
+
+        // Whether the record has exactly the name's bytes at pos.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Matches(ref byte b0, int pos, int length)
+        {
+            var n = Length;
+            if (n <= 16 && length - pos >= 16)
+            {
+                ref var at = ref Unsafe.Add(ref b0, pos);
+                return n <= 8
+                    ? (Unsafe.ReadUnaligned<ulong>(ref at) & _mask) == _head
+                    : Unsafe.ReadUnaligned<ulong>(ref at) == _head && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref at, n - 8)) == _tail;
+            }
+
+            return Scan.SameBytes(ref b0, pos, length, Name);
+        }
     }
 
     // Arrays, not lists: they are read for every token of every record.
