@@ -386,14 +386,17 @@ public sealed class JsonFieldScanner
             {
                 for (var at = pos + 1; at + Vector256<byte>.Count <= length; at += Vector256<byte>.Count)
                 {
-                    var bits = Stops(ref b0, at);
-                    if (bits != 0)
+                    // The quotes apart from the other stops: the string's end is the first quote when no other
+                    // stop comes before it, and it does not wait for a second read of the byte found.
+                    var chunk = Vector256.LoadUnsafe(ref b0, (nuint)at);
+                    var quotes = Vector256.Equals(chunk, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
+                    var others = (Vector256.Equals(chunk, Vector256.Create((byte)'\\')) | Vector256.LessThan(chunk, Vector256.Create((byte)0x20))).ExtractMostSignificantBits();
+                    if ((quotes | others) != 0)
                     {
-                        var stop = at + BitOperations.TrailingZeroCount(bits);
-                        if (Unsafe.Add(ref b0, stop) == (byte)'"')
+                        if (quotes != 0 && (others & (quotes - 1)) == 0)
                         {
                             escaped = false;
-                            pos = stop + 1;
+                            pos = at + BitOperations.TrailingZeroCount(quotes) + 1;
                             return true;
                         }
 
