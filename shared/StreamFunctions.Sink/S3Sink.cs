@@ -731,7 +731,7 @@ public sealed class S3Sink
         var whole = _transform is not null && inProcess is null;
         using var block = inProcess is null ? null : new TransformBlock(pooled: true);
         var users = new List<User>();
-        var deaggregated = new List<UserRecord>();
+        var deaggregated = new List<Range>();
         var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
         {
@@ -773,9 +773,9 @@ public sealed class S3Sink
         return encoder.Finish(fresh[0].Sequence, fresh[^1].Sequence);
     }
 
-    // Into users; deaggregated is the blocks' shared scratch list (a block's user records take tens of kilobytes,
-    // which a list per block would allocate again and again, on the large-object heap).
-    private static void Deaggregate(List<Source> sources, List<User> users, List<UserRecord> deaggregated)
+    // Into users; deaggregated is the blocks' shared scratch list of where the user records' data are (a list per
+    // block would be allocated again and again).
+    private static void Deaggregate(List<Source> sources, List<User> users, List<Range> deaggregated)
     {
         if (!sources[0].MayBeAggregated)
         {
@@ -788,7 +788,7 @@ public sealed class S3Sink
         var counts = new int[sources.Count];
         var errors = new KplFormatException?[sources.Count];
         deaggregated.Clear();
-        KplDeaggregator.DeaggregateEach(data, i => sources[i].PartitionKey, deaggregated, counts, errors);
+        KplDeaggregator.DeaggregateEach(data, deaggregated, counts, errors);
         users.Capacity = Math.Max(users.Capacity, deaggregated.Count + sources.Count);
         var at = 0;
         for (var i = 0; i < sources.Count; i++)
@@ -799,9 +799,10 @@ public sealed class S3Sink
                 users.Add(new User(sources[i], 0, sources[i].Data, $"Corrupt KPL aggregate: {(error.InnerException ?? error).Message}"));
             }
 
+            var source = sources[i];
             for (var n = 0; n < counts[i]; n++, at++)
             {
-                users.Add(new User(sources[i], deaggregated[at].SubSequenceNumber, deaggregated[at].Data, null));
+                users.Add(new User(source, n, source.Data[deaggregated[at]], null));
             }
         }
     }

@@ -54,7 +54,8 @@ public static class KplDeaggregator
         CheckLength(data.Length);
         Span<byte> digest = stackalloc byte[KplFormat.ChecksumSize];
         MD5.HashData(data.Span[4..^KplFormat.ChecksumSize], digest);
-        return DecodeVerified(data, digest, destination);
+        var output = new UserRecords(destination, null); // an aggregate: every user record has its own key
+        return DecodeVerified(data, digest, ref output);
     }
 
     /// <summary>
@@ -104,7 +105,27 @@ public static class KplDeaggregator
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentOutOfRangeException.ThrowIfLessThan(counts.Length, records.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(errors.Length, records.Length);
-        return Deaggregate(records, partitionKeyOf, destination, null, counts, errors);
+        var output = new UserRecords(destination, partitionKeyOf);
+        return Deaggregate(records, ref output, null, counts, errors);
+    }
+
+    /// <summary>
+    /// The same, for callers that need only where each user record's data is (not its keys): the user records of
+    /// record <c>i</c> are <c>records[i][ranges[k]]</c>, in order, for the next <c>counts[i]</c> ranges; their index
+    /// among them is their sub-sequence number. A record that is not an aggregate is one range, all of it.
+    /// </summary>
+    /// <param name="records">The records' data, in order.</param>
+    /// <param name="ranges">Where the user records' data go, record after record.</param>
+    /// <param name="counts">Receives how many user records record <c>i</c> has (at least <paramref name="records"/>' length).</param>
+    /// <param name="errors">Receives the error of record <c>i</c>, or null (at least <paramref name="records"/>' length).</param>
+    /// <returns>How many ranges were appended.</returns>
+    public static int DeaggregateEach(ReadOnlySpan<ReadOnlyMemory<byte>> records, List<Range> ranges, Span<int> counts, Span<KplFormatException?> errors)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentOutOfRangeException.ThrowIfLessThan(counts.Length, records.Length);
+        ArgumentOutOfRangeException.ThrowIfLessThan(errors.Length, records.Length);
+        var output = new DataRanges(ranges);
+        return Deaggregate(records, ref output, null, counts, errors);
     }
 
     /// <summary>The batch form over raw data: <paramref name="partitionKeyOf"/> gives the partition key of record <c>i</c> (used when it is not an aggregate).</summary>
@@ -113,15 +134,18 @@ public static class KplDeaggregator
         Func<int, RecordKey> partitionKeyOf,
         List<UserRecord> destination,
         Func<int, string?>? sequenceNumberOf = null)
-        => Deaggregate(records, partitionKeyOf, destination, sequenceNumberOf, [], []);
+    {
+        var output = new UserRecords(destination, partitionKeyOf);
+        return Deaggregate(records, ref output, sequenceNumberOf, [], []);
+    }
 
-    private static int Deaggregate(
+    private static int Deaggregate<TOutput>(
         ReadOnlySpan<ReadOnlyMemory<byte>> records,
-        Func<int, RecordKey> partitionKeyOf,
-        List<UserRecord> destination,
+        ref TOutput destination,
         Func<int, string?>? sequenceNumberOf,
         Span<int> counts,
         Span<KplFormatException?> errors)
+        where TOutput : struct, IDecoded
     {
         var isolate = errors.Length > 0;
         var checksumInputs = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(Math.Max(records.Length, 1));
@@ -152,18 +176,18 @@ public static class KplDeaggregator
                 {
                     if (!KplFormat.HasMagic(data.Span))
                     {
-                        destination.Add(new UserRecord(partitionKeyOf(i), data, default, 0, isAggregated: false));
+                        destination.AddWhole(data, i);
                     }
                     else
                     {
                         CheckLength(data.Length);
                         var digest = data.Length >= KplFormat.Overhead ? next++ : -1;
-                        DecodeVerified(data, digests.AsSpan(digest * KplFormat.ChecksumSize, KplFormat.ChecksumSize), destination);
+                        DecodeVerified(data, digests.AsSpan(digest * KplFormat.ChecksumSize, KplFormat.ChecksumSize), ref destination);
                     }
                 }
                 catch (KplFormatException e) when (isolate)
                 {
-                    destination.RemoveRange(before, destination.Count - before);
+                    destination.Truncate(before);
                     errors[i] = new KplFormatException(e, i, sequenceNumberOf?.Invoke(i));
                 }
                 catch (KplFormatException e)
@@ -198,7 +222,8 @@ public static class KplDeaggregator
     }
 
     /// <summary>Checks the stored checksum against <paramref name="digest"/>, then decodes.</summary>
-    private static int DecodeVerified(ReadOnlyMemory<byte> data, ReadOnlySpan<byte> digest, List<UserRecord> destination)
+    private static int DecodeVerified<TOutput>(ReadOnlyMemory<byte> data, ReadOnlySpan<byte> digest, ref TOutput destination)
+        where TOutput : struct, IDecoded
     {
         var span = data.Span;
         var stored = span[^KplFormat.ChecksumSize..];
@@ -209,11 +234,12 @@ public static class KplDeaggregator
                 $"The MD5 checksum of the aggregate's {span.Length - KplFormat.Overhead} protobuf bytes is {Convert.ToHexStringLower(digest)} but the record says {Convert.ToHexStringLower(stored)}: the record is corrupt or truncated.");
         }
 
-        return Decode(data[4..^KplFormat.ChecksumSize], destination, protobufOffset: 4);
+        return Decode(data[4..^KplFormat.ChecksumSize], ref destination, protobufOffset: 4);
     }
 
     /// <summary>Decodes a checked <c>AggregatedRecord</c> message.</summary>
-    private static int Decode(ReadOnlyMemory<byte> message, List<UserRecord> destination, int protobufOffset)
+    private static int Decode<TOutput>(ReadOnlyMemory<byte> message, ref TOutput destination, int protobufOffset)
+        where TOutput : struct, IDecoded
     {
         var span = message.Span;
 
@@ -276,20 +302,21 @@ public static class KplDeaggregator
             }
 
             // Pass 2: each record, in order.
-            EnsureRoom(destination, recordCount);
+            destination.EnsureRoom(recordCount);
             for (var i = 0; i < recordCount; i++)
             {
                 var entry = recordTable[i];
                 var offset = (int)(entry >> 32);
                 var length = (int)entry;
-                destination.Add(DecodeRecord(message, span.Slice(offset, length), offset, i, keyTable, pkCount, ehkCount, protobufOffset));
+                var record = DecodeRecord(span.Slice(offset, length), offset, i, pkCount, ehkCount, protobufOffset);
+                destination.Add(message, protobufOffset, offset + record.DataOffset, record.DataLength, keyTable[2 * record.PartitionKeyIndex], record.ExplicitHashKeyIndex < 0 ? -1 : keyTable[(2 * record.ExplicitHashKeyIndex) + 1], i);
             }
 
             return recordCount;
         }
         catch (KplFormatException)
         {
-            destination.RemoveRange(start, destination.Count - start);
+            destination.Truncate(start);
             throw;
         }
         finally
@@ -299,8 +326,8 @@ public static class KplDeaggregator
         }
     }
 
-    // One user record: its bytes (span, from offset in the message), which the record's data and keys refer to.
-    private static UserRecord DecodeRecord(ReadOnlyMemory<byte> message, ReadOnlySpan<byte> span, int offset, int index, long[] keyTable, int pkCount, int ehkCount, int protobufOffset)
+    // One user record: its bytes (span, from offset in the message) give where its data is and its key indexes (checked).
+    private static Parsed DecodeRecord(ReadOnlySpan<byte> span, int offset, int index, int pkCount, int ehkCount, int protobufOffset)
     {
         ulong pkIndex = 0, ehkIndex = 0;
         bool hasPk = false, hasEhk = false, hasData = false;
@@ -377,13 +404,67 @@ public static class KplDeaggregator
             throw new KplFormatException(KplFormatError.IndexOutOfRange, $"User record {index} has explicit_hash_key_index {ehkIndex} but the explicit hash key table has {ehkCount} entries.", index);
         }
 
-        var pk = KeyAt(message, keyTable[2 * (int)pkIndex]);
-        var ehk = hasEhk ? KeyAt(message, keyTable[(2 * (int)ehkIndex) + 1]) : default;
-        return new UserRecord(pk, message.Slice(offset + dataOffset, dataLength), ehk, index, isAggregated: true);
+        return new Parsed(dataOffset, dataLength, (int)pkIndex, hasEhk ? (int)ehkIndex : -1);
     }
 
     private static RecordKey KeyAt(ReadOnlyMemory<byte> message, long entry) =>
         RecordKey.FromUtf8(message.Slice((int)(entry >> 32), (int)entry));
+
+    // A user record as parsed: where its data is in its record's bytes, and its key indexes (-1: none), all ints,
+    // returned in registers.
+    private readonly record struct Parsed(int DataOffset, int DataLength, int PartitionKeyIndex, int ExplicitHashKeyIndex);
+
+    // Where decoded user records go: user records with their keys, or only their data's ranges.
+    private interface IDecoded
+    {
+        int Count { get; }
+
+        void EnsureRoom(int more);
+
+        // A record that is not an aggregate: one user record, all of it.
+        void AddWhole(ReadOnlyMemory<byte> data, int recordIndex);
+
+        // A user record of an aggregate: its data at dataOffset in the message, its keys' table entries (offset << 32 | length; -1: none).
+        void Add(ReadOnlyMemory<byte> message, int protobufOffset, int dataOffset, int dataLength, long partitionKey, long explicitHashKey, int index);
+
+        void Truncate(int count);
+    }
+
+    private readonly struct UserRecords(List<UserRecord> list, Func<int, RecordKey>? partitionKeyOf) : IDecoded
+    {
+        public int Count => list.Count;
+
+        public void EnsureRoom(int more)
+        {
+            if (list.Capacity - list.Count < more)
+            {
+                list.Capacity = Math.Max(list.Count + more, list.Capacity * 2);
+            }
+        }
+
+        public void AddWhole(ReadOnlyMemory<byte> data, int recordIndex) =>
+            list.Add(new UserRecord(partitionKeyOf is null ? default : partitionKeyOf(recordIndex), data, default, 0, isAggregated: false));
+
+        public void Add(ReadOnlyMemory<byte> message, int protobufOffset, int dataOffset, int dataLength, long partitionKey, long explicitHashKey, int index) =>
+            list.Add(new UserRecord(KeyAt(message, partitionKey), message.Slice(dataOffset, dataLength), explicitHashKey < 0 ? default : KeyAt(message, explicitHashKey), index, isAggregated: true));
+
+        public void Truncate(int count) => list.RemoveRange(count, list.Count - count);
+    }
+
+    // Ranges of the record's data (the message starts protobufOffset bytes into it).
+    private readonly struct DataRanges(List<Range> list) : IDecoded
+    {
+        public int Count => list.Count;
+
+        public void EnsureRoom(int more) => list.EnsureCapacity(list.Count + more);
+
+        public void AddWhole(ReadOnlyMemory<byte> data, int recordIndex) => list.Add(new Range(0, data.Length));
+
+        public void Add(ReadOnlyMemory<byte> message, int protobufOffset, int dataOffset, int dataLength, long partitionKey, long explicitHashKey, int index) =>
+            list.Add(new Range(protobufOffset + dataOffset, protobufOffset + dataOffset + dataLength));
+
+        public void Truncate(int count) => list.RemoveRange(count, list.Count - count);
+    }
 
     private static void CheckTag(ReadOnlySpan<byte> tag, int index)
     {
@@ -416,14 +497,6 @@ public static class KplDeaggregator
         }
 
         table[index] = entry;
-    }
-
-    private static void EnsureRoom(List<UserRecord> list, int more)
-    {
-        if (list.Capacity - list.Count < more)
-        {
-            list.Capacity = Math.Max(list.Count + more, list.Capacity * 2);
-        }
     }
 
     private static KplFormatException Malformed(string detail, long? subSequenceNumber) =>

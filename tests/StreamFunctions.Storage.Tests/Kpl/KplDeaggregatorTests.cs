@@ -69,6 +69,36 @@ public sealed class KplDeaggregatorTests
     }
 
     [Fact]
+    public void DeaggregateEach_Ranges_SameDataAsTheUserRecordsAndNothingOfAFailedAggregate()
+    {
+        var good = Aggregate(new Proto().Field(1, "k").Field(3, UserRecordMessage(0, "a")).Field(3, UserRecordMessage(0, "bc")).ToArray());
+        var corrupt = (byte[])good.Clone();
+        corrupt[^1] ^= 0xFF;
+        // Its first user record decodes before the second's key index (5, of a table of 1) fails the aggregate.
+        var badIndex = Aggregate(new Proto().Field(1, "k").Field(3, UserRecordMessage(0, "x")).Field(3, UserRecordMessage(5, "y")).ToArray());
+        ReadOnlyMemory<byte>[] records = [good, corrupt, Encoding.UTF8.GetBytes("plain"), badIndex, good];
+        var ranges = new List<Range>();
+        var counts = new int[records.Length];
+        var errors = new KplFormatException?[records.Length];
+        var users = new List<UserRecord>();
+        var userCounts = new int[records.Length];
+        var userErrors = new KplFormatException?[records.Length];
+
+        var total = KplDeaggregator.DeaggregateEach(records, ranges, counts, errors);
+        KplDeaggregator.DeaggregateEach(records, i => $"outer{i}", users, userCounts, userErrors);
+
+        Assert.Equal(5, total);
+        Assert.Equal([2, 0, 1, 0, 2], counts);
+        Assert.Equal(userCounts, counts);
+        Assert.Equal(KplFormatError.ChecksumMismatch, errors[1]?.Error);
+        Assert.Equal(KplFormatError.IndexOutOfRange, errors[3]?.Error);
+        Assert.Equal(userErrors.Select(e => e?.Message), errors.Select(e => e?.Message));
+        var source = records.SelectMany((r, i) => Enumerable.Repeat(r, counts[i])).ToArray();
+        Assert.Equal(["a", "bc", "plain", "a", "bc"], ranges.Select((range, k) => Encoding.UTF8.GetString(source[k][range].Span)));
+        Assert.Equal(users.Select(u => Encoding.UTF8.GetString(u.Data.Span)), ranges.Select((range, k) => Encoding.UTF8.GetString(source[k][range].Span)));
+    }
+
+    [Fact]
     public void Deaggregate_PlainRecord_PassesThroughAsOneRecordWithTheOuterKey()
     {
         var data = Encoding.UTF8.GetBytes("{\"plain\":true}");
