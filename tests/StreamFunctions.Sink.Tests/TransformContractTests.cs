@@ -126,6 +126,34 @@ public sealed class TransformContractTests
     }
 
     [Theory]
+    [InlineData("omit", """{"b":2,"c":3}""", """{"b":2}""")]
+    [InlineData("omit", """{"c":3}""", "{}")]
+    [InlineData("omit", """{"a":1,"c":3}""", """{"a":1}""")]
+    [InlineData("omit", """{"a":{"x":[1,2]},"b":"s\"q"}""", """{"a":{"x":[1,2]},"b":"s\"q"}""")]
+    [InlineData("omit", "{\"a\":{\n  \"x\": [1,\n 2]\n},\"b\":[]}", """{"a":{"x":[1,2]},"b":[]}""")]
+    [InlineData("null", """{"b":2}""", """{"a":null,"b":2}""")]
+    [InlineData("null", "{}", """{"a":null,"b":null}""")]
+    [InlineData("fail", """{"a":1,"b":2}""", """{"a":1,"b":2}""")]
+    [InlineData("fail", """{"a":1}""", null)]
+    public void Projection_MissingFields_OmittedNullOrFailedAsConfigured(string missing, string record, string? expected)
+    {
+        var transform = JsonProjectionTransform.Parse($$"""{"fields": {"a": "$.a", "b": "$.b"}, "missing": "{{missing}}", "appendNewline": true}""");
+
+        var output = transform.Transform(new TransformInput("r", At, Encoding.UTF8.GetBytes(record)));
+
+        if (expected is null)
+        {
+            Assert.Equal(TransformResult.ProcessingFailed, output.Result);
+            Assert.Contains("Field 'b'", output.ErrorMessage, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(TransformResult.Ok, output.Result);
+            Assert.Equal(expected + "\n", Encoding.UTF8.GetString(output.Data.Span));
+        }
+    }
+
+    [Theory]
     [InlineData("""{"fields": {"a": "b"}}""", "fields.a")]
     [InlineData("""{"filter": []}""", "filter")]
     [InlineData("""{"missing": "maybe"}""", "missing")]

@@ -42,7 +42,15 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
     private readonly MissingFieldBehavior _missing;
     private readonly bool _appendNewline;
     private readonly JsonFieldScanner _scanner;
-    private readonly byte[][] _names;
+    // Each field's ,"name": (its comma, JSON-escaped name and colon), all in one array: field f's are the
+    // _prefixLengths[f] bytes from _prefixStarts[f].
+    private readonly byte[] _prefixes;
+    private readonly int[] _prefixStarts;
+    private readonly int[] _prefixLengths;
+
+    // The most bytes a projection adds to its fields' raw values: the braces, the newline, every prefix, and a
+    // null for every field.
+    private readonly int _overhead;
 
     private JsonProjectionTransform(FieldMatch? filter, (string, FieldPath)[]? fields, (string, FieldPath)[] partitionKeys, MissingFieldBehavior missing, bool appendNewline)
     {
@@ -54,7 +62,11 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
 
         // One scan finds the filter's fields, then the keys, then the projected fields, in that order.
         _scanner = new JsonFieldScanner([.. filter?.Paths ?? [], .. partitionKeys.Select(k => k.Item2), .. (fields ?? []).Select(f => f.Item2)]);
-        _names = [.. (fields ?? []).Select(f => (byte[])[(byte)'"', .. JsonEncodedText.Encode(f.Item1).EncodedUtf8Bytes, (byte)'"'])];
+        byte[][] prefixes = [.. (fields ?? []).Select(f => (byte[])[(byte)',', (byte)'"', .. JsonEncodedText.Encode(f.Item1).EncodedUtf8Bytes, (byte)'"', (byte)':'])];
+        _prefixes = [.. prefixes.SelectMany(p => p)];
+        _prefixLengths = [.. prefixes.Select(p => p.Length)];
+        _prefixStarts = [.. prefixes.Select((_, f) => prefixes.Take(f).Sum(p => p.Length))];
+        _overhead = 3 + _prefixes.Length + (4 * prefixes.Length);
     }
 
     /// <summary>Reads a configuration.</summary>
@@ -197,13 +209,24 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
         }
 
         var fieldValues = values[(filterCount + _partitionKeys.Length)..];
-        var size = 2 + (_appendNewline ? 1 : 0); // {}, the newline
-        var written = 0;
-        for (var f = 0; f < _fields.Length; f++)
+        var bound = _overhead;
+        foreach (var value in fieldValues)
         {
-            if (fieldValues[f].Found)
+            bound += value.Length;
+        }
+
+        // Written once, into room for the longest it can be; its length is known at the end. Each field is written
+        // with its comma, and the first field's comma becomes the opening brace.
+        var span = block.Reserve(bound);
+        var prefixes = _prefixes;
+        var at = 0;
+        for (var f = 0; f < fieldValues.Length; f++)
+        {
+            var value = fieldValues[f];
+            ReadOnlySpan<byte> raw;
+            if (value.Found)
             {
-                var raw = fieldValues[f].Of(record);
+                raw = value.Of(record);
                 if (raw[0] is (byte)'{' or (byte)'[' && raw.IndexOfAny((byte)'\n', (byte)'\r') >= 0)
                 {
                     // A pretty-printed object or array (only they can hold a line break: strings cannot, raw): written
@@ -211,47 +234,38 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
                     block.Ok(index, Reserialized(record, fieldValues), keys);
                     return;
                 }
-
-                size += _names[f].Length + 1 + raw.Length; // "name":value
-                written++;
             }
             else if (_missing == MissingFieldBehavior.Null)
             {
-                size += _names[f].Length + 5; // "name":null
-                written++;
+                raw = "null"u8;
             }
             else if (_missing == MissingFieldBehavior.Fail)
             {
                 Missing(block, index, f);
                 return;
             }
-        }
-
-        var span = block.Ok(index, size + Math.Max(0, written - 1), keys); // and a comma between fields
-        var at = 0;
-        span[at++] = (byte)'{';
-        for (var f = 0; f < _fields.Length; f++)
-        {
-            if (!fieldValues[f].Found && _missing != MissingFieldBehavior.Null)
+            else
             {
                 continue;
             }
 
-            if (at > 1)
-            {
-                span[at++] = (byte)',';
-            }
-
-            at += Copy(_names[f], span[at..]);
-            span[at++] = (byte)':';
-            at += Copy(fieldValues[f].Found ? fieldValues[f].Of(record) : "null"u8, span[at..]);
+            at += Copy(prefixes.AsSpan(_prefixStarts[f], _prefixLengths[f]), span[at..]);
+            at += Copy(raw, span[at..]);
         }
 
+        if (at == 0)
+        {
+            at = 1;
+        }
+
+        span[0] = (byte)'{';
         span[at++] = (byte)'}';
         if (_appendNewline)
         {
-            span[at] = (byte)'\n';
+            span[at++] = (byte)'\n';
         }
+
+        block.Commit(index, at, keys);
     }
 
     // A name's or a value's few bytes, copied in line (two overlapping moves) rather than by a call per copy.
@@ -266,7 +280,12 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
 
         ref var source = ref MemoryMarshal.GetReference(from);
         ref var target = ref MemoryMarshal.GetReference(to);
-        if (length >= 16 && length <= 32)
+        if (length > 32 && length <= 64)
+        {
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source), ref target);
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref source, (nuint)(length - 32)), ref target, (nuint)(length - 32));
+        }
+        else if (length >= 16 && length <= 32)
         {
             Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref source), ref target);
             Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref source, (nuint)(length - 16)), ref target, (nuint)(length - 16));

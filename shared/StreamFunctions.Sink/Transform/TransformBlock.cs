@@ -162,6 +162,25 @@ public sealed class TransformBlock : IDisposable
     }
 
     /// <summary>Starts the block over, empty (the key sets stay: they are the batch's).</summary>
+    // An Ok output written before its length is known (the projection): room for at most maxLength bytes, of which
+    // Commit gives the record the first ones. Nothing is taken until Commit; another output replaces the room.
+    internal Span<byte> Reserve(int maxLength)
+    {
+        if (_output.Length - _used < maxLength)
+        {
+            Grow(maxLength);
+        }
+
+        return _output.AsSpan(_used, maxLength);
+    }
+
+    internal void Commit(int index, int length, IReadOnlyDictionary<string, string>? partitionKeys)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _output.Length - _used);
+        Give(index, new Outcome(State.Written, _used, length, partitionKeys, null));
+        _used += length;
+    }
+
     internal void Clear()
     {
         Array.Clear(_data, 0, Count);
