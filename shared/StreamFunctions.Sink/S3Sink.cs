@@ -731,6 +731,7 @@ public sealed class S3Sink
         var whole = _transform is not null && inProcess is null;
         using var block = inProcess is null ? null : new TransformBlock(pooled: true);
         var users = new List<User>();
+        block?.Describe(i => new TransformRecordInfo(users[i].Source.Arrival, users[i].Source.PartitionKey, state.Shard, users[i].Source.Sequence, users[i].Subsequence));
         var deaggregated = new List<Range>();
         var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
@@ -744,22 +745,26 @@ public sealed class S3Sink
 
             users.Clear();
             Deaggregate(fresh.GetRange(first, end - first), users, deaggregated);
-            if (outcomes.Length < users.Count)
-            {
-                outcomes = new Transformed[Math.Max(users.Count, outcomes.Length * 2)];
-            }
-
-            var transformed = _transform is null ? null : outcomes;
             if (inProcess is not null)
             {
-                Transform(inProcess, block!, state, users, outcomes);
+                // The results are read from the block itself.
+                Transform(inProcess, block!, users);
+                Encode(encoder, users, new Outcomes(block, null), keySets, prefixes);
             }
-            else if (_transform is not null)
+            else
             {
-                await TransformAsync(_transform, state, users, outcomes, cancellationToken).ConfigureAwait(false);
-            }
+                if (_transform is not null)
+                {
+                    if (outcomes.Length < users.Count)
+                    {
+                        outcomes = new Transformed[Math.Max(users.Count, outcomes.Length * 2)];
+                    }
 
-            Encode(encoder, users, transformed, keySets, prefixes);
+                    await TransformAsync(_transform, state, users, outcomes, cancellationToken).ConfigureAwait(false);
+                }
+
+                Encode(encoder, users, new Outcomes(null, _transform is null ? null : outcomes), keySets, prefixes);
+            }
             if (first == 0 && end < fresh.Count)
             {
                 // The first block shows how the batch divides among its partitions: each partition's buffer is
@@ -807,9 +812,9 @@ public sealed class S3Sink
         }
     }
 
-    private void Encode(BatchEncoder encoder, List<User> users, Transformed[]? outcomes, KeySetCache keySets, PrefixCache prefixes)
+    private void Encode(BatchEncoder encoder, List<User> users, Outcomes outcomes, KeySetCache keySets, PrefixCache prefixes)
     {
-        for (var i = 0; i < users.Count; i++)
+        for (int i = 0, transformed = 0; i < users.Count; i++)
         {
             var user = users[i];
             if (_backupPrefix is not null)
@@ -825,9 +830,9 @@ public sealed class S3Sink
 
             var data = user.Data;
             IReadOnlyDictionary<string, string>? lambdaKeys = null;
-            if (outcomes is not null)
+            if (outcomes.Any)
             {
-                var outcome = outcomes[i];
+                var outcome = outcomes.Of(i, transformed++);
                 switch (outcome.Result)
                 {
                     case TransformResult.Dropped:
@@ -884,27 +889,21 @@ public sealed class S3Sink
         return prefix;
     }
 
-    // The block's records (those not already failed) through an in-process block transform.
-    private static void Transform(IRecordBlockTransform transform, TransformBlock block, SinkShardState state, List<User> users, Transformed[] outcomes)
+    // The block's records (those not already failed) through an in-process block transform; their info is made
+    // only if the transform asks for it (the block's Describe function, by index in users).
+    private static void Transform(IRecordBlockTransform transform, TransformBlock block, List<User> users)
     {
         block.Clear();
-        foreach (var user in users)
+        block.EnsureCapacity(users.Count);
+        for (var i = 0; i < users.Count; i++)
         {
-            if (user.Error is null)
+            if (users[i].Error is null)
             {
-                block.Add(user.Data, new TransformRecordInfo(user.Source.Arrival, user.Source.PartitionKey, state.Shard, user.Source.Sequence, user.Subsequence));
+                block.Add(users[i].Data, i);
             }
         }
 
         transform.Transform(block);
-        for (int i = 0, b = 0; i < users.Count; i++)
-        {
-            if (users[i].Error is null)
-            {
-                var (result, data, keys, error) = block.Result(b++);
-                outcomes[i] = new Transformed(result, data, keys, error);
-            }
-        }
     }
 
     private static async Task TransformAsync(IRecordTransform transform, SinkShardState state, List<User> users, Transformed[] outcomes, CancellationToken cancellationToken)
@@ -1013,6 +1012,24 @@ public sealed class S3Sink
 
     // What the transformation made of a user record (Ok data is valid until the next block is transformed).
     private readonly record struct Transformed(TransformResult Result, ReadOnlyMemory<byte> Data, IReadOnlyDictionary<string, string>? Keys, string? Error);
+
+    // Where a block's outcomes are: the in-process block (by the index among the records it was given, those not
+    // already failed), the outcomes of another transformation (by user index), or none (no transformation).
+    private readonly struct Outcomes(TransformBlock? block, Transformed[]? list)
+    {
+        public bool Any => block is not null || list is not null;
+
+        public Transformed Of(int user, int transformed)
+        {
+            if (block is null)
+            {
+                return list![user];
+            }
+
+            var (result, data, keys, error) = block.Result(transformed);
+            return new Transformed(result, data, keys, error);
+        }
+    }
 
     private sealed record PartitionWrite(PartitionKind Kind, string Prefix, string FirstSequence, string LastSequence, long Records, long RawBytes, long Offset, int Length, uint Crc, long ContentLength);
 

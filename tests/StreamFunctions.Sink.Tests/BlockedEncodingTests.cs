@@ -5,6 +5,7 @@ using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Transform;
 using StreamFunctions.Storage.Compression;
+using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Records;
 using StreamFunctions.Testing;
@@ -25,8 +26,8 @@ public sealed class BlockedEncodingTests
     public async Task ManyAggregates_BlockedChunkSameAsOneBlock(CompressionCodec codec)
     {
         var evnt = Event(records: 4_000, corruptAggregate: 23);
-        var blocked = new CountingTransform();
-        var whole = new CountingTransform();
+        var blocked = new CountingTransform(evnt);
+        var whole = new CountingTransform(evnt);
 
         var inBlocks = await Sink(blocked, codec).EncodeAsync(evnt);
         var inOne = await Sink(whole, codec, blockBytes: int.MaxValue).EncodeAsync(evnt);
@@ -44,7 +45,7 @@ public sealed class BlockedEncodingTests
     public async Task BatchTransform_CalledOncePerBatch_SameChunkAsBlocks()
     {
         var evnt = Event(records: 4_000, corruptAggregate: 23);
-        var blocked = new CountingTransform();
+        var blocked = new CountingTransform(evnt);
         var batch = new CountingBatchTransform();
 
         var inBlocks = await Sink(blocked, CompressionCodec.Gzip).EncodeAsync(evnt);
@@ -120,8 +121,27 @@ public sealed class BlockedEncodingTests
         };
     }
 
-    private sealed class CountingTransform : IRecordBlockTransform
+    private sealed class CountingTransform(KinesisEvent evnt) : IRecordBlockTransform
     {
+        // Each user record's bytes by (sequence number, sub-sequence number), de-aggregated apart (the corrupt
+        // aggregate has none).
+        private readonly Dictionary<(string?, long?), byte[]> _bytes = evnt.Records
+            .Where(r => KplDeaggregator.IsAggregated(r.Kinesis.Data))
+            .SelectMany(r =>
+            {
+                var users = new List<UserRecord>();
+                try
+                {
+                    KplDeaggregator.Deaggregate(r.Kinesis.Data, r.Kinesis.PartitionKey, users);
+                }
+                catch (KplFormatException)
+                {
+                }
+
+                return users.Select(u => ((string?)r.Kinesis.SequenceNumber, (long?)u.SubSequenceNumber, u.Data.ToArray()));
+            })
+            .ToDictionary(u => (u.Item1, u.Item2), u => u.Item3);
+
         private readonly JsonProjectionTransform _inner = JsonProjectionTransform.Parse("""{"filter": {"$.type": ["click", "view", "purchase"]}, "partitionKeys": {"type": "$.type"}}""");
 
         public int Calls { get; private set; }
@@ -140,6 +160,7 @@ public sealed class BlockedEncodingTests
                 var info = block.Info(i);
                 Assert.Equal(("shardId-000000000000", "k"), (info.ShardId, info.PartitionKey?[..1]));
                 Assert.True(Positions.Add((info.SequenceNumber, info.SubsequenceNumber)), $"record {i} repeats {info.SequenceNumber}.{info.SubsequenceNumber}");
+                Assert.True(block.Data(i).SequenceEqual(_bytes[(info.SequenceNumber, info.SubsequenceNumber)]), $"record {i} is not the user record {info.SequenceNumber}.{info.SubsequenceNumber}");
             }
 
             _inner.Transform(block);

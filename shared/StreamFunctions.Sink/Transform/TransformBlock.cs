@@ -48,6 +48,8 @@ public sealed class TransformBlock : IDisposable
     private readonly bool _pooled;
     private ReadOnlyMemory<byte>[] _data = [];
     private TransformRecordInfo[] _info = [];
+    private int[] _tags = [];
+    private Func<int, TransformRecordInfo>? _infoOf;
     private Outcome[] _outcomes = [];
     private byte[] _output = [];
     private int _used;
@@ -80,7 +82,7 @@ public sealed class TransformBlock : IDisposable
     /// <summary>Where a record came from.</summary>
     /// <param name="index">The record.</param>
     /// <returns>Its source.</returns>
-    public TransformRecordInfo Info(int index) => _info[Check(index)];
+    public TransformRecordInfo Info(int index) => _infoOf is null ? _info[Check(index)] : _infoOf(_tags[Check(index)]);
 
     /// <summary>Transforms a record into <paramref name="length"/> new bytes, which the caller writes into the span returned.</summary>
     /// <param name="index">The record.</param>
@@ -189,20 +191,52 @@ public sealed class TransformBlock : IDisposable
         _used = 0;
     }
 
-    /// <summary>Adds a record.</summary>
+    /// <summary>Adds a record with where it came from.</summary>
     internal void Add(ReadOnlyMemory<byte> data, in TransformRecordInfo info)
     {
         if (Count == _data.Length)
         {
-            var size = Math.Max(64, Count * 2);
-            Array.Resize(ref _data, size);
-            Array.Resize(ref _info, size);
-            Array.Resize(ref _outcomes, size);
+            EnsureCapacity(Math.Max(64, Count * 2));
+        }
+
+        if (Count == _info.Length)
+        {
+            Array.Resize(ref _info, _data.Length);
         }
 
         _data[Count] = data;
         _info[Count] = info;
         Count++;
+    }
+
+    /// <summary>
+    /// Adds a record whose info is asked for only when the transform reads it: <paramref name="tag"/> is what the
+    /// block's <see cref="Describe"/> function takes (the caller's index of the record).
+    /// </summary>
+    internal void Add(ReadOnlyMemory<byte> data, int tag)
+    {
+        if (Count == _data.Length)
+        {
+            EnsureCapacity(Math.Max(64, Count * 2));
+        }
+
+        _data[Count] = data;
+        _tags[Count] = tag;
+        Count++;
+    }
+
+    /// <summary>Where the records added with a tag came from, by tag.</summary>
+    internal void Describe(Func<int, TransformRecordInfo> infoOf) => _infoOf = infoOf;
+
+    /// <summary>Room for <paramref name="count"/> records, so that a block of known size is not grown step by step.</summary>
+    internal void EnsureCapacity(int count)
+    {
+        if (count > _data.Length)
+        {
+            Array.Resize(ref _data, count);
+            Array.Resize(ref _tags, count);
+            Array.Resize(ref _outcomes, count);
+        }
     }
 
     /// <summary>A record's result: Ok data (valid until the block is cleared), keys, error.</summary>
