@@ -847,11 +847,11 @@ public sealed class S3Sink
                 lambdaKeys = outcome.Keys;
             }
 
-            string prefix;
+            Route route;
             try
             {
                 var queryKeys = _query?.Extract(data.Span, keySets);
-                prefix = Prefix(prefixes, new PartitionValues(user.Source.Arrival, queryKeys, lambdaKeys));
+                route = RouteOf(prefixes, new PartitionValues(user.Source.Arrival, queryKeys, lambdaKeys));
             }
             catch (PartitioningException e)
             {
@@ -859,9 +859,10 @@ public sealed class S3Sink
                 continue;
             }
 
-            if (!encoder.CanOpen(prefix))
+            // A route with a buffer already holds a record, so its partition is open.
+            if (route.Data is null && !encoder.CanOpen(route.Prefix))
             {
-                encoder.AddError(ActivePartitionExceeded, "DynamicPartitioning.ActivePartitionsLimitExceeded", $"The shard has {_options.MaxActivePartitions} active partitions (the limit); '{prefix}' would be one more.", user);
+                encoder.AddError(ActivePartitionExceeded, "DynamicPartitioning.ActivePartitionsLimitExceeded", $"The shard has {_options.MaxActivePartitions} active partitions (the limit); '{route.Prefix}' would be one more.", user);
                 continue;
             }
 
@@ -871,22 +872,24 @@ public sealed class S3Sink
                 continue;
             }
 
-            encoder.Add(PartitionKind.Data, prefix, user, data);
+            route.Data ??= encoder.Find(PartitionKind.Data, route.Prefix, user);
+            encoder.Add(route.Data, user, data);
             encoder.Delivered++;
         }
     }
 
-    // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered once per combination.
-    private string Prefix(PrefixCache rendered, in PartitionValues values)
+    // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered (and its
+    // buffer found) once per combination.
+    private Route RouteOf(PrefixCache rendered, in PartitionValues values)
     {
         var seconds = values.Arrival.ToUnixTimeSeconds();
-        if (!rendered.TryGet(values.QueryKeys, values.LambdaKeys, seconds, out var prefix))
+        if (!rendered.TryGet(values.QueryKeys, values.LambdaKeys, seconds, out var route))
         {
-            prefix = _prefix.Render(values);
-            rendered.Add(values.QueryKeys, values.LambdaKeys, seconds, prefix);
+            route = new Route(_prefix.Render(values));
+            rendered.Add(values.QueryKeys, values.LambdaKeys, seconds, route);
         }
 
-        return prefix;
+        return route;
     }
 
     // The block's records (those not already failed) through an in-process block transform; their info is made
@@ -972,38 +975,46 @@ public sealed class S3Sink
         }
     }
 
-    // Rendered prefixes by (query key set, Lambda key set, arrival second), the sets compared as instances
-    // (KeySetCache shares them): the last few combinations are compared in place, the rest looked up.
+    // Routes by (query key set, Lambda key set, arrival second), the sets compared as instances (KeySetCache shares
+    // them): the last few combinations are compared in place, the rest looked up.
     private sealed class PrefixCache
     {
-        private readonly Dictionary<(object?, object?, long), string> _all = [];
-        private readonly RecentEntries<(object? Query, object? Lambda, long Seconds, string Prefix)> _recent = new();
+        private readonly Dictionary<(object?, object?, long), Route> _all = [];
+        private readonly RecentEntries<(object? Query, object? Lambda, long Seconds, Route Route)> _recent = new();
 
-        public bool TryGet(object? query, object? lambda, long seconds, [NotNullWhen(true)] out string? prefix)
+        public bool TryGet(object? query, object? lambda, long seconds, [NotNullWhen(true)] out Route? route)
         {
             foreach (var recent in _recent.Entries)
             {
                 if (ReferenceEquals(recent.Query, query) && ReferenceEquals(recent.Lambda, lambda) && recent.Seconds == seconds)
                 {
-                    prefix = recent.Prefix;
+                    route = recent.Route;
                     return true;
                 }
             }
 
-            if (_all.TryGetValue((query, lambda, seconds), out prefix))
+            if (_all.TryGetValue((query, lambda, seconds), out route))
             {
-                _recent.Remember((query, lambda, seconds, prefix));
+                _recent.Remember((query, lambda, seconds, route));
                 return true;
             }
 
             return false;
         }
 
-        public void Add(object? query, object? lambda, long seconds, string prefix)
+        public void Add(object? query, object? lambda, long seconds, Route route)
         {
-            _all[(query, lambda, seconds)] = prefix;
-            _recent.Remember((query, lambda, seconds, prefix));
+            _all[(query, lambda, seconds)] = route;
+            _recent.Remember((query, lambda, seconds, route));
         }
+    }
+
+    // A rendered data prefix of a batch, and its buffer once a record was delivered to it.
+    private sealed class Route(string prefix)
+    {
+        public string Prefix { get; } = prefix;
+
+        public Pending? Data { get; set; }
     }
 
     private sealed record Source(string Sequence, DateTimeOffset Arrival, string? PartitionKey, ReadOnlyMemory<byte> Data, bool MayBeAggregated);
@@ -1081,10 +1092,14 @@ public sealed class S3Sink
             return _open.Contains(prefix) || (_open.Count < sink._options.MaxActivePartitions && _open.Add(prefix));
         }
 
-        public void Add(PartitionKind kind, string prefix, User user, ReadOnlyMemory<byte> data)
+        public void Add(PartitionKind kind, string prefix, User user, ReadOnlyMemory<byte> data) => Add(Find(kind, prefix, user), user, data);
+
+        // A record into a buffer Find gave.
+        public void Add(Pending pending, User user, ReadOnlyMemory<byte> data)
         {
-            var pending = Pending(kind, prefix, user);
-            if (kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet)
+            pending.LastSequence = user.Source.Sequence;
+            pending.Records++;
+            if (pending.Kind == PartitionKind.Data && sink._options.Format == SinkFormat.Parquet)
             {
                 BinaryPrimitives.WriteInt32LittleEndian(pending.Buffer.GetSpan(4), data.Length);
                 pending.Buffer.Advance(4);
@@ -1125,7 +1140,9 @@ public sealed class S3Sink
         {
             Failed++;
             var prefix = sink._errorPrefix.Render(new PartitionValues(user.Source.Arrival, ErrorOutputType: errorType));
-            var pending = Pending(PartitionKind.Error, prefix, user);
+            var pending = Find(PartitionKind.Error, prefix, user);
+            pending.LastSequence = user.Source.Sequence;
+            pending.Records++;
             sink.WriteErrorLine(
                 pending.Buffer,
                 state,
@@ -1181,7 +1198,8 @@ public sealed class S3Sink
             return new Staged(key, chunk.TryGetBuffer(out var written) ? written : chunk.ToArray(), writes, Delivered, Dropped, Failed);
         }
 
-        private Pending Pending(PartitionKind kind, string prefix, User user)
+        // The buffer of a partition, made for the batch's first record to it.
+        public Pending Find(PartitionKind kind, string prefix, User user)
         {
             Pending? pending = null;
             foreach (var recent in _recent.Entries)
@@ -1197,15 +1215,13 @@ public sealed class S3Sink
             {
                 if (!_pending.TryGetValue((kind, prefix), out pending))
                 {
-                    pending = new Pending { FirstSequence = user.Source.Sequence };
+                    pending = new Pending { Kind = kind, FirstSequence = user.Source.Sequence };
                     _pending[(kind, prefix)] = pending;
                 }
 
                 _recent.Remember((kind, prefix, pending));
             }
 
-            pending.LastSequence = user.Source.Sequence;
-            pending.Records++;
             return pending;
         }
     }
@@ -1214,6 +1230,8 @@ public sealed class S3Sink
     {
         // Pooled: a batch fills megabytes per partition, which fresh arrays would zero and copy as they grow.
         public PooledBuffer Buffer { get; } = new(64 * 1024);
+
+        public PartitionKind Kind { get; init; }
 
         public string FirstSequence { get; set; } = string.Empty;
 
