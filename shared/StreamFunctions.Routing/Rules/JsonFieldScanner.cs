@@ -386,11 +386,9 @@ public sealed class JsonFieldScanner
             {
                 for (var at = pos + 1; at + Vector256<byte>.Count <= length; at += Vector256<byte>.Count)
                 {
-                    // The quotes apart from the other stops: the string's end is the first quote when no other
-                    // stop comes before it, and it does not wait for a second read of the byte found.
-                    var chunk = Vector256.LoadUnsafe(ref b0, (nuint)at);
-                    var quotes = Vector256.Equals(chunk, Vector256.Create((byte)'"')).ExtractMostSignificantBits();
-                    var others = (Vector256.Equals(chunk, Vector256.Create((byte)'\\')) | Vector256.LessThan(chunk, Vector256.Create((byte)0x20))).ExtractMostSignificantBits();
+                    // The string's end is the first quote when no other stop comes before it: it does not wait for
+                    // a second read of the byte found.
+                    var (quotes, others) = Stops(ref b0, at);
                     if ((quotes | others) != 0)
                     {
                         if (quotes != 0 && (others & (quotes - 1)) == 0)
@@ -415,14 +413,14 @@ public sealed class JsonFieldScanner
             return true;
         }
 
-        // The quotes, backslashes and control characters among the 32 bytes at pos, as bits (Vector256 only).
+        // Where a string may stop among the 32 bytes at pos, as bits (Vector256 only): its quotes, and the others
+        // (backslashes and control characters).
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static uint Stops(ref byte b0, int pos)
+        private static (uint Quotes, uint Others) Stops(ref byte b0, int pos)
         {
             var chunk = Vector256.LoadUnsafe(ref b0, (nuint)pos);
-            return (Vector256.Equals(chunk, Vector256.Create((byte)'"'))
-                | Vector256.Equals(chunk, Vector256.Create((byte)'\\'))
-                | Vector256.LessThan(chunk, Vector256.Create((byte)0x20))).ExtractMostSignificantBits();
+            return (Vector256.Equals(chunk, Vector256.Create((byte)'"')).ExtractMostSignificantBits(),
+                (Vector256.Equals(chunk, Vector256.Create((byte)'\\')) | Vector256.LessThan(chunk, Vector256.Create((byte)0x20))).ExtractMostSignificantBits());
         }
 
         // A number from pos, in line: its end, or -1 when it is not one (Number then says why).
@@ -606,7 +604,8 @@ public sealed class JsonFieldScanner
             {
                 while (at + Vector256<byte>.Count <= _json.Length)
                 {
-                    var bits = Stops(ref start, at);
+                    var (quotes, others) = Stops(ref start, at);
+                    var bits = quotes | others;
                     if (bits != 0)
                     {
                         _at = at + BitOperations.TrailingZeroCount(bits);
