@@ -729,9 +729,8 @@ public sealed class S3Sink
         // and at least BlockBytes (int.MaxValue, as tests set it, makes the whole batch one block).
         var inProcess = _transform as IRecordBlockTransform;
         var whole = _transform is not null && inProcess is null;
-        using var block = inProcess is null ? null : new TransformBlock(pooled: true);
         var users = new List<User>();
-        block?.Describe(i => new TransformRecordInfo(users[i].Source.Arrival, users[i].Source.PartitionKey, state.Shard, users[i].Source.Sequence, users[i].Subsequence));
+        using var block = inProcess is null ? null : new TransformBlock(pooled: true, i => new TransformRecordInfo(users[i].Source.Arrival, users[i].Source.PartitionKey, state.Shard, users[i].Source.Sequence, users[i].Subsequence));
         var deaggregated = new List<Range>();
         var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
@@ -893,7 +892,7 @@ public sealed class S3Sink
     }
 
     // The block's records (those not already failed) through an in-process block transform; their info is made
-    // only if the transform asks for it (the block's Describe function, by index in users).
+    // only if the transform asks for it (the block's info function, by index in users).
     private static void Transform(IRecordBlockTransform transform, TransformBlock block, List<User> users)
     {
         block.Clear();

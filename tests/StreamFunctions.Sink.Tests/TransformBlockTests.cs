@@ -13,10 +13,10 @@ public sealed class TransformBlockTests
     [InlineData(false)]
     public void Outputs_GrowingBuffer_EveryRecordKeepsItsBytes(bool pooled)
     {
-        using var block = new TransformBlock(pooled);
+        using var block = new TransformBlock(pooled, i => new TransformRecordInfo(At, $"pk{i}", "shardId-000000000000", "49600", i));
         for (var i = 0; i < 3_000; i++)
         {
-            block.Add(Encoding.UTF8.GetBytes($"record {i}"), new TransformRecordInfo(At, $"pk{i}", "shardId-000000000000", "49600", i));
+            block.Add(Encoding.UTF8.GetBytes($"record {i}"), i);
         }
 
         // Outputs of 1 to 200 bytes: the buffer grows from 64 KiB several times while earlier outputs are kept.
@@ -40,11 +40,11 @@ public sealed class TransformBlockTests
     [Fact]
     public void Results_EachKind_AsTheContractSays()
     {
-        using var block = new TransformBlock(pooled: true);
+        using var block = new TransformBlock(pooled: true, _ => new TransformRecordInfo(At));
         string[] records = ["keep", "copy", "drop", "fail", "forgotten"];
-        foreach (var record in records)
+        for (var i = 0; i < records.Length; i++)
         {
-            block.Add(Encoding.UTF8.GetBytes(record), new TransformRecordInfo(At));
+            block.Add(Encoding.UTF8.GetBytes(records[i]), i);
         }
 
         var keys = new Dictionary<string, string> { ["k"] = "v" };
@@ -68,8 +68,8 @@ public sealed class TransformBlockTests
     [Fact]
     public void SecondResult_ForOneRecord_Refused()
     {
-        using var block = new TransformBlock(pooled: true);
-        block.Add("x"u8.ToArray(), new TransformRecordInfo(At));
+        using var block = new TransformBlock(pooled: true, _ => new TransformRecordInfo(At));
+        block.Add("x"u8.ToArray(), 0);
         block.Dropped(0);
 
         Assert.Contains("already has a result", Assert.Throws<InvalidOperationException>(() => block.Ok(0, "y"u8)).Message, StringComparison.Ordinal);
@@ -80,11 +80,11 @@ public sealed class TransformBlockTests
     [Fact]
     public void Clear_StartsOver_KeepsNothingOfTheLastBlock()
     {
-        using var block = new TransformBlock(pooled: true);
-        block.Add("first"u8.ToArray(), new TransformRecordInfo(At));
+        using var block = new TransformBlock(pooled: true, id => new TransformRecordInfo(At, SequenceNumber: $"{id}"));
+        block.Add("first"u8.ToArray(), 1);
         block.Dropped(0);
         block.Clear();
-        block.Add("second"u8.ToArray(), new TransformRecordInfo(At, SequenceNumber: "2"));
+        block.Add("second"u8.ToArray(), 2);
 
         Assert.Equal(1, block.Count);
         Assert.Equal("second", Encoding.UTF8.GetString(block.Data(0)));

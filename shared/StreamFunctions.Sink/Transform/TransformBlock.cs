@@ -46,18 +46,22 @@ public interface IRecordBlockTransform : IRecordTransform
 public sealed class TransformBlock : IDisposable
 {
     private readonly bool _pooled;
+    private readonly Func<int, TransformRecordInfo> _infoOf;
     private ReadOnlyMemory<byte>[] _data = [];
-    private TransformRecordInfo[] _info = [];
-    private int[] _tags = [];
-    private Func<int, TransformRecordInfo>? _infoOf;
+    private int[] _ids = [];
     private Outcome[] _outcomes = [];
     private byte[] _output = [];
     private int _used;
     private KeySetCache? _keySets;
 
     // Pooled when the sink owns the block (its outputs are copied out before the block is reused); not when the
-    // outputs outlive it (TransformOutput data refers to the buffer).
-    internal TransformBlock(bool pooled) => _pooled = pooled;
+    // outputs outlive it (TransformOutput data refers to the buffer). infoOf gives where a record came from, by the
+    // id it was added with, and is called only when the transform asks.
+    internal TransformBlock(bool pooled, Func<int, TransformRecordInfo> infoOf)
+    {
+        _pooled = pooled;
+        _infoOf = infoOf;
+    }
 
     private enum State : byte
     {
@@ -82,7 +86,7 @@ public sealed class TransformBlock : IDisposable
     /// <summary>Where a record came from.</summary>
     /// <param name="index">The record.</param>
     /// <returns>Its source.</returns>
-    public TransformRecordInfo Info(int index) => _infoOf is null ? _info[Check(index)] : _infoOf(_tags[Check(index)]);
+    public TransformRecordInfo Info(int index) => _infoOf(_ids[Check(index)]);
 
     /// <summary>Transforms a record into <paramref name="length"/> new bytes, which the caller writes into the span returned.</summary>
     /// <param name="index">The record.</param>
@@ -146,10 +150,11 @@ public sealed class TransformBlock : IDisposable
     internal static IReadOnlyList<TransformOutput> Run(IRecordBlockTransform transform, IReadOnlyList<TransformInput> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        using var block = new TransformBlock(pooled: false);
-        foreach (var record in records)
+        using var block = new TransformBlock(pooled: false, i => new TransformRecordInfo(records[i].ApproximateArrival, records[i].PartitionKey, records[i].ShardId, records[i].SequenceNumber, records[i].SubsequenceNumber));
+        block.EnsureCapacity(records.Count);
+        for (var i = 0; i < records.Count; i++)
         {
-            block.Add(record.Data, new TransformRecordInfo(record.ApproximateArrival, record.PartitionKey, record.ShardId, record.SequenceNumber, record.SubsequenceNumber));
+            block.Add(records[i].Data, i);
         }
 
         transform.Transform(block);
@@ -163,7 +168,6 @@ public sealed class TransformBlock : IDisposable
         return outputs;
     }
 
-    /// <summary>Starts the block over, empty (the key sets stay: they are the batch's).</summary>
     // An Ok output written before its length is known (the projection): room for at most maxLength bytes, of which
     // Commit gives the record the first ones. Nothing is taken until Commit; another output replaces the room.
     internal Span<byte> Reserve(int maxLength)
@@ -183,6 +187,7 @@ public sealed class TransformBlock : IDisposable
         _used += length;
     }
 
+    /// <summary>Starts the block over, empty (the key sets stay: they are the batch's).</summary>
     internal void Clear()
     {
         Array.Clear(_data, 0, Count);
@@ -191,29 +196,8 @@ public sealed class TransformBlock : IDisposable
         _used = 0;
     }
 
-    /// <summary>Adds a record with where it came from.</summary>
-    internal void Add(ReadOnlyMemory<byte> data, in TransformRecordInfo info)
-    {
-        if (Count == _data.Length)
-        {
-            EnsureCapacity(Math.Max(64, Count * 2));
-        }
-
-        if (Count == _info.Length)
-        {
-            Array.Resize(ref _info, _data.Length);
-        }
-
-        _data[Count] = data;
-        _info[Count] = info;
-        Count++;
-    }
-
-    /// <summary>
-    /// Adds a record whose info is asked for only when the transform reads it: <paramref name="tag"/> is what the
-    /// block's <see cref="Describe"/> function takes (the caller's index of the record).
-    /// </summary>
-    internal void Add(ReadOnlyMemory<byte> data, int tag)
+    /// <summary>Adds a record: <paramref name="id"/> is what the block's info function takes for it (the caller's index of the record).</summary>
+    internal void Add(ReadOnlyMemory<byte> data, int id)
     {
         if (Count == _data.Length)
         {
@@ -221,12 +205,9 @@ public sealed class TransformBlock : IDisposable
         }
 
         _data[Count] = data;
-        _tags[Count] = tag;
+        _ids[Count] = id;
         Count++;
     }
-
-    /// <summary>Where the records added with a tag came from, by tag.</summary>
-    internal void Describe(Func<int, TransformRecordInfo> infoOf) => _infoOf = infoOf;
 
     /// <summary>Room for <paramref name="count"/> records, so that a block of known size is not grown step by step.</summary>
     internal void EnsureCapacity(int count)
@@ -234,7 +215,7 @@ public sealed class TransformBlock : IDisposable
         if (count > _data.Length)
         {
             Array.Resize(ref _data, count);
-            Array.Resize(ref _tags, count);
+            Array.Resize(ref _ids, count);
             Array.Resize(ref _outcomes, count);
         }
     }
