@@ -1,14 +1,10 @@
 using System.Text;
-using Amazon.Runtime;
-using Amazon.S3;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Transform;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Records;
-using StreamFunctions.Testing;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -58,9 +54,7 @@ public sealed class BlockedEncodingTests
         Assert.True(inBlocks.Chunk.Span.SequenceEqual(inOneCall.Chunk.Span), "the chunks differ");
     }
 
-    private static S3Sink Sink(IRecordTransform transform, CompressionCodec codec, int blockBytes = 512 * 1024) => new(
-        new AmazonS3Client(new BasicAWSCredentials("unused", "unused"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" }),
-        new InMemorySinkStateStore(),
+    private static S3Sink Sink(IRecordTransform transform, CompressionCodec codec, int blockBytes = 512 * 1024) => OfflineSink.Create(
         new S3SinkOptions
         {
             Bucket = "bucket",
@@ -70,10 +64,8 @@ public sealed class BlockedEncodingTests
             Compression = new CompressionOptions { Codec = codec },
         },
         transform,
-        new ManualTimeProvider(new DateTimeOffset(2026, 11, 23, 10, 5, 0, TimeSpan.Zero)))
-    {
-        BlockBytes = blockBytes,
-    };
+        new DateTimeOffset(2026, 11, 23, 10, 5, 0, TimeSpan.Zero),
+        blockBytes);
 
     // ~4,000 records of ~500 bytes as KPL aggregates of up to 51,200 bytes (~40 of them): most delivered to one of
     // six partitions, some dropped by the filter, some not JSON, some without the partition key's field, some

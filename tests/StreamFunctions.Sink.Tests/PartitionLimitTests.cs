@@ -1,9 +1,5 @@
 using System.Text;
-using Amazon.Runtime;
-using Amazon.S3;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Testing;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -17,9 +13,7 @@ public sealed class PartitionLimitTests
     [Fact]
     public async Task RecordsForAThirdPartition_ErrorPrefixWhileTheTwoOpenOnesDeliver()
     {
-        var sink = new S3Sink(
-            new AmazonS3Client(new BasicAWSCredentials("unused", "unused"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" }),
-            new InMemorySinkStateStore(),
+        var sink = OfflineSink.Create(
             new S3SinkOptions
             {
                 Bucket = "bucket",
@@ -29,7 +23,7 @@ public sealed class PartitionLimitTests
                 BufferInterval = TimeSpan.FromSeconds(60),
             },
             transform: null,
-            new ManualTimeProvider(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero)));
+            new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
         string[] keys = ["a", "b", "c", "a", "c", "b", "a"];
 
         var encoded = await sink.EncodeAsync(Event(keys));

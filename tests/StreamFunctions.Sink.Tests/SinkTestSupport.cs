@@ -2,12 +2,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using StreamFunctions.Kinesis;
 using StreamFunctions.Lambda.Invocation;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Sink.Transform;
 using StreamFunctions.Storage.Compression;
 using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
@@ -286,4 +288,18 @@ internal sealed class LoopbackLambdaInvokeApi : IAsyncDisposable
         await context.Response.OutputStream.WriteAsync(result.Payload);
         context.Response.Close();
     }
+}
+
+/// <summary>Sinks for <see cref="S3Sink.EncodeAsync(Lambda.Events.Kinesis.KinesisEvent, CancellationToken)"/> alone: S3 unreachable, state in memory, time fixed.</summary>
+internal static class OfflineSink
+{
+    public static S3Sink Create(S3SinkOptions options, IRecordTransform? transform, DateTimeOffset now, int blockBytes = 512 * 1024) => new(
+        new AmazonS3Client(new BasicAWSCredentials("unused", "unused"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" }),
+        new InMemorySinkStateStore(),
+        options,
+        transform,
+        new ManualTimeProvider(now))
+    {
+        BlockBytes = blockBytes,
+    };
 }
