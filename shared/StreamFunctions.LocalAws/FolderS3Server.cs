@@ -11,7 +11,7 @@ namespace StreamFunctions.LocalAws;
 /// <summary>
 /// An S3 endpoint on loopback that keeps objects as files in a folder, laid out exactly as their keys:
 /// <c>{root}/{bucket}/{key}</c>. It speaks the S3 REST protocol (path-style) the platform uses: buckets
-/// (create, head), objects (put, conditional put with <c>If-None-Match: *</c>, get with one byte range, head, delete, copy), multipart
+/// (create, head), objects (put, conditional put with <c>If-None-Match: *</c> or <c>If-Match: etag</c>, get with one byte range, head, delete, copy), multipart
 /// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
 /// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
 /// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
@@ -217,22 +217,39 @@ public sealed class FolderS3Server : LoopbackHttpServer
     {
         var body = await ReadBodyAsync(request).ConfigureAwait(false);
         var etag = Quote(MD5.HashData(body));
+        var noneMatch = request.Headers["If-None-Match"];
+        var match = request.Headers["If-Match"];
+        if (noneMatch is not null && noneMatch != "*")
+        {
+            // S3's conditional writes take only If-None-Match: * (no object may exist).
+            await ErrorAsync(response, 501, "NotImplemented", "A header you provided implies functionality that is not implemented: If-None-Match on PUT takes only '*'.").ConfigureAwait(false);
+            return;
+        }
+
+        string? refused;
         lock (_writes)
         {
-            if (request.Headers["If-None-Match"] == "*" && File.Exists(file))
-            {
-                response.StatusCode = 412;
-            }
-            else
+            // Checked and written under one lock: of two conditional writers, exactly one wins.
+            refused = noneMatch is not null && File.Exists(file) ? $"{bucket}/{key} exists (If-None-Match: *)."
+                : match is not null && !File.Exists(file) ? string.Empty
+                : match is not null && !ETagMatches(match, ETagOf(file)) ? $"{bucket}/{key}'s ETag is {ETagOf(file)}, not {match} (If-Match)."
+                : null;
+            if (refused is null)
             {
                 WriteAtomically(file, body);
                 _etags[file] = etag;
             }
         }
 
-        if (response.StatusCode == 412)
+        if (refused is { Length: 0 })
         {
-            await ErrorAsync(response, 412, "PreconditionFailed", $"{bucket}/{key} exists (If-None-Match: *).").ConfigureAwait(false);
+            await ErrorAsync(response, 404, "NoSuchKey", $"The key {key} does not exist in {bucket} (If-Match needs an object).").ConfigureAwait(false);
+            return;
+        }
+
+        if (refused is not null)
+        {
+            await ErrorAsync(response, 412, "PreconditionFailed", refused).ConfigureAwait(false);
             return;
         }
 
@@ -496,6 +513,11 @@ public sealed class FolderS3Server : LoopbackHttpServer
         var index = raw.AsSpan(from).IndexOf("\r\n"u8);
         return index < 0 ? throw new FormatException("The aws-chunked body has a chunk header without CRLF.") : from + index;
     }
+
+    // If-Match: one ETag, a list of them, or '*' (any object); quotes optional, as S3 accepts.
+    private static bool ETagMatches(string condition, string etag) =>
+        condition.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Any(c => c == "*" || string.Equals(c.StartsWith('"') ? c : $"\"{c}\"", etag, StringComparison.Ordinal));
 
     private static string Quote(byte[] md5) => $"\"{Convert.ToHexStringLower(md5)}\"";
 

@@ -91,6 +91,22 @@ public sealed class FolderS3ServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConditionalPut_IfMatch_WritesOnlyOverTheNamedVersion()
+    {
+        var missing = await Assert.ThrowsAsync<AmazonS3Exception>(() => S3.PutObjectAsync(new PutObjectRequest { BucketName = "data", Key = "claim", ContentBody = "a", IfMatch = "\"0123\"", UseChunkEncoding = false }));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.False(File.Exists(Path.Combine(_root, "data", "claim")));
+
+        var first = await S3.PutObjectAsync(new PutObjectRequest { BucketName = "data", Key = "claim", ContentBody = "a", IfNoneMatch = "*", UseChunkEncoding = false });
+        var second = await S3.PutObjectAsync(new PutObjectRequest { BucketName = "data", Key = "claim", ContentBody = "b", IfMatch = first.ETag, UseChunkEncoding = false });
+        var stale = await Assert.ThrowsAsync<AmazonS3Exception>(() => S3.PutObjectAsync(new PutObjectRequest { BucketName = "data", Key = "claim", ContentBody = "c", IfMatch = first.ETag, UseChunkEncoding = false }));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+        Assert.Equal("PreconditionFailed", stale.ErrorCode);
+        Assert.Equal("b", File.ReadAllText(Path.Combine(_root, "data", "claim")));
+        Assert.NotEqual(first.ETag, second.ETag);
+    }
+
+    [Fact]
     public async Task SmallPartBeforeTheLast_RefusedAsS3Does()
     {
         var upload = await S3.InitiateMultipartUploadAsync("data", "k");
