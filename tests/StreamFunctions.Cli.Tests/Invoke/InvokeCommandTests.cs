@@ -37,6 +37,28 @@ public sealed class InvokeCommandTests
     }
 
     [Fact]
+    public async Task Run_EventFileWithByteOrderMark_TheFunctionGetsTheEventWithoutIt()
+    {
+        // 8 of aws-lambda-dotnet's event fixtures start with a UTF-8 byte-order mark.
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var sample = File.ReadAllBytes(Path.Combine(RepositoryPaths.Root(), "events", "kinesis.json"));
+        var file = Path.Combine(Path.GetTempPath(), $"sfn-bom-{Guid.NewGuid():N}.json");
+        await File.WriteAllBytesAsync(file, [0xEF, 0xBB, 0xBF, .. sample]);
+        try
+        {
+            var exit = await InvokeCommand.RunAsync("Echo", file, TimeSpan.FromSeconds(30), EchoBootstrap, [], Stream.Null, output, error, CancellationToken.None);
+
+            Assert.Equal(0, exit);
+            Assert.Equal(Encoding.UTF8.GetString(sample).TrimEnd(), output.ToString().TrimEnd());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Run_UnknownFunction_ExitsTwoListingTheFunctions()
     {
         using var output = new StringWriter();

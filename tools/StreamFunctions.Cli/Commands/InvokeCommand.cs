@@ -25,6 +25,7 @@ internal static class InvokeCommand
         });
         var bootstrap = new Option<string?>("--bootstrap") { Description = "Run this executable instead of building functions/<Function> (e.g. a Native AOT publish)." };
         var env = new Option<string[]>("--env") { Description = "NAME=VALUE for the function's environment; repeatable.", AllowMultipleArgumentsPerToken = true };
+        var rebuild = new Option<bool>("--rebuild") { Description = "Build functions/<Function> even if its sources are unchanged since the last build." };
         var command = new Command("invoke", "Run a function once, locally, through the Lambda Runtime API, with an event.")
         {
             function,
@@ -32,6 +33,7 @@ internal static class InvokeCommand
             timeout,
             bootstrap,
             env,
+            rebuild,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(function)!,
@@ -42,11 +44,12 @@ internal static class InvokeCommand
             Console.OpenStandardInput(),
             output,
             error,
-            cancellationToken));
+            cancellationToken,
+            parse.GetValue(rebuild)));
         return command;
     }
 
-    internal static async Task<int> RunAsync(string function, string eventPath, TimeSpan timeout, string? bootstrap, string[] env, Stream stdin, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(string function, string eventPath, TimeSpan timeout, string? bootstrap, string[] env, Stream stdin, TextWriter output, TextWriter error, CancellationToken cancellationToken, bool rebuild = false, IFunctionCompiler? compiler = null)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in env)
@@ -66,16 +69,23 @@ internal static class InvokeCommand
         {
             payload = eventPath == "-" ? await ReadAllAsync(stdin, cancellationToken).ConfigureAwait(false) : await File.ReadAllBytesAsync(eventPath, cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"sfn invoke: cannot read the event '{eventPath}': {e.Message}").ConfigureAwait(false);
             return 2;
         }
 
+        // Editors and some SDK fixtures save JSON with a UTF-8 byte-order mark; Lambda never sends one, so the
+        // function gets the event without it.
+        if (payload.AsSpan().StartsWith("\uFEFF"u8))
+        {
+            payload = payload[3..];
+        }
+
         string executable;
         try
         {
-            executable = bootstrap ?? await FunctionBuilds.BuildAsync(function, error, cancellationToken).ConfigureAwait(false);
+            executable = bootstrap ?? await FunctionBuilds.BuildAsync(FunctionBuilds.RepositoryRoot(), function, compiler ?? FunctionBuilds.Dotnet, rebuild, error, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException e)
         {
