@@ -68,13 +68,13 @@ internal sealed class RouterFunction(StreamRouter router)
         switch (LambdaEventSource.Of(payload))
         {
             case "aws:kinesis":
-                result = await router.RouteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisEvent, "Kinesis"), deadline, cancellationToken).ConfigureAwait(false);
                 response = JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse);
                 break;
             case "aws:kafka" or "SelfManagedKafka":
                 try
                 {
-                    result = await router.RouteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                    result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RouterBatchFailedException e)
                 {
@@ -85,7 +85,7 @@ internal sealed class RouterFunction(StreamRouter router)
                 response = "{}"u8.ToArray();
                 break;
             case var other:
-                throw new ArgumentException($"Router is triggered by Kinesis or Kafka; this event's source is '{other ?? "unknown"}'.");
+                throw new ArgumentException($"Router is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
         }
 
         Log(context, result);

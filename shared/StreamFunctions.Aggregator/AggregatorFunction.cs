@@ -42,7 +42,7 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
         {
             case "aws:kinesis":
                 // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
-                var windowed = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent)!;
+                var windowed = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent, "Kinesis");
                 if (windowed.Window is not null)
                 {
                     var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
@@ -53,10 +53,10 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
                 result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
                 break;
             case "aws:kafka" or "SelfManagedKafka":
-                result = await aggregator.ProcessAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, cancellationToken).ConfigureAwait(false);
+                result = await aggregator.ProcessAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), cancellationToken).ConfigureAwait(false);
                 break;
             case var other:
-                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is '{other ?? "unknown"}'.");
+                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
         }
 
         lock (_gate)

@@ -36,12 +36,12 @@ public sealed class FailureHandlerFunction(IKinesisApi kinesis, IAmazonS3 s3, IP
         switch (LambdaEventSource.Of(payload))
         {
             case "aws:sqs":
-                var sqs = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.SQSEvent)!;
+                var sqs = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.SQSEvent, "SQS");
                 var result = await _processor.ProcessAsync(sqs, (message, ct) =>
                     RecoverAsync(System.Text.Encoding.UTF8.GetBytes(message.Body ?? string.Empty), context, ct), cancellationToken).ConfigureAwait(false);
                 return JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse);
             case "aws:s3":
-                var notifications = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.S3Event)!;
+                var notifications = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.S3Event, "S3");
                 foreach (var record in notifications.Records)
                 {
                     using var response = await s3.GetObjectAsync(record.S3.Bucket.Name, record.S3.Object.DecodedKey, cancellationToken).ConfigureAwait(false);
@@ -52,7 +52,7 @@ public sealed class FailureHandlerFunction(IKinesisApi kinesis, IAmazonS3 s3, IP
 
                 return "{}"u8.ToArray();
             case var other:
-                throw new ArgumentException($"FailureHandler handles SQS and S3 events; this event's source is '{other ?? "unknown"}'.");
+                throw new ArgumentException($"FailureHandler handles SQS and S3 events; this event's source is {LambdaEventSource.Describe(other)}.");
         }
     }
 

@@ -11,11 +11,20 @@ public static class LambdaEventSource
     /// <summary>An EventBridge event, e.g. a schedule (<c>"source": "aws.events"</c>).</summary>
     public const string EventBridge = "aws.events";
 
+    /// <summary>What <see cref="Of"/> looks for, for an error about an event that names none of it.</summary>
+    public const string WhatIsLookedFor = "eventSource (at the top or in Records[0]), eventSourceARN, deliveryStreamArn or invocationId with records[0].recordId (Firehose), or source with detail-type (EventBridge)";
+
+    /// <summary>A source for an error message: the source quoted, or that the event names none and what was looked for.</summary>
+    /// <param name="source">What <see cref="Of"/> returned.</param>
+    /// <returns>E.g. <c>'aws:sqs'</c>, or <c>not named (it has no eventSource ...)</c>.</returns>
+    public static string Describe(string? source) => source is null ? $"not named (it has none of {WhatIsLookedFor})" : $"'{source}'";
+
     /// <summary>
     /// The event's source: the top-level <c>eventSource</c> (Kafka: <c>aws:kafka</c>, <c>SelfManagedKafka</c>),
     /// the first record's <c>eventSource</c> (<c>aws:kinesis</c>, <c>aws:sqs</c>, <c>aws:s3</c>, <c>aws:dynamodb</c>), the service
     /// of a top-level <c>eventSourceARN</c> (a tumbling window's final invocation, which may have no records),
-    /// <see cref="Firehose"/> for a transformation request, the <c>source</c> of an EventBridge event; null when
+    /// <see cref="Firehose"/> for a transformation request (<c>deliveryStreamArn</c>, or <c>invocationId</c> and records with a
+    /// <c>recordId</c>), the <c>source</c> of an EventBridge event; null when
     /// none of these is present, the payload is not a JSON object, or the name is not valid UTF-8.
     /// </summary>
     /// <param name="payload">The event (UTF-8 JSON).</param>
@@ -71,7 +80,11 @@ public static class LambdaEventSource
             return "aws:" + service;
         }
 
-        if (root.TryGetProperty("deliveryStreamArn", out _) && root.TryGetProperty("records", out _))
+        // A Firehose transformation request names its delivery stream; older samples and Kinesis Data Analytics'
+        // preprocessing requests carry only the invocation id, with records that have record ids.
+        if (root.TryGetProperty("records", out var firehose) && (root.TryGetProperty("deliveryStreamArn", out _)
+            || (root.TryGetProperty("invocationId", out _) && firehose.ValueKind == JsonValueKind.Array && firehose.GetArrayLength() > 0
+                && firehose[0].ValueKind == JsonValueKind.Object && firehose[0].TryGetProperty("recordId", out _))))
         {
             return Firehose;
         }

@@ -7,8 +7,9 @@ namespace StreamFunctions.Sink;
 
 /// <summary>
 /// The S3Sink function's handler: a Kinesis or Kafka batch is made durable (or the invocation throws and Lambda
-/// retries the whole batch, whose durable records are skipped); a schedule event (EventBridge, or
-/// <c>{"action": "flush"}</c>) delivers partitions whose interval passed, and <c>{"action": "flush", "all": true}</c>
+/// retries the whole batch, whose durable records are skipped); a schedule (an EventBridge scheduled event, source
+/// <c>aws.events</c> and detail-type <c>Scheduled Event</c>, or <c>{"action": "flush"}</c>, e.g. an EventBridge Scheduler
+/// schedule's input) delivers partitions whose interval passed, and <c>{"action": "flush", "all": true}</c>
 /// delivers every open partition. <c>functions/S3Sink</c> builds it from the
 /// environment; the local pipeline builds it on a folder.
 /// </summary>
@@ -60,13 +61,13 @@ public sealed class S3SinkFunction(S3Sink sink)
         switch (source)
         {
             case "aws:kinesis":
-                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisEvent, "Kinesis"), deadline, cancellationToken).ConfigureAwait(false);
                 break;
             case "aws:kafka" or "SelfManagedKafka":
-                result = await sink.WriteAsync(JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KafkaEvent)!, deadline, cancellationToken).ConfigureAwait(false);
+                result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
                 break;
             case var other:
-                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule; this event's source is '{other ?? "unknown"}'.");
+                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events', or {{\"action\":\"flush\"}}); this event's source is {LambdaEventSource.Describe(other)}.");
         }
 
         lock (_gate)
@@ -90,8 +91,18 @@ public sealed class S3SinkFunction(S3Sink sink)
     // {"action": "flush"} delivers what is due; {"action": "flush", "all": true} everything; anything else is not a flush request.
     private static string? FlushRequest(ReadOnlyMemory<byte> payload)
     {
-        using var document = JsonDocument.Parse(payload);
-        var root = document.RootElement;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        using var parsed = document;
+        var root = parsed.RootElement;
         return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("action", out var action) && action.ValueEquals("flush")
             ? root.TryGetProperty("all", out var all) && all.ValueKind == JsonValueKind.True ? "all" : "due"
             : null;

@@ -28,6 +28,28 @@ public sealed class LambdaEventSourceTests
         Assert.Equal(expected, LambdaEventSource.Of(Encoding.UTF8.GetBytes(final)));
     }
 
+    [Theory]
+    [InlineData("aws-lambda-go-kinesis-firehose-event.json", LambdaEventSource.Firehose)]
+    [InlineData("aws-lambda-dotnet-kinesis-analytics-firehoseinputpreprocessing-event.json", LambdaEventSource.Firehose)]
+    [InlineData("aws-docs-msk-event.json", "aws:kafka")]
+    [InlineData("aws-lambda-dotnet-scheduled-event.json", LambdaEventSource.EventBridge)]
+    [InlineData("aws-docs-ec2-state-change-event.json", "aws.ec2")]
+    public void Of_SampleFromAwsProjects_NamesItsSource(string sample, string expected) =>
+        Assert.Equal(expected, LambdaEventSource.Of(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "samples", sample))));
+
+    [Fact]
+    public void Describe_NoSource_NamesTheFieldsLookedFor()
+    {
+        Assert.Equal("'aws:sqs'", LambdaEventSource.Describe("aws:sqs"));
+        var none = LambdaEventSource.Describe(LambdaEventSource.Of("""{"invocationId":"x","records":[]}"""u8.ToArray()));
+
+        Assert.DoesNotContain("unknown", none, StringComparison.Ordinal);
+        foreach (var field in new[] { "eventSource", "Records[0]", "eventSourceARN", "deliveryStreamArn", "invocationId", "records[0].recordId", "detail-type" })
+        {
+            Assert.Contains(field, none, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Of_EventBridgeScheduleAndNonObjects()
     {

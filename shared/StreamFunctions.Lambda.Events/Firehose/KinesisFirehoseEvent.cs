@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using StreamFunctions.Lambda.Events.Serialization;
 
 namespace StreamFunctions.Lambda.Events.Firehose;
 
@@ -39,6 +40,7 @@ public sealed class FirehoseRecord
 
     /// <summary>The record's bytes (base64 in JSON).</summary>
     [JsonPropertyName("data")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[] Data { get; set; } = [];
 
     /// <summary>For a Kinesis source: where the record came from.</summary>
@@ -100,6 +102,7 @@ public sealed class FirehoseResponseRecord
 
     /// <summary>The transformed bytes (base64 in JSON).</summary>
     [JsonPropertyName("data")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[]? Data { get; set; }
 
     /// <summary>Dynamic-partitioning keys.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using StreamFunctions.Lambda.Events.Serialization;
 
 namespace StreamFunctions.Lambda.Events.Kafka;
 
@@ -50,10 +51,12 @@ public sealed class KafkaEventRecord
 
     /// <summary>The key's bytes (base64 in JSON); null for a record without a key.</summary>
     [JsonPropertyName("key")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[]? Key { get; set; }
 
     /// <summary>The value's bytes (base64 in JSON); null for a tombstone.</summary>
     [JsonPropertyName("value")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[]? Value { get; set; }
 
     /// <summary>Headers, each a one-entry map from name to bytes written as an array of (signed, Java) byte values.</summary>

@@ -65,6 +65,7 @@ public sealed class KinesisRecord
 
     /// <summary>The record's bytes (base64 in JSON).</summary>
     [JsonPropertyName("data")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[] Data { get; set; } = [];
 
     /// <summary>When Kinesis accepted the record (epoch seconds with milliseconds in JSON).</summary>

@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events.Exceptions;
+using StreamFunctions.Lambda.Events.Serialization;
 
 namespace StreamFunctions.Lambda.Events.Kinesis;
 
@@ -168,13 +168,9 @@ public static class KinesisEventReader
             base64 = Encoding.UTF8.GetBytes(reader.GetString()!);
         }
 
-        var status = Base64.DecodeFromUtf8(base64, destination, out var consumed, out var written);
-        if (status != OperationStatus.Done || consumed != base64.Length)
-        {
-            throw new KinesisEventFormatException(index, $"Record {index}: kinesis.data is not valid base64 ({status} at character {consumed}).");
-        }
-
-        return written;
+        return Base64Data.TryDecode(base64, destination, out var written, out var error)
+            ? written
+            : throw new KinesisEventFormatException(index, $"Record {index}: kinesis.data is not valid base64: {error}.");
     }
 
     private static string ReadString(ref Utf8JsonReader reader, int index)

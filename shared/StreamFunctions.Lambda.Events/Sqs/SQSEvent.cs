@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using StreamFunctions.Lambda.Events.Serialization;
 
 namespace StreamFunctions.Lambda.Events.Sqs;
 
@@ -64,6 +65,7 @@ public sealed class MessageAttribute
 
     /// <summary>Binary value (base64 in JSON).</summary>
     [JsonPropertyName("binaryValue")]
+    [JsonConverter(typeof(Base64DataConverter))]
     public byte[]? BinaryValue { get; set; }
 
     /// <summary>Reserved by SQS.</summary>
