@@ -70,12 +70,18 @@ public sealed record DiscardedBatch(
 /// What the failure handler does with an on-failure record: Lambda only sends the shard and sequence range
 /// of a discarded batch, which expire with the stream's retention. This fetches the records themselves
 /// (GetShardIterator AT_SEQUENCE_NUMBER, then GetRecords up to the range's end) and archives each with its
-/// payload; when they are gone, it archives the pointer with status <c>expired</c>.
+/// payload; when they are gone, it archives the pointer with status <c>expired</c>. The stream is read by the
+/// record's <c>streamArn</c> (Kinesis's <c>StreamARN</c>), never by its name alone: a mapping may read a stream of
+/// another account (shared by a resource policy), and a stream of the same name in this function's account is
+/// another stream. A stream that cannot be found at all is archived as a pointer with status <c>not-found</c>.
 /// </summary>
 public static class OnFailureRecovery
 {
     /// <summary>The reason archived with a pointer whose records could not be read any more.</summary>
     public const string DataExpired = "DataExpired";
+
+    /// <summary>The reason archived with a pointer whose stream does not exist (deleted, or not visible to this function).</summary>
+    public const string StreamNotFound = "StreamNotFound";
 
     /// <summary>Fetches a discarded batch's records and archives them.</summary>
     /// <param name="batch">The discarded batch.</param>
@@ -90,15 +96,28 @@ public static class OnFailureRecovery
         ArgumentNullException.ThrowIfNull(kinesis);
         ArgumentNullException.ThrowIfNull(archive);
         time ??= TimeProvider.System;
-        var stream = KinesisArn.StreamNameOf(batch.StreamArn);
         string? iterator;
+        Exception? unreadable;
         try
         {
-            iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(stream, batch.ShardId, ShardIteratorType.AtSequenceNumber, batch.StartSequenceNumber), cancellationToken).ConfigureAwait(false)).ShardIterator;
+            iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest(batch.StreamArn, batch.ShardId, ShardIteratorType.AtSequenceNumber, batch.StartSequenceNumber), cancellationToken).ConfigureAwait(false)).ShardIterator;
+            unreadable = null;
         }
         catch (Exception e) when (e is KinesisResourceNotFoundException or KinesisInvalidArgumentException)
         {
-            await ArchiveExpiredAsync(batch, archive, time, e.Message, cancellationToken).ConfigureAwait(false);
+            (iterator, unreadable) = (null, e);
+        }
+
+        if (unreadable is KinesisResourceNotFoundException && !await StreamExistsAsync(kinesis, batch.StreamArn, cancellationToken).ConfigureAwait(false))
+        {
+            await ArchivePointerAsync(batch, archive, time, StreamNotFound, $"the stream {batch.StreamArn} was not found ({unreadable.Message}): it was deleted, or it is in an account or region this function does not read", cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+
+        if (unreadable is not null)
+        {
+            // The stream is there; its shard or the sequence number is not (past retention).
+            await ArchivePointerAsync(batch, archive, time, DataExpired, unreadable.Message, cancellationToken).ConfigureAwait(false);
             return 0;
         }
 
@@ -112,7 +131,7 @@ public static class OnFailureRecovery
                 if (first && SequenceNumbers.Compare(record.SequenceNumber, batch.StartSequenceNumber) != 0)
                 {
                     // The range's first record is gone (trimmed by retention): the rest may be partial.
-                    await ArchiveExpiredAsync(batch, archive, time, $"the first record {batch.StartSequenceNumber} is no longer in the shard", cancellationToken).ConfigureAwait(false);
+                    await ArchivePointerAsync(batch, archive, time, DataExpired, $"the first record {batch.StartSequenceNumber} is no longer in the shard", cancellationToken).ConfigureAwait(false);
                     return archived;
                 }
 
@@ -151,13 +170,26 @@ public static class OnFailureRecovery
 
         if (archived == 0)
         {
-            await ArchiveExpiredAsync(batch, archive, time, "no record of the range is in the shard any more", cancellationToken).ConfigureAwait(false);
+            await ArchivePointerAsync(batch, archive, time, DataExpired, "no record of the range is in the shard any more", cancellationToken).ConfigureAwait(false);
         }
 
         return archived;
     }
 
-    private static Task ArchiveExpiredAsync(DiscardedBatch batch, IPoisonRecordArchive archive, TimeProvider time, string why, CancellationToken cancellationToken) =>
+    private static async Task<bool> StreamExistsAsync(IKinesisApi kinesis, string streamArn, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await kinesis.DescribeStreamSummaryAsync(streamArn, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (KinesisResourceNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static Task ArchivePointerAsync(DiscardedBatch batch, IPoisonRecordArchive archive, TimeProvider time, string reason, string why, CancellationToken cancellationToken) =>
         archive.ArchiveAsync(new PoisonRecord(
             batch.StreamArn,
             batch.ShardId,
@@ -166,7 +198,7 @@ public static class OnFailureRecovery
             ReadOnlyMemory<byte>.Empty,
             "Lambda." + (batch.FunctionError ?? "Error"),
             string.Create(CultureInfo.InvariantCulture, $"Discarded by the event source mapping ({batch.Condition}, {batch.BatchSize} records); the records cannot be read: {why}"),
-            DataExpired,
+            reason,
             0,
             batch.ExecutedVersion,
             time.GetUtcNow()), cancellationToken);

@@ -10,7 +10,8 @@ namespace StreamFunctions.Dlq;
 
 /// <summary>
 /// Archives poison records in S3: one JSON-lines object per record under
-/// <c>{prefix}/year=YYYY/month=MM/day=DD/{source}/{partition}/{position}.jsonl</c>. The key is derived
+/// <c>{prefix}/year=YYYY/month=MM/day=DD/{account}/{region}/{source}/{partition}/{position}.jsonl</c> (the account and
+/// region of the source's ARN; <c>-</c> when the source is not an ARN). The key is derived
 /// from the record, so archiving the same record twice (a retried invocation) writes the same object
 /// once. Each line holds the payload (base64) and the failure: error type and message, reason, attempts,
 /// function version, time.
@@ -51,8 +52,7 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
     {
         ArgumentNullException.ThrowIfNull(record);
         var at = record.FailedAt.ToUniversalTime();
-        var source = Segment(record.Source.Contains(':', StringComparison.Ordinal) ? record.Source[(record.Source.LastIndexOf('/') + 1)..] : record.Source);
-        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/year={at:yyyy}/month={at:MM}/day={at:dd}/{source}/{Segment(record.Partition ?? "-")}/{Segment(record.Position)}.jsonl")
+        return string.Create(CultureInfo.InvariantCulture, $"{prefix}/year={at:yyyy}/month={at:MM}/day={at:dd}/{SourceSegments(record.Source)}/{Segment(record.Partition ?? "-")}/{Segment(record.Position)}.jsonl")
             .TrimStart('/');
     }
 
@@ -79,7 +79,12 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
     // Status and where the record came from: the fields archive lines and notifications share.
     internal static void WriteOrigin(Utf8JsonWriter writer, PoisonRecord record)
     {
-        writer.WriteString("status", record.Reason == OnFailureRecovery.DataExpired ? "expired" : "archived");
+        writer.WriteString("status", record.Reason switch
+        {
+            OnFailureRecovery.DataExpired => "expired",
+            OnFailureRecovery.StreamNotFound => "not-found",
+            _ => "archived",
+        });
         writer.WriteString("source", record.Source);
         writer.WriteString("partition", record.Partition);
         writer.WriteString("position", record.Position);
@@ -102,6 +107,16 @@ public sealed class S3PoisonRecordArchive : IPoisonRecordArchive
         ArgumentNullException.ThrowIfNull(record);
         var body = ToJsonLine(record);
         await _s3.PutBytesAsync(_bucket, KeyOf(record, _prefix), body, "application/x-ndjson", contentMd5: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    // An ARN's account, region and last name (streams of the same name in two accounts or regions are two sources,
+    // and must not share archive keys); '-' for both when the source is not an ARN.
+    private static string SourceSegments(string source)
+    {
+        var parts = source.Split(':', 6);
+        return parts is ["arn", _, _, var region, var account, var resource]
+            ? $"{Segment(account.Length == 0 ? "-" : account)}/{Segment(region.Length == 0 ? "-" : region)}/{Segment(resource[(resource.LastIndexOf('/') + 1)..])}"
+            : $"-/-/{Segment(source)}";
     }
 
     // Keys stay readable and safe: anything outside [A-Za-z0-9._=-] becomes '_'.

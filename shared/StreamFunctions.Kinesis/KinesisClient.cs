@@ -99,7 +99,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             if (request.EnforceConsumerDeletion)
             {
                 w.WriteBoolean("EnforceConsumerDeletion", true);
@@ -112,7 +112,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
     public Task<StreamDescriptionSummary> DescribeStreamSummaryAsync(string streamName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamName);
-        var body = KinesisJson.Write(w => w.WriteString("StreamName", streamName));
+        var body = KinesisJson.Write(w => KinesisJson.WriteStream(w, streamName));
         return SendAsync(KinesisOperation.DescribeStreamSummary, body, static (root, op) =>
         {
             var summary = root.TryGetProperty("StreamDescriptionSummary", out var s) ? s : throw KinesisJson.Malformed(op, "has no StreamDescriptionSummary");
@@ -139,7 +139,11 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
 
         var body = KinesisJson.Write(w =>
         {
-            KinesisJson.WriteIfNotNull(w, "StreamName", request.StreamName);
+            if (request.StreamName is not null)
+            {
+                KinesisJson.WriteStream(w, request.StreamName);
+            }
+
             KinesisJson.WriteIfNotNull(w, "NextToken", request.NextToken);
             KinesisJson.WriteIfNotNull(w, "ExclusiveStartShardId", request.ExclusiveStartShardId);
             if (request.MaxResults is { } max)
@@ -181,7 +185,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteBase64String("Data", request.Data.Span);
             w.WriteString("PartitionKey", request.PartitionKey);
             KinesisJson.WriteIfNotNull(w, "ExplicitHashKey", request.ExplicitHashKey);
@@ -198,7 +202,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteStartArray("Records");
             foreach (var record in request.Records)
             {
@@ -242,7 +246,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteString("ShardId", request.ShardId);
             w.WriteString("ShardIteratorType", request.ShardIteratorType.ToWire());
             KinesisJson.WriteIfNotNull(w, "StartingSequenceNumber", request.StartingSequenceNumber);
@@ -306,7 +310,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteString("ShardToSplit", request.ShardToSplit);
             w.WriteString("NewStartingHashKey", HashKeys.Format(request.NewStartingHashKey));
         });
@@ -319,7 +323,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteString("ShardToMerge", request.ShardToMerge);
             w.WriteString("AdjacentShardToMerge", request.AdjacentShardToMerge);
         });
@@ -332,7 +336,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
         ArgumentNullException.ThrowIfNull(request);
         var body = KinesisJson.Write(w =>
         {
-            w.WriteString("StreamName", request.StreamName);
+            KinesisJson.WriteStream(w, request.StreamName);
             w.WriteNumber("TargetShardCount", request.TargetShardCount);
             w.WriteString("ScalingType", "UNIFORM_SCALING");
         });

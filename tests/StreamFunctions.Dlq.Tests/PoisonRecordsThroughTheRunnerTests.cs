@@ -130,7 +130,7 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
     }
 
     [Fact]
-    public async Task Recover_StreamNoLongerExists_ArchivesThePointerAsExpired()
+    public async Task Recover_StreamNoLongerExists_ArchivesThePointerAsNotFound()
     {
         var arn = (await _kinesis.DescribeStreamSummaryAsync(_stream)).StreamArn.Replace(_stream, _stream + "-gone", StringComparison.Ordinal);
         var batch = new DiscardedBatch(arn, "shardId-000000000000", "49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", 2, "RecordAgeExceeded", "Unhandled", "$LATEST");
@@ -139,7 +139,8 @@ public sealed class PoisonRecordsThroughTheRunnerTests(LocalAwsFixture aws) : IA
 
         Assert.Equal(0, archived);
         var line = Assert.Single(await ArchivedAsync());
-        Assert.Equal("expired", line.GetProperty("status").GetString());
+        Assert.Equal("not-found", line.GetProperty("status").GetString());
+        Assert.Equal(OnFailureRecovery.StreamNotFound, line.GetProperty("reason").GetString());
         Assert.Contains("2 records", line.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 

@@ -20,11 +20,22 @@ public sealed class S3PoisonRecordArchiveTests
         new DateTimeOffset(2026, 11, 23, 5, 30, 0, TimeSpan.Zero));
 
     [Fact]
-    public void KeyOf_Record_IsDatedAndNamedBySourceShardAndSequence()
+    public void KeyOf_Record_IsDatedAndNamedByAccountRegionSourceShardAndSequence()
     {
         Assert.Equal(
-            "dlq/year=2026/month=11/day=23/clicks/shardId-000000000002/49590338271490256608559692538361571095921575989136588898.jsonl",
+            "dlq/year=2026/month=11/day=23/123456789012/us-east-1/clicks/shardId-000000000002/49590338271490256608559692538361571095921575989136588898.jsonl",
             S3PoisonRecordArchive.KeyOf(Record, "dlq"));
+    }
+
+    [Fact]
+    public void KeyOf_SameStreamNameInAnotherAccountOrRegion_AnotherKey()
+    {
+        var other = S3PoisonRecordArchive.KeyOf(Record with { Source = "arn:aws:kinesis:us-east-2:999999999999:stream/clicks" }, "dlq");
+        var otherRegion = S3PoisonRecordArchive.KeyOf(Record with { Source = "arn:aws:kinesis:us-east-2:123456789012:stream/clicks" }, "dlq");
+
+        Assert.Equal("dlq/year=2026/month=11/day=23/999999999999/us-east-2/clicks/shardId-000000000002/49590338271490256608559692538361571095921575989136588898.jsonl", other);
+        Assert.NotEqual(S3PoisonRecordArchive.KeyOf(Record, "dlq"), otherRegion);
+        Assert.StartsWith("dlq/year=2026/month=11/day=23/-/-/my-topic/", S3PoisonRecordArchive.KeyOf(Record with { Source = "my-topic" }, "dlq"), StringComparison.Ordinal);
     }
 
     [Fact]

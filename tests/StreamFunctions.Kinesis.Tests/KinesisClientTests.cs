@@ -31,6 +31,20 @@ public sealed class KinesisClientTests : IDisposable
     }
 
     [Fact]
+    public async Task GetShardIterator_StreamGivenByArn_IsSentAsStreamArn()
+    {
+        // A stream of another account is reachable only by its ARN (Kinesis's StreamARN parameter).
+        _handler.Respond(HttpStatusCode.OK, """{"ShardIterator":"it"}""");
+        using var client = CreateSut();
+
+        await client.GetShardIteratorAsync(new GetShardIteratorRequest("arn:aws:kinesis:us-east-2:999999999999:stream/mystream", "shardId-000000000000", ShardIteratorType.TrimHorizon));
+
+        var (target, body) = Assert.Single(_handler.Sent);
+        Assert.Equal("Kinesis_20131202.GetShardIterator", target);
+        Assert.Equal("""{"StreamARN":"arn:aws:kinesis:us-east-2:999999999999:stream/mystream","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}""", body);
+    }
+
+    [Fact]
     public async Task PutRecords_PartialFailure_ReturnsEachEntryInOrderWithoutRetrying()
     {
         _handler.Respond(HttpStatusCode.OK, """

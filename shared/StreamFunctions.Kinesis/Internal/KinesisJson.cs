@@ -30,6 +30,13 @@ internal static class KinesisJson
     public static void WriteTimestamp(Utf8JsonWriter writer, string name, DateTimeOffset value) =>
         writer.WriteNumber(name, value.ToUnixTimeMilliseconds() / 1000m);
 
+    // A stream named by its name or by its ARN: Kinesis takes either, as StreamName or StreamARN. An ARN reaches a stream
+    // of another account (one shared with a resource policy), which a name cannot.
+    public static void WriteStream(Utf8JsonWriter writer, string nameOrArn)
+    {
+        writer.WriteString(nameOrArn.StartsWith("arn:", StringComparison.Ordinal) ? "StreamARN" : "StreamName", nameOrArn);
+    }
+
     public static void WriteIfNotNull(Utf8JsonWriter writer, string name, string? value)
     {
         if (value is not null)

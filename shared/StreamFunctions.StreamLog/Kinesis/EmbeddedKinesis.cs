@@ -955,22 +955,30 @@ public sealed class EmbeddedKinesis : IKinesisApi, IDisposable
         return shard;
     }
 
+    // A stream by name, or by ARN (StreamARN): an ARN of another account or region names a stream this log does not
+    // hold, as Kinesis answers for a stream it cannot find, never a local stream of the same name.
     private EmbeddedStream GetStream(string? streamName)
     {
-        ValidateStreamName(streamName is not null && streamName.StartsWith("arn:", StringComparison.Ordinal) ? StreamNameOfArn(streamName) : streamName);
-        var name = streamName!.StartsWith("arn:", StringComparison.Ordinal) ? StreamNameOfArn(streamName) : streamName;
+        var arn = streamName is not null && streamName.StartsWith("arn:", StringComparison.Ordinal) ? ParseArn(streamName) : null;
+        var name = arn?.StreamName ?? streamName;
+        ValidateStreamName(name);
+        if (arn is not null && (arn.AccountId != KinesisArn.LocalAccountId || arn.Region != _options.Region))
+        {
+            throw new KinesisResourceNotFoundException($"Stream {arn.StreamName} under account {arn.AccountId} not found (region {arn.Region}; this log holds account {KinesisArn.LocalAccountId}'s streams in {_options.Region}).");
+        }
+
         lock (_gate)
         {
             ThrowIfDisposed();
-            return _byName.GetValueOrDefault(name) ?? throw StreamNotFound(name);
+            return _byName.GetValueOrDefault(name!) ?? throw StreamNotFound(name!);
         }
     }
 
-    private static string StreamNameOfArn(string arn)
+    private static KinesisArn ParseArn(string arn)
     {
         try
         {
-            return KinesisArn.Parse(arn).StreamName;
+            return KinesisArn.Parse(arn);
         }
         catch (FormatException e)
         {

@@ -54,7 +54,7 @@ public sealed record PutRecordsRequest(string StreamName, IReadOnlyList<PutRecor
 public sealed record PutRecordsRequestEntry(ReadOnlyMemory<byte> Data, string PartitionKey, string? ExplicitHashKey = null);
 
 /// <summary>GetShardIterator.</summary>
-/// <param name="StreamName">The stream.</param>
+/// <param name="StreamName">The stream: its name, or its ARN (Kinesis's <c>StreamARN</c>, which also reaches a stream another account shares).</param>
 /// <param name="ShardId">The shard.</param>
 /// <param name="ShardIteratorType">Where to start.</param>
 /// <param name="StartingSequenceNumber">For AT_ and AFTER_SEQUENCE_NUMBER.</param>
