@@ -228,7 +228,8 @@ const EMULATORS = {
     marker: path.join('kinesis-local', 'main.js'),
     ports: 2, // kinesis-mock always opens a plain and a TLS port
     start: async ({ ports: [plain, tls], opts }) => ({
-      args: [path.join(modules, 'kinesis-local', 'main.js')],
+      // kinesis-mock binds 0.0.0.0 and has no setting for it: loopback-only.cjs moves its listeners to 127.0.0.1.
+      args: ['--require', path.join(here, 'loopback-only.cjs'), path.join(modules, 'kinesis-local', 'main.js')],
       env: {
         KINESIS_MOCK_PLAIN_PORT: String(plain),
         KINESIS_MOCK_TLS_PORT: String(tls),

@@ -49,6 +49,20 @@ public sealed class LocalAwsEmulatorsIntegrationTests
     }
 
     [Fact]
+    public async Task StartAsync_EveryEmulator_ListensOnLoopbackOnly()
+    {
+        // kinesis-mock binds 0.0.0.0 by itself; the launcher preloads loopback-only.cjs into it.
+        await using var emulators = await LocalAwsEmulators.StartAsync();
+
+        foreach (var process in emulators.Processes.Values)
+        {
+            var listening = ListeningAddresses(process.ProcessId);
+            Assert.True(listening.Count > 0, $"{process.Service} (pid {process.ProcessId}) listens on no TCP socket");
+            Assert.All(listening, address => Assert.True(address.StartsWith("127.0.0.1:", StringComparison.Ordinal), $"{process.Service} listens on {address}"));
+        }
+    }
+
+    [Fact]
     public async Task StopAsync_StopsEveryEmulatorByPidAndRemovesItsState()
     {
         var emulators = await LocalAwsEmulators.StartAsync();
@@ -148,6 +162,34 @@ public sealed class LocalAwsEmulatorsIntegrationTests
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadAsStringAsync();
+    }
+
+    // The local addresses of the TCP sockets a process listens on, from /proc: its socket inodes, matched with the
+    // LISTEN (0A) rows of /proc/net/tcp and tcp6.
+    private static List<string> ListeningAddresses(int pid)
+    {
+        var inodes = Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .Where(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
+            .Select(target => target!["socket:[".Length..^1])
+            .ToHashSet(StringComparer.Ordinal);
+        var addresses = new List<string>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var row in File.ReadLines(table).Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
+            {
+                if (row[3] == "0A" && inodes.Contains(row[9]))
+                {
+                    // The address is written as 32-bit words in host (little-endian) order.
+                    var (hex, port) = (row[1].Split(':')[0], int.Parse(row[1].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    var bytes = Enumerable.Range(0, hex.Length / 8).SelectMany(w => Convert.FromHexString(hex.AsSpan(w * 8, 8)).Reverse()).ToArray();
+                    var address = new System.Net.IPAddress(bytes);
+                    addresses.Add($"{(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)}:{port}");
+                }
+            }
+        }
+
+        return addresses;
     }
 
     private static bool IsRunning(int pid)
