@@ -88,13 +88,75 @@ public sealed partial class RunCommandTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutIsAFolderItDidNotCreate_RefusesInOneLineAndDeletesNothing()
+    {
+        var project = Path.Combine(_out, "Project.csproj");
+        var sources = Path.Combine(_out, "src");
+        Directory.CreateDirectory(sources);
+        await File.WriteAllTextAsync(project, "<Project />");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, dataDir: null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.True(File.Exists(project) && Directory.Exists(sources), "the folder's own files were deleted");
+        Assert.Contains(_out, Assert.Single(Lines(error)), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutIsAFile_RefusesInOneLineAndLeavesIt()
+    {
+        await File.WriteAllTextAsync(_out, "not a folder");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, dataDir: null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("not a folder", await File.ReadAllTextAsync(_out));
+        Assert.Contains("is a file", Assert.Single(Lines(error)), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutOfAnEarlierRun_ReplacesOnlyThatRunsOutput()
+    {
+        using (var first = new StringWriter())
+        using (var firstError = new StringWriter())
+        {
+            Assert.Equal(0, await RunCommand.RunAsync(pipelineFile: null, 300, _out, dataDir: null, first, firstError, interactive: false, CancellationToken.None));
+        }
+
+        var notes = Path.Combine(_out, "notes.txt");
+        await File.WriteAllTextAsync(notes, "mine");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, 200, _out, dataDir: null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.True(exit == 0, output + "\n" + error);
+        Assert.True(File.Exists(notes), "a file the user put beside the output was deleted");
+
+        // The bucket holds the second run's 200 records and nothing of the first run's 300.
+        var bucket = Path.Combine(_out, PipelineConfig.Default.Bucket);
+        RunOutput.Verify(output.ToString(), 200, prefix => [.. Files(bucket, prefix).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), PipelineOutput.JsonLines(f).ToList()))]);
+    }
+
     public void Dispose()
     {
+        if (File.Exists(_out))
+        {
+            File.Delete(_out);
+        }
+
         if (Directory.Exists(_out))
         {
             Directory.Delete(_out, recursive: true);
         }
     }
+
+    private static string[] Lines(StringWriter writer) => writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static List<string> Files(string bucket, string prefix) =>
         Directory.Exists(Path.Combine(bucket, prefix)) ? [.. Directory.EnumerateFiles(Path.Combine(bucket, prefix), "*", SearchOption.AllDirectories)] : [];

@@ -43,7 +43,7 @@ internal static class RunCommand
             }
         });
         var logs = new Option<string?>("--logs") { Description = "Write the functions' log lines (what CloudWatch Logs would hold: counts and errors, never record payloads) to this file." };
-        var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key> (replaced if it exists).", DefaultValueFactory = _ => "sfn-output" };
+        var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key>: a new or empty folder, or one an earlier run made (its output is replaced; nothing else is touched).", DefaultValueFactory = _ => "sfn-output" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
         var against = new Option<string>("--against")
         {
@@ -91,33 +91,32 @@ internal static class RunCommand
             config = config.WithRecords(n);
         }
 
-        var temporary = dataDir is null;
-        var data = dataDir ?? Path.Combine(Path.GetTempPath(), "sfn-run-" + Guid.NewGuid().ToString("N"));
         var outputRoot = Path.GetFullPath(outputDirectory);
         try
         {
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
-            await using var backend = await BackendAsync(config, against, settings, data, outputRoot, output, cancellationToken).ConfigureAwait(false);
+            await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, cancellationToken).ConfigureAwait(false);
             await using var functionLogs = logsFile is null ? null : new StreamWriter(logsFile, append: false);
             var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(cancellationToken).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
             return report.Succeeded ? 0 : 1;
+        }
+        catch (RunRefusedException e)
+        {
+            await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
+            return 2;
         }
         catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException)
         {
             await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
             return 1;
         }
-        finally
-        {
-            if (temporary && Directory.Exists(data))
-            {
-                Directory.Delete(data, recursive: true);
-            }
-        }
     }
 
-    private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string data, string outputRoot, TextWriter output, CancellationToken cancellationToken)
+    // FolderS3Server's own folder beside the buckets (multipart parts, files being written): output too.
+    private const string FolderS3Staging = ".uploads";
+
+    private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string? dataDir, string outputRoot, TextWriter output, CancellationToken cancellationToken)
     {
         switch (against)
         {
@@ -133,12 +132,20 @@ internal static class RunCommand
                 var chosen = settings ?? AwsSettings.FromEnvironment();
                 return PipelineBackend.Aws(config, chosen, chosen.HasCustomEndpoints ? "the environment's endpoints" : $"AWS ({chosen.Region})");
             default:
-                if (Directory.Exists(outputRoot))
+                var objects = OwnedFolder.ClaimOutput(outputRoot);
+                OwnedFolder? temporary = null;
+                try
                 {
-                    Directory.Delete(outputRoot, recursive: true);
+                    objects.ReplaceOutputs([config.Bucket, FolderS3Staging]);
+                    temporary = dataDir is null ? OwnedFolder.CreateTemporary("sfn-run-") : null;
+                    return PipelineBackend.Embedded(config, temporary?.Path ?? dataDir!, objects, temporary);
                 }
-
-                return PipelineBackend.Embedded(config, data, outputRoot);
+                catch
+                {
+                    temporary?.Dispose();
+                    objects.Dispose();
+                    throw;
+                }
         }
     }
 

@@ -67,8 +67,14 @@ internal abstract class PipelineBackend : IAsyncDisposable
     }
 
     /// <summary>The embedded default: no AWS at all.</summary>
-    public static PipelineBackend Embedded(PipelineConfig config, string dataDirectory, string outputDirectory)
+    /// <param name="config">The pipeline.</param>
+    /// <param name="dataDirectory">The stream log's folder.</param>
+    /// <param name="output">The folder S3 writes to, held (and locked) until the backend is disposed.</param>
+    /// <param name="temporaryData">The stream log's folder when it is temporary: removed when the backend is disposed.</param>
+    public static PipelineBackend Embedded(PipelineConfig config, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        var outputDirectory = output.Path;
         var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
         var objects = new FolderS3Server(outputDirectory);
         objects.Start();
@@ -79,14 +85,14 @@ internal abstract class PipelineBackend : IAsyncDisposable
             ["AWS_SECRET_ACCESS_KEY"] = "local",
             ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
         }))).CreateS3Client();
-        return new EmbeddedServices(config, kinesis, objects, s3, dataDirectory, outputDirectory);
+        return new EmbeddedServices(config, kinesis, objects, s3, dataDirectory, output, temporaryData);
     }
 
     /// <summary>Kinesis, S3 and DynamoDB at <paramref name="settings"/>' endpoints; the resources are named after the run.</summary>
     public static PipelineBackend Aws(PipelineConfig config, AwsSettings settings, string where, IAsyncDisposable? owned = null) =>
         new AwsServices(config, settings, where, owned);
 
-    private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, string outputDirectory) : PipelineBackend
+    private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData) : PipelineBackend
     {
         public override IKinesisApi Kinesis => kinesis;
 
@@ -104,7 +110,7 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
         public override IIdempotencyStore Idempotency { get; } = new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60));
 
-        public override string ObjectsLocation => Path.Combine(outputDirectory, config.Bucket);
+        public override string ObjectsLocation => Path.Combine(output.Path, config.Bucket);
 
         public override IEnumerable<string> Describe() =>
         [
@@ -123,6 +129,8 @@ internal abstract class PipelineBackend : IAsyncDisposable
             s3.Dispose();
             await objects.DisposeAsync().ConfigureAwait(false);
             kinesis.Dispose();
+            output.Dispose();
+            temporaryData?.Dispose();
         }
     }
 
