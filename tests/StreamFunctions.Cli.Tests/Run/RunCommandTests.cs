@@ -1,5 +1,7 @@
 using StreamFunctions.Cli.Commands;
 using StreamFunctions.Cli.Run;
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Tests.Run;
 
@@ -141,6 +143,117 @@ public sealed partial class RunCommandTests : IDisposable
         // The bucket holds the second run's 200 records and nothing of the first run's 300.
         var bucket = Path.Combine(_out, PipelineConfig.Default.Bucket);
         RunOutput.Verify(output.ToString(), 200, prefix => [.. Files(bucket, prefix).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), PipelineOutput.JsonLines(f).ToList()))]);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_LogAnotherProcessHolds_RefusesBeforeTouchingTheOutput()
+    {
+        var data = _out + "-data";
+        using (var first = new StringWriter())
+        using (var firstError = new StringWriter())
+        {
+            Assert.Equal(0, await RunCommand.RunAsync(pipelineFile: null, 100, _out, dataDir: null, first, firstError, interactive: false, CancellationToken.None));
+        }
+
+        var objects = Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        try
+        {
+            using (EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = data }))
+            {
+                var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, data, output, error, interactive: false, CancellationToken.None);
+
+                Assert.Equal(2, exit);
+            }
+
+            Assert.Contains("is in use by another process", Assert.Single(Lines(error)), StringComparison.Ordinal);
+            Assert.Equal(objects, Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_KeptDataDirectoryTwice_ReusesTheStreamAndCountsOnlyItsOwnRecords()
+    {
+        var data = _out + "-data";
+        try
+        {
+            using (var first = new StringWriter())
+            using (var firstError = new StringWriter())
+            {
+                Assert.Equal(0, await RunCommand.RunAsync(pipelineFile: null, 300, _out, data, first, firstError, interactive: false, CancellationToken.None));
+            }
+
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+
+            var exit = await RunCommand.RunAsync(pipelineFile: null, 200, _out, data, output, error, interactive: false, CancellationToken.None);
+
+            Assert.True(exit == 0, output + "\n" + error);
+            var bucket = Path.Combine(_out, PipelineConfig.Default.Bucket);
+            RunOutput.Verify(output.ToString(), 200, prefix => [.. Files(bucket, prefix).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), PipelineOutput.JsonLines(f).ToList()))]);
+
+            // The log keeps both runs' records.
+            using var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = data });
+            Assert.Equal(4, (await log.DescribeStreamSummaryAsync(PipelineConfig.Default.StreamName)).OpenShardCount);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_KeptDataDirectoryWithAnotherShardCount_RefusesInOneLine()
+    {
+        var data = _out + "-data";
+        try
+        {
+            using (var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = data }))
+            {
+                await log.CreateStreamAsync(new CreateStreamRequest(PipelineConfig.Default.StreamName, 2));
+            }
+
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+
+            var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, data, output, error, interactive: false, CancellationToken.None);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("2 open shards", Assert.Single(Lines(error)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_DataDirectoryInsideTheOutput_RefusesInOneLine()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, Path.Combine(_out, PipelineConfig.Default.Bucket, "log"), output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--data-dir", Assert.Single(Lines(error)), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_LogsFileInAMissingFolder_RefusesInOneLine()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipelineFile: null, 100, _out, dataDir: null, output, error, interactive: false, CancellationToken.None, logsFile: Path.Combine(_out + "-missing", "functions.log"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--logs", Assert.Single(Lines(error)), StringComparison.Ordinal);
     }
 
     public void Dispose()

@@ -47,7 +47,14 @@ internal static class DlqCommand
 
         var to = new Option<string?>("--to") { Description = "Put records into this stream instead of their source stream." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be redriven." };
-        var rate = new Option<int?>("--rate") { Description = "At most this many records per second." };
+        var rate = new Option<int?>("--rate") { Description = "At most this many records per second (at least 1)." };
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--rate must be at least 1 record per second.");
+            }
+        });
         var redrive = new Command("redrive", "Put archived records back into their stream, each once (a second run is a no-op).") { bucket, prefix, since, until, errorType, to, dryRun, rate };
         redrive.SetAction((parse, ct) => RunAsync(settings, error, async archive =>
         {
@@ -74,9 +81,14 @@ internal static class DlqCommand
             using var s3 = new AwsClientFactory(settings()).CreateS3Client();
             return await action(new DlqArchive(s3, bucket, prefix)).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AwsConfigurationException or AmazonServiceException or AmazonClientException or KinesisException or InvalidDataException or InvalidOperationException or HttpRequestException)
+        catch (AwsConfigurationException e)
         {
-            await error.WriteLineAsync($"sfn dlq: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"sfn dlq: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or KinesisException or InvalidDataException or InvalidOperationException or HttpRequestException)
+        {
+            await error.WriteLineAsync($"sfn dlq: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
             return 1;
         }
     }

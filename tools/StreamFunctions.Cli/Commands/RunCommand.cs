@@ -5,6 +5,7 @@ using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Run;
 using StreamFunctions.LocalAws;
 using StreamFunctions.LocalAws.Exceptions;
+using StreamFunctions.Streams.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 
@@ -95,26 +96,28 @@ internal static class RunCommand
         try
         {
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
+
+            // Every lock and check first (the output folder, the log, the kept stream's shape), then the logs file: a
+            // refusal leaves everything as it was. Only the pipeline's start replaces the earlier output.
             await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, cancellationToken).ConfigureAwait(false);
-            await using var functionLogs = logsFile is null ? null : new StreamWriter(logsFile, append: false);
+            await using var functionLogs = logsFile is null ? null : OpenLogs(logsFile);
             var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(cancellationToken).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
             return report.Succeeded ? 0 : 1;
         }
         catch (RunRefusedException e)
         {
-            await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException)
+        catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or KinesisException or IOException
+                                      or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
+            // A canceled operation nobody asked to cancel is a timeout (HttpClient's, the SDK's).
+            await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
             return 1;
         }
     }
-
-    // FolderS3Server's own folder beside the buckets (multipart parts, files being written): output too.
-    private const string FolderS3Staging = ".uploads";
 
     private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string? dataDir, string outputRoot, TextWriter output, CancellationToken cancellationToken)
     {
@@ -132,13 +135,17 @@ internal static class RunCommand
                 var chosen = settings ?? AwsSettings.FromEnvironment();
                 return PipelineBackend.Aws(config, chosen, chosen.HasCustomEndpoints ? "the environment's endpoints" : $"AWS ({chosen.Region})");
             default:
+                if (dataDir is not null)
+                {
+                    CheckApart(Path.GetFullPath(dataDir), outputRoot);
+                }
+
                 var objects = OwnedFolder.ClaimOutput(outputRoot);
                 OwnedFolder? temporary = null;
                 try
                 {
-                    objects.ReplaceOutputs([config.Bucket, FolderS3Staging]);
                     temporary = dataDir is null ? OwnedFolder.CreateTemporary("sfn-run-") : null;
-                    return PipelineBackend.Embedded(config, temporary?.Path ?? dataDir!, objects, temporary);
+                    return await PipelineBackend.EmbeddedAsync(config, temporary?.Path ?? dataDir!, objects, temporary, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -148,6 +155,32 @@ internal static class RunCommand
                 }
         }
     }
+
+    // The log and the objects in one folder, or one inside the other: replacing the output could remove the log.
+    private static void CheckApart(string data, string objects)
+    {
+        static bool Within(string path, string folder) =>
+            path == folder || path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+        if (Within(data, objects) || Within(objects, data))
+        {
+            throw new RunRefusedException($"--data-dir {data} and --out {objects} overlap; give them folders apart (neither inside the other).");
+        }
+    }
+
+    private static StreamWriter OpenLogs(string file)
+    {
+        try
+        {
+            return new StreamWriter(file, append: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RunRefusedException($"--logs {Path.GetFullPath(file)}: {e.Message}", e);
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static void PrintSummary(TextWriter output, PipelineConfig config, PipelineReport report, string objectsLocation)
     {

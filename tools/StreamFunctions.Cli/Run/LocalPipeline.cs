@@ -193,7 +193,8 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             MaximumRetryAttempts = config.MaximumRetryAttempts,
             BisectBatchOnFunctionError = config.BisectBatchOnFunctionError,
             MaximumRecordAgeInSeconds = config.MaximumRecordAgeInSeconds,
-            StartingPosition = StartingPosition.TrimHorizon,
+            StartingPosition = backend.ReadFrom is null ? StartingPosition.TrimHorizon : StartingPosition.AtTimestamp,
+            StartingPositionTimestamp = backend.ReadFrom,
             PollInterval = TimeSpan.Zero,
         };
         var destination = new NotifyingDestination(new S3OnFailureDestination(backend.S3, backend.Bucket, options.MappingId), backend.S3, backend.Bucket, $"aws/lambda/{options.MappingId:D}/", failureHandler, discarded);
