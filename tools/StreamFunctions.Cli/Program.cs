@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using StreamFunctions.Cli;
 using StreamFunctions.Cli.Commands;
+
+// Ctrl-C is ours, not System.CommandLine's (see ConsoleInterruption): its token is every command's.
+using var interruption = new ConsoleInterruption(Console.Error);
 
 var root = new RootCommand("sfn: run StreamFunctions pipelines locally, against LocalStack, or on AWS.")
 {
@@ -31,4 +35,5 @@ if (parse.Errors.Count > 0)
     return 2;
 }
 
-return await parse.InvokeAsync();
+var exit = await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interruption.Token);
+return interruption.ExitCode ?? exit;

@@ -71,8 +71,8 @@ internal static class RunCommand
                 r.AddError("--rate needs --duration (a load run).");
             }
         });
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded,
+        command.SetAction((parse, stop) => RunAsync(
+            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, stop, parse.GetValue(against) ?? Embedded,
             load: parse.GetValue(duration) is { } seconds ? new LoadOptions(TimeSpan.FromSeconds(seconds), parse.GetValue(rate)) : null,
             logsFile: parse.GetValue(logs)));
         return command;
@@ -80,9 +80,11 @@ internal static class RunCommand
 
     internal const string Embedded = "embedded", Emulators = "emulators", LocalStack = "localstack", Environment = "environment";
 
-    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null, string? logsFile = null)
+    // Runs the pipeline and prints its summary: 0 passed, 1 failed, 2 refused (nothing touched), 130 interrupted. stop is
+    // Ctrl-C: the workload stops, what the gateway acknowledged is delivered and counted, the summary says it was interrupted.
+    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken stop, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null, string? logsFile = null)
     {
-        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, cancellationToken).ConfigureAwait(false) is not { } config)
+        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, stop).ConfigureAwait(false) is not { } config)
         {
             return 2;
         }
@@ -99,11 +101,17 @@ internal static class RunCommand
 
             // Every lock and check first (the output folder, the log, the kept stream's shape), then the logs file: a
             // refusal leaves everything as it was. Only the pipeline's start replaces the earlier output.
-            await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, cancellationToken).ConfigureAwait(false);
+            await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, stop).ConfigureAwait(false);
             await using var functionLogs = logsFile is null ? null : OpenLogs(logsFile);
-            var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(cancellationToken).ConfigureAwait(false);
+            var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(stop).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
-            return report.Succeeded ? 0 : 1;
+            return report.Interrupted ? ConsoleInterruption.InterruptedExitCode : report.Succeeded ? 0 : 1;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Only the preparation (emulators, stream, bucket, tables) takes the stop; the pipeline had not started.
+            await error.WriteLineAsync("sfn run: interrupted before the pipeline started").ConfigureAwait(false);
+            return ConsoleInterruption.InterruptedExitCode;
         }
         catch (RunRefusedException e)
         {
@@ -111,7 +119,7 @@ internal static class RunCommand
             return 2;
         }
         catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or KinesisException or IOException
-                                      or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                                      or OperationCanceledException && !stop.IsCancellationRequested)
         {
             // A canceled operation nobody asked to cancel is a timeout (HttpClient's, the SDK's).
             await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
@@ -207,6 +215,9 @@ internal static class RunCommand
         }
 
         output.WriteLine($"  memory            peak working set {PipelineMeasurements.PeakWorkingSet / 1024 / 1024:N0} MiB, GC heap peak {m.HeapPeak / 1024 / 1024:N0} MiB");
-        output.WriteLine(report.Succeeded ? "local pipeline passed" : "local pipeline FAILED: records unaccounted for (see the counts above)");
+        output.WriteLine(
+            report.Interrupted ? $"local pipeline interrupted (Ctrl-C) after {report.RecordsSent:N0} records: {(report.Succeeded ? "every record the gateway accepted is accounted for" : "records unaccounted for (see the counts above)")}"
+            : report.Succeeded ? "local pipeline passed"
+            : "local pipeline FAILED: records unaccounted for (see the counts above)");
     }
 }
