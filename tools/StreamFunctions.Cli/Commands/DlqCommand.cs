@@ -6,6 +6,7 @@ using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Dlq;
 using StreamFunctions.Kinesis;
+using StreamFunctions.Streams;
 using StreamFunctions.Streams.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
@@ -13,8 +14,9 @@ namespace StreamFunctions.Cli.Commands;
 /// <summary><c>sfn dlq list|show|redrive</c>: the DLQ archive in S3 (AWS, LocalStack or emulators, from the environment).</summary>
 internal static class DlqCommand
 {
-    // settings: where AWS is; from the environment when null (tests pass the emulators').
-    public static Command Create(TextWriter output, TextWriter error, Func<AwsSettings>? settings = null)
+    // settings: where AWS is; from the environment when null (tests pass the emulators'). kinesis: the stream API for
+    // redrive; Kinesis at the settings' endpoint when null (tests pass an in-process one).
+    public static Command Create(TextWriter output, TextWriter error, Func<AwsSettings>? settings = null, IKinesisApi? kinesis = null)
     {
         settings ??= () => AwsSettings.FromEnvironment();
         var bucket = new Option<string>("--bucket") { Description = "The DLQ archive's bucket.", Required = true };
@@ -29,10 +31,10 @@ internal static class DlqCommand
             var records = await archive.ListAsync(new ArchiveFilter(parse.GetValue(since), parse.GetValue(until), parse.GetValue(errorType)), ct).ConfigureAwait(false);
             foreach (var r in records)
             {
-                await output.WriteLineAsync($"{r.FailedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}  {r.Status,-8} {(r.Redriven ? "redriven" : "-"),-8} {r.Position,-58} {r.PartitionKey ?? "-",-20} {r.ErrorType}: {r.ErrorMessage}  ({r.Key})").ConfigureAwait(false);
+                await output.WriteLineAsync($"{r.FailedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}  {r.Status,-8} {(r.Redriven ? "redriven" : r.ClaimedAt is not null ? "claimed" : "-"),-8} {r.Position,-58} {r.PartitionKey ?? "-",-20} {r.ErrorType}: {r.ErrorMessage}  ({r.Key})").ConfigureAwait(false);
             }
 
-            await output.WriteLineAsync($"{records.Count} records, {records.Count(r => r.Redriven)} redriven, {records.Count(r => r.Status != "archived")} expired pointers").ConfigureAwait(false);
+            await output.WriteLineAsync($"{records.Count} records, {records.Count(r => r.Redriven)} redriven, {records.Count(r => r.ClaimedAt is not null)} claimed by a redrive under way (or one that stopped), {records.Count(r => r.Status != "archived")} expired pointers").ConfigureAwait(false);
             return 0;
         }, parse.GetValue(bucket)!, parse.GetValue(prefix)!));
 
@@ -58,16 +60,21 @@ internal static class DlqCommand
         var redrive = new Command("redrive", "Put archived records back into their stream, each once (a second run is a no-op).") { bucket, prefix, since, until, errorType, to, dryRun, rate };
         redrive.SetAction((parse, ct) => RunAsync(settings, error, async archive =>
         {
-            using var kinesis = KinesisClient.Create(settings());
-            var progress = new Progress<int>(n =>
+            using var client = kinesis is null ? KinesisClient.Create(settings()) : null;
+            var progress = new RedriveProgress(output);
+            RedriveReport report;
+            try
             {
-                if (n % 500 == 0)
-                {
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  redriven {n:N0}"));
-                }
-            });
-            var report = await archive.RedriveAsync(kinesis, parse.GetValue(to), new ArchiveFilter(parse.GetValue(since), parse.GetValue(until), parse.GetValue(errorType)), parse.GetValue(dryRun), parse.GetValue(rate), progress, cancellationToken: ct).ConfigureAwait(false);
-            await output.WriteLineAsync($"{(report.DryRun ? "dry run: would redrive" : "redriven")} {report.Redriven} of {report.Matched} matching records; {report.AlreadyRedriven} already redriven, {report.NotRedrivable} expired pointers (no payload)").ConfigureAwait(false);
+                report = await archive.RedriveAsync(client ?? kinesis!, parse.GetValue(to), new ArchiveFilter(parse.GetValue(since), parse.GetValue(until), parse.GetValue(errorType)), parse.GetValue(dryRun), parse.GetValue(rate), progress, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C: the redrive stops between batches; every batch it claimed was put and marked.
+                await error.WriteLineAsync($"sfn dlq redrive: interrupted after {progress.Redriven:N0} records were redriven; run again for the rest (redriven records are skipped)").ConfigureAwait(false);
+                return ConsoleInterruption.InterruptedExitCode;
+            }
+
+            await output.WriteLineAsync($"{(report.DryRun ? "dry run: would redrive" : "redriven")} {report.Redriven} of {report.Matched} matching records; {report.AlreadyRedriven} already redriven, {report.ClaimedByAnotherRun} claimed by another run, {report.NotRedrivable} expired pointers (no payload)").ConfigureAwait(false);
             return 0;
         }, parse.GetValue(bucket)!, parse.GetValue(prefix)!));
 
@@ -90,6 +97,23 @@ internal static class DlqCommand
         {
             await error.WriteLineAsync($"sfn dlq: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
             return 1;
+        }
+    }
+
+    // The count redriven so far: one report per record put back and marked, counted as it comes (Progress<T> would post
+    // it later), with a line every 500.
+    private sealed class RedriveProgress(TextWriter output) : IProgress<int>
+    {
+        private int _redriven;
+
+        public int Redriven => Volatile.Read(ref _redriven);
+
+        public void Report(int value)
+        {
+            if (Interlocked.Increment(ref _redriven) % 500 == 0)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  redriven {Redriven:N0}"));
+            }
         }
     }
 }
