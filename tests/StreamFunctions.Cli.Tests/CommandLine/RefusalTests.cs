@@ -19,6 +19,8 @@ public sealed class RefusalTests : IDisposable
     [InlineData("run --data-dir <inside --out>")]
     [InlineData("run --logs <in a missing folder>")]
     [InlineData("run --pipeline <a missing file>")]
+    [InlineData("run --pipeline <whose workload file is missing>")]
+    [InlineData("run --out <empty>")]
     [InlineData("run --records 0")]
     [InlineData("run --rate 5")]
     [InlineData("run --against nowhere")]
@@ -62,6 +64,13 @@ public sealed class RefusalTests : IDisposable
                 break;
             case "run --pipeline <a missing file>":
                 arguments = ["run", "--pipeline", file];
+                break;
+            case "run --pipeline <whose workload file is missing>":
+                await File.WriteAllTextAsync(file, $"workload:\n  file: {Path.Combine(_root, "missing.jsonl")}\n");
+                arguments = ["run", "--pipeline", file];
+                break;
+            case "run --out <empty>":
+                arguments = ["run", "--out", string.Empty];
                 break;
             default:
                 arguments = refusal.Split(' ');

@@ -36,7 +36,7 @@ internal static class DlqCommand
 
             await output.WriteLineAsync($"{records.Count} records, {records.Count(r => r.Redriven)} redriven, {records.Count(r => r.ClaimedAt is not null)} claimed by a redrive under way (or one that stopped), {records.Count(r => r.Status != "archived")} expired pointers").ConfigureAwait(false);
             return 0;
-        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!));
+        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!, ct));
 
         var key = new Option<string>("--key") { Description = "The archived record's key (from list).", Required = true };
         var show = new Command("show", "Show one archived record with its payload.") { bucket, prefix, key };
@@ -45,7 +45,7 @@ internal static class DlqCommand
             var r = await archive.ShowAsync(parse.GetValue(key)!, ct).ConfigureAwait(false);
             await output.WriteLineAsync($"status: {r.Status}\nsource: {r.Source}\nshard: {r.Partition}\nposition: {r.Position}\npartition key: {r.PartitionKey}\nfailed at: {r.FailedAt:O}\nreason: {r.Reason}\nerror: {r.ErrorType}: {r.ErrorMessage}\npayload ({r.Payload.Length} bytes):\n{Encoding.UTF8.GetString(r.Payload.Span)}").ConfigureAwait(false);
             return 0;
-        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!));
+        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!, ct));
 
         var to = new Option<string?>("--to") { Description = "Put records into this stream instead of their source stream." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only report what would be redriven." };
@@ -76,12 +76,12 @@ internal static class DlqCommand
 
             await output.WriteLineAsync($"{(report.DryRun ? "dry run: would redrive" : "redriven")} {report.Redriven} of {report.Matched} matching records; {report.AlreadyRedriven} already redriven, {report.ClaimedByAnotherRun} claimed by another run, {report.NotRedrivable} expired pointers (no payload)").ConfigureAwait(false);
             return 0;
-        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!));
+        }, parse.GetValue(bucket)!, parse.GetValue(prefix)!, ct));
 
         return new Command("dlq", "The DLQ archive: list, show and redrive poison records.") { list, show, redrive };
     }
 
-    private static async Task<int> RunAsync(Func<AwsSettings> settings, TextWriter error, Func<DlqArchive, Task<int>> action, string bucket, string prefix)
+    private static async Task<int> RunAsync(Func<AwsSettings> settings, TextWriter error, Func<DlqArchive, Task<int>> action, string bucket, string prefix, CancellationToken interrupt)
     {
         try
         {
@@ -93,8 +93,15 @@ internal static class DlqCommand
             await error.WriteLineAsync($"sfn dlq: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or KinesisException or InvalidDataException or InvalidOperationException or HttpRequestException)
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
+            await error.WriteLineAsync("sfn dlq: interrupted").ConfigureAwait(false);
+            return ConsoleInterruption.InterruptedExitCode;
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or KinesisException or InvalidDataException or InvalidOperationException or HttpRequestException
+                                      or OperationCanceledException && !interrupt.IsCancellationRequested)
+        {
+            // A canceled operation nobody asked to cancel is a timeout (the SDK's, HttpClient's).
             await error.WriteLineAsync($"sfn dlq: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
             return 1;
         }

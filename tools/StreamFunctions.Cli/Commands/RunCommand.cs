@@ -45,7 +45,18 @@ internal static class RunCommand
         });
         var logs = new Option<string?>("--logs") { Description = "Write the functions' log lines (what CloudWatch Logs would hold: counts and errors, never record payloads) to this file." };
         var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key>: a new or empty folder, or one an earlier run made (its output is replaced; nothing else is touched).", DefaultValueFactory = _ => "sfn-output" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept; a later run reuses its stream); a temporary folder, removed afterwards, when omitted." };
+        foreach (var path in new Option[] { pipeline, logs, outputDirectory, dataDir })
+        {
+            path.Validators.Add(r =>
+            {
+                if (r.Tokens.Count > 0 && r.Tokens[^1].Value is var value && (string.IsNullOrWhiteSpace(value) || value.Contains('\0', StringComparison.Ordinal)))
+                {
+                    r.AddError($"{path.Name} needs a path.");
+                }
+            });
+        }
+
         var against = new Option<string>("--against")
         {
             Description = "embedded (default): no AWS at all. emulators: local Kinesis/DynamoDB/S3 emulators. localstack: AWS_ENDPOINT_URL, or http://localhost:4566. " +
@@ -94,6 +105,12 @@ internal static class RunCommand
             config = config.WithRecords(n);
         }
 
+        if (config.WorkloadFile is { } workload && !File.Exists(workload))
+        {
+            await error.WriteLineAsync($"sfn run: {pipelineFile}: workload.file {Path.GetFullPath(workload)} does not exist").ConfigureAwait(false);
+            return 2;
+        }
+
         var outputRoot = Path.GetFullPath(outputDirectory);
         try
         {
@@ -113,12 +130,12 @@ internal static class RunCommand
             await error.WriteLineAsync("sfn run: interrupted before the pipeline started").ConfigureAwait(false);
             return ConsoleInterruption.InterruptedExitCode;
         }
-        catch (RunRefusedException e)
+        catch (Exception e) when (e is RunRefusedException or AwsConfigurationException)
         {
             await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or KinesisException or IOException
+        catch (Exception e) when (e is InvalidOperationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or KinesisException or IOException
                                       or OperationCanceledException && !stop.IsCancellationRequested)
         {
             // A canceled operation nobody asked to cancel is a timeout (HttpClient's, the SDK's).
