@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using StreamFunctions.Cli.Run;
 using StreamFunctions.Cli.Tests.Run;
 
 namespace StreamFunctions.Cli.Tests.CommandLine;
@@ -31,8 +30,7 @@ public sealed class InterruptTests : IDisposable
         var summary = string.Join('\n', sfn.Output);
         var sent = RunOutput.Number(summary, @"records in\s+([\d,]+)");
         Assert.True(sent > 0, summary);
-        var bucket = Path.Combine(objects, PipelineConfig.Default.Bucket);
-        RunOutput.Verify(summary, sent, prefix => [.. Files(bucket, prefix).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), PipelineOutput.JsonLines(f).ToList()))], verdict: "local pipeline interrupted");
+        RunOutput.VerifyFolder(summary, sent, objects, verdict: "local pipeline interrupted");
         Assert.False(Directory.Exists(log), $"the temporary log {log} is left");
     }
 
@@ -73,7 +71,4 @@ public sealed class InterruptTests : IDisposable
         var line = await sfn.WaitForLineAsync(l => l.Contains("embedded log in ", StringComparison.Ordinal), Patience);
         return Regex.Match(line, @"embedded log in (\S+)").Groups[1].Value;
     }
-
-    private static List<string> Files(string bucket, string prefix) =>
-        Directory.Exists(Path.Combine(bucket, prefix)) ? [.. Directory.EnumerateFiles(Path.Combine(bucket, prefix), "*", SearchOption.AllDirectories)] : [];
 }

@@ -66,6 +66,19 @@ internal static class RunOutput
         Assert.Empty(objects("dlq"));
     }
 
+    /// <summary><see cref="Verify"/> over the objects of the built-in pipeline's bucket in an <c>sfn run --out</c> folder.</summary>
+    /// <param name="summary">What the run printed.</param>
+    /// <param name="records">Records sent.</param>
+    /// <param name="output">The <c>--out</c> folder.</param>
+    /// <param name="verdict">How the summary's last line starts.</param>
+    public static void VerifyFolder(string summary, int records, string output, string verdict = "local pipeline passed")
+    {
+        var bucket = Path.Combine(output, Cli.Run.PipelineConfig.Default.Bucket);
+        Verify(summary, records, prefix => Directory.Exists(Path.Combine(bucket, prefix))
+            ? [.. Directory.EnumerateFiles(Path.Combine(bucket, prefix), "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), Cli.Run.PipelineOutput.JsonLines(f).ToList()))]
+            : [], verdict);
+    }
+
     public static int Number(string text, string pattern)
     {
         var match = Regex.Match(text, pattern);
