@@ -1,5 +1,7 @@
 using StreamFunctions.Cli.Commands;
 using StreamFunctions.Cli.Run;
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Tests.Run;
 
@@ -10,6 +12,7 @@ namespace StreamFunctions.Cli.Tests.Run;
 public sealed partial class RunCommandTests : IDisposable
 {
     private readonly string _out = Path.Combine(Path.GetTempPath(), "sfn-run-out-" + Guid.NewGuid().ToString("N"));
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "sfn-run-data-" + Guid.NewGuid().ToString("N"));
 
     [Fact(Timeout = 300_000)]
     public async Task Run_BuiltInPipeline_SummaryMatchesTheOutputFolder()
@@ -22,11 +25,9 @@ public sealed partial class RunCommandTests : IDisposable
 
         var text = output.ToString();
         Assert.True(exit == 0, text + "\n" + error);
-        var bucket = Path.Combine(_out, PipelineConfig.Default.Bucket);
-
         // The folder is laid out exactly as the keys, and holds nothing else.
-        RunOutput.Verify(text, Records, prefix => [.. Files(bucket, prefix).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), PipelineOutput.JsonLines(f).ToList()))]);
-        Assert.Equal(Directory.EnumerateFiles(bucket, "*", SearchOption.AllDirectories).Count(), RunOutput.Number(text, @"objects\s+([\d,]+)"));
+        RunOutput.VerifyFolder(text, Records, _out);
+        Assert.Equal(Directory.EnumerateFiles(Path.Combine(_out, PipelineConfig.Default.Bucket), "*", SearchOption.AllDirectories).Count(), RunOutput.Number(text, @"objects\s+([\d,]+)"));
     }
 
     [Fact(Timeout = 300_000)]
@@ -88,14 +89,129 @@ public sealed partial class RunCommandTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutIsAFolderItDidNotCreate_RefusesInOneLineAndDeletesNothing()
+    {
+        var project = Path.Combine(_out, "Project.csproj");
+        var sources = Path.Combine(_out, "src");
+        Directory.CreateDirectory(sources);
+        await File.WriteAllTextAsync(project, "<Project />");
+
+        var (exit, _, error) = await RunAsync(100);
+
+        Assert.Equal(2, exit);
+        Assert.True(File.Exists(project) && Directory.Exists(sources), "the folder's own files were deleted");
+        Assert.Contains(_out, Assert.Single(error), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutIsAFile_RefusesInOneLineAndLeavesIt()
+    {
+        await File.WriteAllTextAsync(_out, "not a folder");
+
+        var (exit, _, error) = await RunAsync(100);
+
+        Assert.Equal(2, exit);
+        Assert.Equal("not a folder", await File.ReadAllTextAsync(_out));
+        Assert.Contains("is a file", Assert.Single(error), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_OutOfAnEarlierRun_ReplacesOnlyThatRunsOutput()
+    {
+        Assert.Equal(0, (await RunAsync(300)).Exit);
+        var notes = Path.Combine(_out, "notes.txt");
+        await File.WriteAllTextAsync(notes, "mine");
+
+        var (exit, output, error) = await RunAsync(200);
+
+        Assert.True(exit == 0, output + "\n" + string.Join('\n', error));
+        Assert.True(File.Exists(notes), "a file the user put beside the output was deleted");
+
+        // The bucket holds the second run's 200 records and nothing of the first run's 300.
+        RunOutput.VerifyFolder(output, 200, _out);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_LogAnotherProcessHolds_RefusesBeforeTouchingTheOutput()
+    {
+        Assert.Equal(0, (await RunAsync(100)).Exit);
+        var objects = Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
+        (int Exit, string Output, string[] Error) refused;
+        using (EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data }))
+        {
+            refused = await RunAsync(100, _data);
+        }
+
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("is in use by another process", Assert.Single(refused.Error), StringComparison.Ordinal);
+        Assert.Equal(objects, Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_KeptDataDirectoryTwice_ReusesTheStreamAndCountsOnlyItsOwnRecords()
+    {
+        Assert.Equal(0, (await RunAsync(300, _data)).Exit);
+
+        var (exit, output, error) = await RunAsync(200, _data);
+
+        Assert.True(exit == 0, output + "\n" + string.Join('\n', error));
+        RunOutput.VerifyFolder(output, 200, _out);
+        Assert.Contains("kept from an earlier run", output, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_KeptDataDirectoryWithAnotherShardCount_RefusesInOneLine()
+    {
+        using (var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data }))
+        {
+            await log.CreateStreamAsync(new CreateStreamRequest(PipelineConfig.Default.StreamName, 2));
+        }
+
+        var (exit, _, error) = await RunAsync(100, _data);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("2 open shards", Assert.Single(error), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_DataDirectoryInsideTheOutput_RefusesInOneLine()
+    {
+        var (exit, _, error) = await RunAsync(100, Path.Combine(_out, PipelineConfig.Default.Bucket, "log"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--data-dir", Assert.Single(error), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_LogsFileInAMissingFolder_RefusesInOneLine()
+    {
+        var (exit, _, error) = await RunAsync(100, logsFile: Path.Combine(_data, "missing", "functions.log"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("--logs", Assert.Single(error), StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
-        if (Directory.Exists(_out))
+        if (File.Exists(_out))
         {
-            Directory.Delete(_out, recursive: true);
+            File.Delete(_out);
+        }
+
+        foreach (var folder in new[] { _out, _data }.Where(Directory.Exists))
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
-    private static List<string> Files(string bucket, string prefix) =>
-        Directory.Exists(Path.Combine(bucket, prefix)) ? [.. Directory.EnumerateFiles(Path.Combine(bucket, prefix), "*", SearchOption.AllDirectories)] : [];
+    // The built-in pipeline with a number of records into _out: exit code, stdout, stderr's lines.
+    private async Task<(int Exit, string Output, string[] Error)> RunAsync(int records, string? dataDir = null, string? logsFile = null)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await RunCommand.RunAsync(pipelineFile: null, records, _out, dataDir, output, error, interactive: false, CancellationToken.None, logsFile: logsFile);
+        return (exit, output.ToString(), error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
 }

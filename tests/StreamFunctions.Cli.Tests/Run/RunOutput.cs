@@ -15,9 +15,10 @@ internal static class RunOutput
     /// <param name="summary">What the run printed.</param>
     /// <param name="records">Records sent.</param>
     /// <param name="objects">The objects under a prefix (<c>clicks</c>, <c>errors</c>, …): key and lines.</param>
-    public static void Verify(string summary, int records, Func<string, List<(string Key, List<string> Lines)>> objects)
+    /// <param name="verdict">How the summary's last line starts.</param>
+    public static void Verify(string summary, int records, Func<string, List<(string Key, List<string> Lines)>> objects, string verdict = "local pipeline passed")
     {
-        Assert.EndsWith("local pipeline passed", summary.TrimEnd(), StringComparison.Ordinal);
+        Assert.StartsWith(verdict, summary.TrimEnd().Split('\n')[^1], StringComparison.Ordinal);
 
         // Data: every line under clicks/ is a clickstream record in its type's partition; the error prefix holds the
         // malformed ones with their bytes; together, every record sent exactly once.
@@ -63,6 +64,19 @@ internal static class RunOutput
         Assert.Equal(Number(summary, @"late ([\d,]+)") + Number(summary, @"invalid ([\d,]+)"), side);
         Assert.Equal(0, Number(summary, @"([\d,]+) records discarded"));
         Assert.Empty(objects("dlq"));
+    }
+
+    /// <summary><see cref="Verify"/> over the objects of the built-in pipeline's bucket in an <c>sfn run --out</c> folder.</summary>
+    /// <param name="summary">What the run printed.</param>
+    /// <param name="records">Records sent.</param>
+    /// <param name="output">The <c>--out</c> folder.</param>
+    /// <param name="verdict">How the summary's last line starts.</param>
+    public static void VerifyFolder(string summary, int records, string output, string verdict = "local pipeline passed")
+    {
+        var bucket = Path.Combine(output, Cli.Run.PipelineConfig.Default.Bucket);
+        Verify(summary, records, prefix => Directory.Exists(Path.Combine(bucket, prefix))
+            ? [.. Directory.EnumerateFiles(Path.Combine(bucket, prefix), "*", SearchOption.AllDirectories).Select(f => (Path.GetRelativePath(bucket, f).Replace(Path.DirectorySeparatorChar, '/'), Cli.Run.PipelineOutput.JsonLines(f).ToList()))]
+            : [], verdict);
     }
 
     public static int Number(string text, string pattern)

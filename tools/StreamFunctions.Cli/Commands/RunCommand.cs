@@ -5,6 +5,7 @@ using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Run;
 using StreamFunctions.LocalAws;
 using StreamFunctions.LocalAws.Exceptions;
+using StreamFunctions.Streams.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 
@@ -43,8 +44,19 @@ internal static class RunCommand
             }
         });
         var logs = new Option<string?>("--logs") { Description = "Write the functions' log lines (what CloudWatch Logs would hold: counts and errors, never record payloads) to this file." };
-        var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key> (replaced if it exists).", DefaultValueFactory = _ => "sfn-output" };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept); a temporary folder, removed afterwards, when omitted." };
+        var outputDirectory = new Option<string>("--out") { Description = "Where objects are written, laid out as <bucket>/<key>: a new or empty folder, or one an earlier run made (its output is replaced; nothing else is touched).", DefaultValueFactory = _ => "sfn-output" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where the embedded stream log keeps its files (kept; a later run reuses its stream); a temporary folder, removed afterwards, when omitted." };
+        foreach (var path in new Option[] { pipeline, logs, outputDirectory, dataDir })
+        {
+            path.Validators.Add(r =>
+            {
+                if (r.Tokens.Count > 0 && r.Tokens[^1].Value is var value && (string.IsNullOrWhiteSpace(value) || value.Contains('\0', StringComparison.Ordinal)))
+                {
+                    r.AddError($"{path.Name} needs a path.");
+                }
+            });
+        }
+
         var against = new Option<string>("--against")
         {
             Description = "embedded (default): no AWS at all. emulators: local Kinesis/DynamoDB/S3 emulators. localstack: AWS_ENDPOINT_URL, or http://localhost:4566. " +
@@ -70,8 +82,8 @@ internal static class RunCommand
                 r.AddError("--rate needs --duration (a load run).");
             }
         });
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, cancellationToken, parse.GetValue(against) ?? Embedded,
+        command.SetAction((parse, stop) => RunAsync(
+            parse.GetValue(pipeline), parse.GetValue(records), parse.GetValue(outputDirectory)!, parse.GetValue(dataDir), output, error, interactive: !Console.IsOutputRedirected && output == Console.Out, stop, parse.GetValue(against) ?? Embedded,
             load: parse.GetValue(duration) is { } seconds ? new LoadOptions(TimeSpan.FromSeconds(seconds), parse.GetValue(rate)) : null,
             logsFile: parse.GetValue(logs)));
         return command;
@@ -79,9 +91,11 @@ internal static class RunCommand
 
     internal const string Embedded = "embedded", Emulators = "emulators", LocalStack = "localstack", Environment = "environment";
 
-    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null, string? logsFile = null)
+    // Runs the pipeline and prints its summary: 0 passed, 1 failed, 2 refused (nothing touched), 130 interrupted. stop is
+    // Ctrl-C: the workload stops, what the gateway acknowledged is delivered and counted, the summary says it was interrupted.
+    internal static async Task<int> RunAsync(string? pipelineFile, int? records, string outputDirectory, string? dataDir, TextWriter output, TextWriter error, bool interactive, CancellationToken stop, string against = Embedded, AwsSettings? settings = null, LoadOptions? load = null, string? logsFile = null)
     {
-        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, cancellationToken).ConfigureAwait(false) is not { } config)
+        if (await PipelineConfig.LoadAsync(pipelineFile, "sfn run", error, stop).ConfigureAwait(false) is not { } config)
         {
             return 2;
         }
@@ -91,33 +105,46 @@ internal static class RunCommand
             config = config.WithRecords(n);
         }
 
-        var temporary = dataDir is null;
-        var data = dataDir ?? Path.Combine(Path.GetTempPath(), "sfn-run-" + Guid.NewGuid().ToString("N"));
+        if (config.WorkloadFile is { } workload && !File.Exists(workload))
+        {
+            await error.WriteLineAsync($"sfn run: {pipelineFile}: workload.file {Path.GetFullPath(workload)} does not exist").ConfigureAwait(false);
+            return 2;
+        }
+
         var outputRoot = Path.GetFullPath(outputDirectory);
         try
         {
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
-            await using var backend = await BackendAsync(config, against, settings, data, outputRoot, output, cancellationToken).ConfigureAwait(false);
-            await using var functionLogs = logsFile is null ? null : new StreamWriter(logsFile, append: false);
-            var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(cancellationToken).ConfigureAwait(false);
+
+            // Every lock and check first (the output folder, the log, the kept stream's shape), then the logs file: a
+            // refusal leaves everything as it was. Only the pipeline's start replaces the earlier output.
+            await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, stop).ConfigureAwait(false);
+            await using var functionLogs = logsFile is null ? null : OpenLogs(logsFile);
+            var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(stop).ConfigureAwait(false);
             PrintSummary(output, config, report, backend.ObjectsLocation);
-            return report.Succeeded ? 0 : 1;
+            return report.Interrupted ? ConsoleInterruption.InterruptedExitCode : report.Succeeded ? 0 : 1;
         }
-        catch (Exception e) when (e is InvalidOperationException or AwsConfigurationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await error.WriteLineAsync($"sfn run: {e.Message}").ConfigureAwait(false);
+            // Only the preparation (emulators, stream, bucket, tables) takes the stop; the pipeline had not started.
+            await error.WriteLineAsync("sfn run: interrupted before the pipeline started").ConfigureAwait(false);
+            return ConsoleInterruption.InterruptedExitCode;
+        }
+        catch (Exception e) when (e is RunRefusedException or AwsConfigurationException)
+        {
+            await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or LocalAwsException or AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or KinesisException or IOException
+                                      or OperationCanceledException && !stop.IsCancellationRequested)
+        {
+            // A canceled operation nobody asked to cancel is a timeout (HttpClient's, the SDK's).
+            await error.WriteLineAsync($"sfn run: {OneLine(e.Message)}").ConfigureAwait(false);
             return 1;
-        }
-        finally
-        {
-            if (temporary && Directory.Exists(data))
-            {
-                Directory.Delete(data, recursive: true);
-            }
         }
     }
 
-    private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string data, string outputRoot, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<PipelineBackend> BackendAsync(PipelineConfig config, string against, AwsSettings? settings, string? dataDir, string outputRoot, TextWriter output, CancellationToken cancellationToken)
     {
         switch (against)
         {
@@ -133,14 +160,52 @@ internal static class RunCommand
                 var chosen = settings ?? AwsSettings.FromEnvironment();
                 return PipelineBackend.Aws(config, chosen, chosen.HasCustomEndpoints ? "the environment's endpoints" : $"AWS ({chosen.Region})");
             default:
-                if (Directory.Exists(outputRoot))
+                if (dataDir is not null)
                 {
-                    Directory.Delete(outputRoot, recursive: true);
+                    CheckApart(Path.GetFullPath(dataDir), outputRoot);
                 }
 
-                return PipelineBackend.Embedded(config, data, outputRoot);
+                var objects = OwnedFolder.ClaimOutput(outputRoot);
+                OwnedFolder? temporary = null;
+                try
+                {
+                    temporary = dataDir is null ? OwnedFolder.CreateTemporary("sfn-run-") : null;
+                    return await PipelineBackend.EmbeddedAsync(config, temporary?.Path ?? dataDir!, objects, temporary, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    temporary?.Dispose();
+                    objects.Dispose();
+                    throw;
+                }
         }
     }
+
+    // The log and the objects in one folder, or one inside the other: replacing the output could remove the log.
+    private static void CheckApart(string data, string objects)
+    {
+        static bool Within(string path, string folder) =>
+            path == folder || path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+        if (Within(data, objects) || Within(objects, data))
+        {
+            throw new RunRefusedException($"--data-dir {data} and --out {objects} overlap; give them folders apart (neither inside the other).");
+        }
+    }
+
+    private static StreamWriter OpenLogs(string file)
+    {
+        try
+        {
+            return new StreamWriter(file, append: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RunRefusedException($"--logs {Path.GetFullPath(file)}: {e.Message}", e);
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static void PrintSummary(TextWriter output, PipelineConfig config, PipelineReport report, string objectsLocation)
     {
@@ -167,6 +232,9 @@ internal static class RunCommand
         }
 
         output.WriteLine($"  memory            peak working set {PipelineMeasurements.PeakWorkingSet / 1024 / 1024:N0} MiB, GC heap peak {m.HeapPeak / 1024 / 1024:N0} MiB");
-        output.WriteLine(report.Succeeded ? "local pipeline passed" : "local pipeline FAILED: records unaccounted for (see the counts above)");
+        output.WriteLine(
+            report.Interrupted ? $"local pipeline interrupted (Ctrl-C) after {report.RecordsSent:N0} records: {(report.Succeeded ? "every record the gateway accepted is accounted for" : "records unaccounted for (see the counts above)")}"
+            : report.Succeeded ? "local pipeline passed"
+            : "local pipeline FAILED: records unaccounted for (see the counts above)");
     }
 }

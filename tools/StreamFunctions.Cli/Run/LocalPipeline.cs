@@ -24,7 +24,7 @@ using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Run;
 
-/// <summary>What a pipeline run did, from the functions' own accounting.</summary>
+/// <summary>What a pipeline run did, from the functions' own accounting; <c>Interrupted</c>: the workload was stopped early (Ctrl-C).</summary>
 internal sealed record PipelineReport(
     int RecordsSent,
     long BytesSent,
@@ -40,7 +40,8 @@ internal sealed record PipelineReport(
     int ObjectsOnDisk,
     long BytesOnDisk,
     TimeSpan Elapsed,
-    PipelineMeasurements Measurements)
+    PipelineMeasurements Measurements,
+    bool Interrupted = false)
 {
     /// <summary>Every accepted record reached both consumers, and nothing was discarded unaccounted.</summary>
     public bool Succeeded => GatewayRejected == 0
@@ -68,10 +69,17 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
 {
     private readonly TextWriter _logs = functionLogs is null ? TextWriter.Null : TextWriter.Synchronized(functionLogs);
 
-    public async Task<PipelineReport> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the pipeline to the end of its workload, or until <paramref name="stop"/>.</summary>
+    /// <param name="stop">
+    /// Stops the workload (Ctrl-C): no new gateway request leaves, the ones in flight finish, and what the gateway
+    /// acknowledged is still consumed, flushed and counted: past the preparation nothing else is canceled, so nothing
+    /// acknowledged is lost and the summary stays exact. A second Ctrl-C ends the process instead.
+    /// </param>
+    /// <returns>What the run did.</returns>
+    public async Task<PipelineReport> RunAsync(CancellationToken stop)
     {
         var clock = Stopwatch.StartNew();
-        await backend.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        await backend.PrepareAsync(stop).ConfigureAwait(false);
         var kinesis = backend.Kinesis;
         var s3 = backend.S3;
         var stream = backend.StreamName;
@@ -121,21 +129,21 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
 
         // The workload through the Function URL, while the mappings consume the stream.
         var workload = new PipelineWorkload(config, url.Url, apiKey, measurements, load);
-        var sending = Task.Run(() => workload.SendAsync(cancellationToken), cancellationToken);
+        var sending = Task.Run(() => workload.SendAsync(stop), CancellationToken.None);
         var progress = new PipelineProgress(output, interactive, config.WorkloadFile is null && load is null ? config.WorkloadRecords : null);
         while (!sending.IsCompleted)
         {
             measurements.SampleMemory();
-            var polled = await PollAsync(mappings, cancellationToken).ConfigureAwait(false);
+            var polled = await PollAsync(mappings, CancellationToken.None).ConfigureAwait(false);
             progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records);
             if (polled.IsIdle)
             {
-                await Task.WhenAny(sending, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
+                await Task.WhenAny(sending, Task.Delay(20, CancellationToken.None)).ConfigureAwait(false);
             }
         }
 
         await sending.ConfigureAwait(false);
-        while (!(await PollAsync(mappings, cancellationToken).ConfigureAwait(false)).IsIdle)
+        while (!(await PollAsync(mappings, CancellationToken.None).ConfigureAwait(false)).IsIdle)
         {
             progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records);
         }
@@ -143,7 +151,7 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
         progress.Show(workload.Sent, sink.Totals.UserRecords, aggregator?.Totals.Records, done: true);
 
         // The end of the input: every open partition delivered, every window fired.
-        var flushed = await sinkInvoker.InvokeAsync("{\"action\":\"flush\",\"all\":true}"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        var flushed = await sinkInvoker.InvokeAsync("{\"action\":\"flush\",\"all\":true}"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
         using (var answer = JsonDocument.Parse(flushed.Payload))
         {
             if (!flushed.Succeeded || (answer.RootElement.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null))
@@ -154,14 +162,14 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
 
         if (windows is not null)
         {
-            foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(stream), cancellationToken).ConfigureAwait(false)).Shards)
+            foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest(stream), CancellationToken.None).ConfigureAwait(false)).Shards)
             {
-                await windows.FinishAsync(shard.ShardId, cancellationToken).ConfigureAwait(false);
+                await windows.FinishAsync(shard.ShardId, CancellationToken.None).ConfigureAwait(false);
             }
         }
 
-        var (rows, distinct) = await ResultsAsync(cancellationToken).ConfigureAwait(false);
-        var (objectCount, objectBytes) = await backend.CountObjectsAsync(cancellationToken).ConfigureAwait(false);
+        var (rows, distinct) = await ResultsAsync(CancellationToken.None).ConfigureAwait(false);
+        var (objectCount, objectBytes) = await backend.CountObjectsAsync(CancellationToken.None).ConfigureAwait(false);
         return new PipelineReport(
             workload.Sent,
             workload.BytesSent,
@@ -177,7 +185,8 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             objectCount,
             objectBytes,
             clock.Elapsed,
-            measurements);
+            measurements,
+            stop.IsCancellationRequested);
     }
 
     private InProcessLambdaInvoker Invoker(string name, LambdaHandler handler) =>
@@ -193,7 +202,8 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
             MaximumRetryAttempts = config.MaximumRetryAttempts,
             BisectBatchOnFunctionError = config.BisectBatchOnFunctionError,
             MaximumRecordAgeInSeconds = config.MaximumRecordAgeInSeconds,
-            StartingPosition = StartingPosition.TrimHorizon,
+            StartingPosition = backend.ReadFrom is null ? StartingPosition.TrimHorizon : StartingPosition.AtTimestamp,
+            StartingPositionTimestamp = backend.ReadFrom,
             PollInterval = TimeSpan.Zero,
         };
         var destination = new NotifyingDestination(new S3OnFailureDestination(backend.S3, backend.Bucket, options.MappingId), backend.S3, backend.Bucket, $"aws/lambda/{options.MappingId:D}/", failureHandler, discarded);

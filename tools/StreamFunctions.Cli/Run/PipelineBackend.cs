@@ -7,8 +7,11 @@ using StreamFunctions.Gateway;
 using StreamFunctions.Kinesis;
 using StreamFunctions.LocalAws;
 using StreamFunctions.Sink.Buffer;
+using StreamFunctions.StreamLog.Exceptions;
 using StreamFunctions.StreamLog.Kinesis;
 using StreamFunctions.Streams;
+using StreamFunctions.Streams.Exceptions;
+using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Run;
 
@@ -44,6 +47,9 @@ internal abstract class PipelineBackend : IAsyncDisposable
     /// <summary>Creates the stream, the bucket and the tables.</summary>
     public abstract Task PrepareAsync(CancellationToken cancellationToken);
 
+    /// <summary>Where the mappings start reading, once prepared: at this time (a stream an earlier run filled), or the trim horizon when null.</summary>
+    public DateTimeOffset? ReadFrom { get; protected set; }
+
     public abstract ValueTask DisposeAsync();
 
     /// <summary>The bucket's objects: count and bytes.</summary>
@@ -66,28 +72,77 @@ internal abstract class PipelineBackend : IAsyncDisposable
         return (objects, bytes);
     }
 
-    /// <summary>The embedded default: no AWS at all.</summary>
-    public static PipelineBackend Embedded(PipelineConfig config, string dataDirectory, string outputDirectory)
+    /// <summary>
+    /// The embedded default: no AWS at all. Opens the log (taking its lock) and checks a stream it already holds, before
+    /// anything is written; <see cref="PrepareAsync"/> then replaces the earlier output in <paramref name="output"/>.
+    /// </summary>
+    /// <param name="config">The pipeline.</param>
+    /// <param name="dataDirectory">The stream log's folder.</param>
+    /// <param name="output">The folder S3 writes to, held (and locked) until the backend is disposed.</param>
+    /// <param name="temporaryData">The stream log's folder when it is temporary: removed when the backend is disposed.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <exception cref="RunRefusedException">The log is another process's or damaged; its stream has another shard count.</exception>
+    public static async Task<PipelineBackend> EmbeddedAsync(PipelineConfig config, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData, CancellationToken cancellationToken)
     {
-        var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
-        var objects = new FolderS3Server(outputDirectory);
-        objects.Start();
-        var s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(output);
+        EmbeddedKinesis kinesis;
+        try
         {
-            ["AWS_ENDPOINT_URL_S3"] = objects.Endpoint.ToString(),
-            ["AWS_ACCESS_KEY_ID"] = "local",
-            ["AWS_SECRET_ACCESS_KEY"] = "local",
-            ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
-        }))).CreateS3Client();
-        return new EmbeddedServices(config, kinesis, objects, s3, dataDirectory, outputDirectory);
+            kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
+        }
+        catch (Exception e) when (e is StreamLogException or IOException or UnauthorizedAccessException)
+        {
+            throw new RunRefusedException(e is StreamLogException ? e.Message : $"--data-dir {dataDirectory}: {e.Message}", e);
+        }
+
+        try
+        {
+            var reused = await ExistingStreamAsync(kinesis, config, dataDirectory, cancellationToken).ConfigureAwait(false);
+            var objects = new FolderS3Server(output.Path);
+            objects.Start();
+            var s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
+            {
+                ["AWS_ENDPOINT_URL_S3"] = objects.Endpoint.ToString(),
+                ["AWS_ACCESS_KEY_ID"] = "local",
+                ["AWS_SECRET_ACCESS_KEY"] = "local",
+                ["AWS_REGION"] = AwsSettings.LocalDefaultRegion,
+            }))).CreateS3Client();
+            return new EmbeddedServices(config, kinesis, objects, s3, dataDirectory, output, temporaryData, reused);
+        }
+        catch
+        {
+            kinesis.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Kinesis, S3 and DynamoDB at <paramref name="settings"/>' endpoints; the resources are named after the run.</summary>
     public static PipelineBackend Aws(PipelineConfig config, AwsSettings settings, string where, IAsyncDisposable? owned = null) =>
         new AwsServices(config, settings, where, owned);
 
-    private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, string outputDirectory) : PipelineBackend
+    // Whether a kept log already holds the pipeline's stream (a rerun on --data-dir): reused when its shards match.
+    private static async Task<bool> ExistingStreamAsync(EmbeddedKinesis kinesis, PipelineConfig config, string dataDirectory, CancellationToken cancellationToken)
     {
+        StreamDescriptionSummary existing;
+        try
+        {
+            existing = await kinesis.DescribeStreamSummaryAsync(config.StreamName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KinesisResourceNotFoundException)
+        {
+            return false;
+        }
+
+        return existing.OpenShardCount == config.Shards ? true
+            : throw new RunRefusedException($"--data-dir {dataDirectory} holds stream {config.StreamName} with {existing.OpenShardCount} open shards; this pipeline has {config.Shards} (stream.shards): give another --data-dir, or the same shard count.");
+    }
+
+    private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData, bool reused) : PipelineBackend
+    {
+        // FolderS3Server's own folder beside the buckets (multipart parts, files being written): output too.
+        private const string FolderS3Staging = ".uploads";
+
         public override IKinesisApi Kinesis => kinesis;
 
         public override IAmazonS3 S3 => s3;
@@ -104,18 +159,29 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
         public override IIdempotencyStore Idempotency { get; } = new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60));
 
-        public override string ObjectsLocation => Path.Combine(outputDirectory, config.Bucket);
+        public override string ObjectsLocation => Path.Combine(output.Path, config.Bucket);
 
         public override IEnumerable<string> Describe() =>
         [
-            $"  stream    {config.StreamName}, {config.Shards} shards, embedded log in {dataDirectory}",
+            $"  stream    {config.StreamName}, {config.Shards} shards, embedded log in {dataDirectory}{(reused ? " (kept from an earlier run: this run reads only the records it writes)" : string.Empty)}",
             $"  objects   {ObjectsLocation} (the folder S3 writes to, laid out as the keys)",
         ];
 
         public override async Task PrepareAsync(CancellationToken cancellationToken)
         {
-            await kinesis.CreateActiveAsync(config.StreamName, config.Shards, cancellationToken: cancellationToken).ConfigureAwait(false);
+            output.ReplaceOutputs([config.Bucket, FolderS3Staging]);
+            if (!reused)
+            {
+                await kinesis.CreateActiveAsync(config.StreamName, config.Shards, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
             await s3.PutBucketAsync(config.Bucket, cancellationToken).ConfigureAwait(false);
+
+            // A kept stream holds the earlier runs' records: the mappings start at this run's first, by arrival time
+            // (arrivals never go back within a shard of the log, and the log's lock keeps every other writer out). A
+            // clock set back since the earlier run makes this one read some of its records too: the summary then says
+            // FAILED (more read than accepted), never passed.
+            ReadFrom = reused ? TimeProvider.System.GetUtcNow() : null;
         }
 
         public override async ValueTask DisposeAsync()
@@ -123,6 +189,8 @@ internal abstract class PipelineBackend : IAsyncDisposable
             s3.Dispose();
             await objects.DisposeAsync().ConfigureAwait(false);
             kinesis.Dispose();
+            output.Dispose();
+            temporaryData?.Dispose();
         }
     }
 

@@ -40,46 +40,63 @@ internal sealed class PipelineWorkload(PipelineConfig config, Uri url, string ap
 
     public long BytesSent => Interlocked.Read(ref _bytes);
 
-    public async Task SendAsync(CancellationToken cancellationToken)
+    /// <summary>Sends the workload; after <paramref name="stop"/> no new request leaves, and the ones in flight finish.</summary>
+    /// <param name="stop">Stops sending (Ctrl-C). A request in flight is never canceled: records the gateway wrote to the
+    /// stream are then acknowledged and counted, never written but unknown to the summary.</param>
+    /// <returns>A task that ends when every request sent has its answer.</returns>
+    public async Task SendAsync(CancellationToken stop)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(120) };
         using var inFlight = new SemaphoreSlim(4);
         var requests = new List<Task>();
         var clock = Stopwatch.StartNew();
         var queued = 0L;
-        foreach (var chunk in Records().Chunk(config.WorkloadRecordsPerRequest))
+        try
         {
-            if (load is { } l)
+            foreach (var chunk in Records().Chunk(config.WorkloadRecordsPerRequest))
             {
-                // Open loop at the rate: each request leaves at its time, whatever the previous ones took; none leaves at or after the end.
-                var departure = l.RecordsPerSecond is { } rate ? TimeSpan.FromSeconds((double)queued / rate) : TimeSpan.Zero;
-                if (departure >= l.Duration || clock.Elapsed >= l.Duration)
+                if (load is { } l)
                 {
+                    // Open loop at the rate: each request leaves at its time, whatever the previous ones took; none leaves at or after the end.
+                    var departure = l.RecordsPerSecond is { } rate ? TimeSpan.FromSeconds((double)queued / rate) : TimeSpan.Zero;
+                    if (departure >= l.Duration || clock.Elapsed >= l.Duration)
+                    {
+                        break;
+                    }
+
+                    if (departure - clock.Elapsed is { Ticks: > 0 } wait)
+                    {
+                        await Task.Delay(wait, stop).ConfigureAwait(false);
+                    }
+
+                    queued += chunk.Length;
+                }
+
+                await inFlight.WaitAsync(stop).ConfigureAwait(false);
+                if (stop.IsCancellationRequested)
+                {
+                    inFlight.Release();
                     break;
                 }
 
-                if (departure - clock.Elapsed is { Ticks: > 0 } wait)
-                {
-                    await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-                }
-
-                queued += chunk.Length;
+                requests.Add(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await PostAsync(http, chunk, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            inFlight.Release();
+                        }
+                    },
+                    CancellationToken.None));
             }
-
-            await inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
-            requests.Add(Task.Run(
-                async () =>
-                {
-                    try
-                    {
-                        await PostAsync(http, chunk, cancellationToken).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        inFlight.Release();
-                    }
-                },
-                cancellationToken));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped while waiting to send: the requests already sent still get their answers below.
         }
 
         await Task.WhenAll(requests).ConfigureAwait(false);

@@ -1,0 +1,96 @@
+using StreamFunctions.StreamLog.Kinesis;
+using StreamFunctions.Streams.Model;
+
+namespace StreamFunctions.Cli.Tests.CommandLine;
+
+/// <summary>
+/// What a user sees when <c>sfn</c> refuses: the real program as a child process, so System.CommandLine's top level is
+/// part of it. Every refusal is one line on stderr and exit code 2, never a stack trace or the help text.
+/// </summary>
+public sealed class RefusalTests : IDisposable
+{
+    private readonly string _root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "sfn-refusal-" + Guid.NewGuid().ToString("N"))).FullName;
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("run --out <a folder holding a project>")]
+    [InlineData("run --out <a file>")]
+    [InlineData("run --data-dir <a log another process holds>")]
+    [InlineData("run --data-dir <a log whose stream has 2 shards>")]
+    [InlineData("run --data-dir <inside --out>")]
+    [InlineData("run --logs <in a missing folder>")]
+    [InlineData("run --pipeline <a missing file>")]
+    [InlineData("run --pipeline <whose workload file is missing>")]
+    [InlineData("run --out <empty>")]
+    [InlineData("run --records 0")]
+    [InlineData("run --rate 5")]
+    [InlineData("run --against nowhere")]
+    [InlineData("dlq list")]
+    [InlineData("dlq redrive --bucket b --rate 0")]
+    [InlineData("no-such-command")]
+    public async Task Sfn_Refusal_IsOneLineOnStderrAndExitTwo(string refusal)
+    {
+        var folder = Path.Combine(_root, "folder");
+        var file = Path.Combine(_root, "file.txt");
+        string[] arguments;
+        EmbeddedKinesis? held = null;
+        switch (refusal)
+        {
+            case "run --out <a folder holding a project>":
+                Directory.CreateDirectory(folder);
+                await File.WriteAllTextAsync(Path.Combine(folder, "Project.csproj"), "<Project />");
+                arguments = ["run", "--out", folder];
+                break;
+            case "run --out <a file>":
+                await File.WriteAllTextAsync(file, "text");
+                arguments = ["run", "--out", file];
+                break;
+            case "run --data-dir <a log another process holds>":
+                held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = folder });
+                arguments = ["run", "--data-dir", folder];
+                break;
+            case "run --data-dir <a log whose stream has 2 shards>":
+                using (var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = folder }))
+                {
+                    await log.CreateStreamAsync(new CreateStreamRequest("clickstream", 2));
+                }
+
+                arguments = ["run", "--data-dir", folder];
+                break;
+            case "run --data-dir <inside --out>":
+                arguments = ["run", "--out", folder, "--data-dir", Path.Combine(folder, "log")];
+                break;
+            case "run --logs <in a missing folder>":
+                arguments = ["run", "--logs", Path.Combine(_root, "missing", "functions.log")];
+                break;
+            case "run --pipeline <a missing file>":
+                arguments = ["run", "--pipeline", file];
+                break;
+            case "run --pipeline <whose workload file is missing>":
+                await File.WriteAllTextAsync(file, $"workload:\n  file: {Path.Combine(_root, "missing.jsonl")}\n");
+                arguments = ["run", "--pipeline", file];
+                break;
+            case "run --out <empty>":
+                arguments = ["run", "--out", string.Empty];
+                break;
+            default:
+                arguments = refusal.Split(' ');
+                break;
+        }
+
+        try
+        {
+            var (exit, _, error) = await SfnProcess.RunAsync(_root, arguments);
+
+            var lines = error.Where(l => l.Length > 0).ToList();
+            Assert.True(exit == 2 && lines.Count == 1, $"exit {exit}, stderr:\n{string.Join('\n', error)}");
+            Assert.DoesNotContain("   at ", lines[0], StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", lines[0], StringComparison.Ordinal);
+        }
+        finally
+        {
+            held?.Dispose();
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
