@@ -34,7 +34,7 @@ internal static class DlqCommand
                 await output.WriteLineAsync($"{r.FailedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}  {r.Status,-8} {(r.Redriven ? "redriven" : r.ClaimedAt is not null ? "claimed" : "-"),-8} {r.Position,-58} {r.PartitionKey ?? "-",-20} {r.ErrorType}: {r.ErrorMessage}  ({r.Key})").ConfigureAwait(false);
             }
 
-            await output.WriteLineAsync($"{records.Count} records, {records.Count(r => r.Redriven)} redriven, {records.Count(r => r.ClaimedAt is not null)} claimed by a redrive under way (or one that stopped), {records.Count(r => r.Status != "archived")} expired pointers").ConfigureAwait(false);
+            await output.WriteLineAsync($"{records.Count} records, {records.Count(r => r.Redriven)} redriven, {records.Count(r => r.ClaimedAt is not null)} claimed by a redrive under way (or one that stopped), {records.Count(r => r.Status != "archived")} pointers without a payload (expired, or their stream not found)").ConfigureAwait(false);
             return 0;
         }, parse.GetValue(bucket)!, parse.GetValue(prefix)!, ct));
 
@@ -74,7 +74,7 @@ internal static class DlqCommand
                 return ConsoleInterruption.InterruptedExitCode;
             }
 
-            await output.WriteLineAsync($"{(report.DryRun ? "dry run: would redrive" : "redriven")} {report.Redriven} of {report.Matched} matching records; {report.AlreadyRedriven} already redriven, {report.ClaimedByAnotherRun} claimed by another run, {report.NotRedrivable} expired pointers (no payload)").ConfigureAwait(false);
+            await output.WriteLineAsync($"{(report.DryRun ? "dry run: would redrive" : "redriven")} {report.Redriven} of {report.Matched} matching records; {report.AlreadyRedriven} already redriven, {report.ClaimedByAnotherRun} claimed by another run, {report.NotRedrivable} pointers without a payload (expired, or their stream not found)").ConfigureAwait(false);
             return 0;
         }, parse.GetValue(bucket)!, parse.GetValue(prefix)!, ct));
 
