@@ -12,13 +12,15 @@ namespace StreamFunctions.Functions.Transform;
 /// <c>TRANSFORM_CONFIG</c> (JSON) or <c>TRANSFORM_CONFIG_FILE</c> (relative to the function's folder): see
 /// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>.
 /// </summary>
-internal sealed class TransformFunction(JsonProjectionTransform transform)
+internal sealed class TransformFunction(IRecordTransform transform)
 {
     public static TransformFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        var config = environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE")
-            ?? throw new ArgumentException("Set TRANSFORM_CONFIG (JSON) or TRANSFORM_CONFIG_FILE: filter, fields, missing, partitionKeys, appendNewline.");
-        return new TransformFunction(JsonProjectionTransform.Parse(config));
+        var settings = new SettingsReader(environment);
+        const string Projection = "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)";
+        return new TransformFunction(
+            settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, Projection)
+            ?? throw settings.Invalid("TRANSFORM_CONFIG", Projection + "; or set TRANSFORM_CONFIG_FILE"));
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
