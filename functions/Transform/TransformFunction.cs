@@ -10,17 +10,17 @@ namespace StreamFunctions.Functions.Transform;
 /// A Firehose data-transformation function: reads the request (<c>records[{recordId, approximateArrivalTimestamp, data}]</c>),
 /// answers every record with Ok, Dropped or ProcessingFailed and <c>metadata.partitionKeys</c>. What it does comes from
 /// <c>TRANSFORM_CONFIG</c> (JSON) or <c>TRANSFORM_CONFIG_FILE</c> (relative to the function's folder): see
-/// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>.
+/// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>. Without either it passes every record
+/// through unchanged (<see cref="PassThroughTransform"/>), as a Firehose stream without a transformation delivers.
 /// </summary>
 internal sealed class TransformFunction(IRecordTransform transform)
 {
     public static TransformFunction FromEnvironment(IEnvironmentVariables environment)
     {
         var settings = new SettingsReader(environment);
-        const string Projection = "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)";
         return new TransformFunction(
-            settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, Projection)
-            ?? throw settings.Invalid("TRANSFORM_CONFIG", Projection + "; or set TRANSFORM_CONFIG_FILE"));
+            settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)")
+            ?? (IRecordTransform)new PassThroughTransform());
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
