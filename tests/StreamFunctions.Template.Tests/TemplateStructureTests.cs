@@ -303,6 +303,39 @@ public sealed partial class TemplateStructureTests
         }
     }
 
+    public static TheoryData<string, string[]> RuleCases() => new()
+    {
+        { "", [] },
+        { "KafkaSource=msk", ["MskNeedsClusterAndTopic: With KafkaSource=msk, set MskClusterArn (the MSK cluster's ARN).", "MskNeedsClusterAndTopic: With KafkaSource=msk, set KafkaTopic."] },
+        { "KafkaSource=msk;MskClusterArn=arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abcd-1234;KafkaTopic=orders", [] },
+        { "KafkaSource=self-managed;KafkaTopic=orders", ["SelfManagedKafkaNeedsBrokersSecretAndTopic: With KafkaSource=self-managed, set KafkaBootstrapServers (host:port,host:port).", "SelfManagedKafkaNeedsBrokersSecretAndTopic: With KafkaSource=self-managed, set KafkaSecretArn (the SASL/SCRAM-512 secret)."] },
+        { "KafkaSource=self-managed;KafkaTopic=orders;KafkaBootstrapServers=b1:9096;KafkaSecretArn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:s", [] },
+        { "GatewayAuth=apikey", ["ApiKeyAuthNeedsKeyHashes: With GatewayAuth=apikey, set GatewayApiKeySha256 (the SHA-256 of each accepted key)."] },
+        { "RouterRules={\"routes\":[]}", ["RouterNeedsDestinationStreams: With RouterRules, set RouterDestinationStreamArns (the streams the rules write to; its write permission is scoped to them)."] },
+        { "RouterRules={\"routes\":[]};RouterDestinationStreamArns=arn:aws:kinesis:eu-west-1:123456789012:stream/a,arn:aws:kinesis:eu-west-1:123456789012:stream/b", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RuleCases))]
+    public void Rules_AParameterItsPartnerNeedsLeftEmpty_FailsBeforeAnyResourceIsCreated(string parameters, string[] failures)
+    {
+        // cfn-lint checks the Rules section's form only; this evaluates it as CloudFormation does at deploy time.
+        var sut = new TemplateEvaluator(Template, Overrides(parameters));
+
+        Assert.Equal(failures, sut.FailedRules());
+    }
+
+    [Fact]
+    public void Rules_SamconfigEnvironments_PassEveryRule()
+    {
+        var samconfig = File.ReadAllText(Path.Combine(Root, "samconfig.toml"));
+        foreach (Match overrides in Regex.Matches(samconfig, @"^parameter_overrides = \[(.*)\]$", RegexOptions.Multiline))
+        {
+            var parameters = string.Join(';', Regex.Matches(overrides.Groups[1].Value, "\"([^\"]*)\"").Select(m => m.Groups[1].Value));
+            Assert.Empty(new TemplateEvaluator(Template, Overrides(parameters)).FailedRules());
+        }
+    }
+
     [Fact]
     public void Gateway_ApiKeyMode_ReservedConcurrencyCapsThePublicUrl()
     {
