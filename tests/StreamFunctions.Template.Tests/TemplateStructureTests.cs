@@ -351,6 +351,14 @@ public sealed partial class TemplateStructureTests
         Assert.Equal("NONE", apiKey.Evaluate(Get(gateway, "Properties", "FunctionUrlConfig", "AuthType")!));
         Assert.Same(TemplateEvaluator.NoValue, iam.Evaluate(reserved));
         Assert.Equal("AWS_IAM", iam.Evaluate(Get(gateway, "Properties", "FunctionUrlConfig", "AuthType")!));
+
+        // SAM grants a public URL its permissions only for a literal NONE: with the !If, the template grants both itself
+        // (lambda:InvokeFunctionUrl, and since October 2025 lambda:InvokeFunction through the URL), in apikey mode only.
+        var permissions = Template.OfType("AWS::Lambda::Permission").Where(p => Text(Get(p.Resource, "Properties", "FunctionName")) == "GatewayFunction").ToList();
+        Assert.Equal(
+            [("lambda:InvokeFunction", null, "true"), ("lambda:InvokeFunctionUrl", "NONE", null)],
+            permissions.Select(p => (Text(Get(p.Resource, "Properties", "Action")), Text(Get(p.Resource, "Properties", "FunctionUrlAuthType")), Text(Get(p.Resource, "Properties", "InvokedViaFunctionUrl")))).Order());
+        Assert.All(permissions, p => Assert.Equal(("GatewayUsesApiKey", "*"), (Text(Get(p.Resource, "Condition")), Text(Get(p.Resource, "Properties", "Principal")))));
     }
 
     [Theory]
