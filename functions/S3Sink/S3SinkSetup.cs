@@ -18,7 +18,7 @@ namespace StreamFunctions.Functions.S3Sink;
 /// <item><c>SINK_FORMAT</c> (<c>jsonl</c> | <c>parquet</c>), <c>SINK_COMPRESSION</c> (<c>none</c> | <c>gzip</c> | <c>zstd</c> |
 /// <c>snappy</c> | <c>hadoop-snappy</c>), <c>SINK_NEWLINE</c> (default true).</item>
 /// <item><c>SINK_PARTITION_KEYS</c>: <c>partitionKeyFromQuery</c> keys as JSON, e.g. <c>{"customer": ".customer.id"}</c>;
-/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (default 500).</item>
+/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (1–5000, default 500, Firehose's).</item>
 /// <item>Transformation: <c>TRANSFORM_FUNCTION</c> (a Firehose transformation Lambda, invoked through the Invoke API), or
 /// <c>TRANSFORM_CONFIG</c> / <c>TRANSFORM_CONFIG_FILE</c> (the JSON projection, in process).</item>
 /// </list>
