@@ -19,9 +19,6 @@ public sealed class SettingsReader(IEnvironmentVariables environment)
 
     private readonly IEnvironmentVariables _environment = environment ?? throw new ArgumentNullException(nameof(environment));
 
-    /// <summary>The variables read.</summary>
-    public IEnvironmentVariables Environment => _environment;
-
     /// <summary>An optional text setting.</summary>
     /// <param name="name">The variable.</param>
     /// <returns>The value, trimmed, or null when unset or blank.</returns>
