@@ -29,43 +29,39 @@ internal static class AggregatorSetup
 {
     public static AggregatorFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string Require(string name) => environment.Setting(name) ?? throw new ArgumentException($"Set {name}.");
-        var config = AggregatorConfig.Parse(environment.SettingOrFile("AGGREGATOR_CONFIG", "AGGREGATOR_CONFIG_FILE")
-            ?? throw new ArgumentException("Set AGGREGATOR_CONFIG (JSON or YAML) or AGGREGATOR_CONFIG_FILE."));
-        var settings = AwsSettings.FromEnvironment(environment);
-        var clients = new AwsClientFactory(settings);
+        var settings = new SettingsReader(environment);
+        const string Aggregation = "an aggregation as JSON or YAML (name, key, time, window, aggregates: see aggregator.example.json)";
+        var config = settings.Parsed("AGGREGATOR_CONFIG", "AGGREGATOR_CONFIG_FILE", AggregatorConfig.Parse, Aggregation)
+            ?? throw settings.Invalid("AGGREGATOR_CONFIG", Aggregation + "; or set AGGREGATOR_CONFIG_FILE");
+        var stateTable = settings.Required("AGGREGATOR_STATE_TABLE", "the name of the DynamoDB table holding the state, checkpoints and spills");
+        const string Targets = "where results go: dynamodb:<table>, s3://<bucket>/<prefix>, kinesis:<stream> or kafka:<topic>";
+        var target = settings.Parsed("AGGREGATOR_RESULTS", WindowResultTarget.Parse, Targets)
+            ?? (settings.Text("AGGREGATOR_RESULTS_TABLE") is { } table ? new WindowResultTarget(WindowResultTargetKind.DynamoDb, table)
+            : throw settings.Invalid("AGGREGATOR_RESULTS", Targets + "; or set AGGREGATOR_RESULTS_TABLE"));
+        var format = settings.OneOf("AGGREGATOR_RESULTS_FORMAT", ResultObjectFormat.JsonLines, ("jsonl", ResultObjectFormat.JsonLines), ("json", ResultObjectFormat.JsonLines), ("parquet", ResultObjectFormat.Parquet));
+        var compression = new CompressionOptions
+        {
+            Codec = settings.OneOf("AGGREGATOR_RESULTS_COMPRESSION", CompressionCodec.Gzip, ("none", CompressionCodec.None), ("gzip", CompressionCodec.Gzip), ("zstd", CompressionCodec.Zstd), ("snappy", CompressionCodec.Snappy), ("hadoop-snappy", CompressionCodec.HadoopSnappy)),
+        };
+        var kafka = target.Kind == WindowResultTargetKind.Kafka ? KafkaProducerSettings.Read(settings) : null;
+        var sideBucket = settings.Text("AGGREGATOR_SIDE_OUTPUT_BUCKET");
+        var sidePrefix = settings.Text("AGGREGATOR_SIDE_OUTPUT_PREFIX", "late/");
+
+        var aws = AwsSettings.FromEnvironment(environment);
+        aws.RequireCredentials([
+            AwsService.DynamoDB,
+            .. sideBucket is not null || target.Kind == WindowResultTargetKind.S3 ? new[] { AwsService.S3 } : [],
+            .. target.Kind == WindowResultTargetKind.Kinesis ? new[] { AwsService.Kinesis } : []]);
+        var clients = new AwsClientFactory(aws);
         var dynamo = clients.CreateDynamoDBClient();
-        ISideOutput? side = environment.Setting("AGGREGATOR_SIDE_OUTPUT_BUCKET") is { } bucket
-            ? new S3SideOutput(clients.CreateS3Client(), bucket, environment.Setting("AGGREGATOR_SIDE_OUTPUT_PREFIX") ?? "late/")
-            : null;
-        var target = environment.Setting("AGGREGATOR_RESULTS") is { } text ? WindowResultTarget.Parse(text)
-            : environment.Setting("AGGREGATOR_RESULTS_TABLE") is { } table ? new WindowResultTarget(WindowResultTargetKind.DynamoDb, table)
-            : throw new ArgumentException("Set AGGREGATOR_RESULTS (dynamodb:<table>, s3://<bucket>/<prefix>, kinesis:<stream> or kafka:<topic>) or AGGREGATOR_RESULTS_TABLE.");
+        ISideOutput? side = sideBucket is null ? null : new S3SideOutput(clients.CreateS3Client(), sideBucket, sidePrefix);
         IWindowResultWriter results = target.Kind switch
         {
             WindowResultTargetKind.DynamoDb => new DynamoDbWindowResultWriter(dynamo, target.Name),
-            WindowResultTargetKind.S3 => new S3WindowResultWriter(
-                clients.CreateS3Client(),
-                target.Name,
-                target.Prefix,
-                environment.Setting("AGGREGATOR_RESULTS_FORMAT") switch
-                {
-                    null or "jsonl" or "json" => ResultObjectFormat.JsonLines,
-                    "parquet" => ResultObjectFormat.Parquet,
-                    var other => throw new ArgumentException($"AGGREGATOR_RESULTS_FORMAT is jsonl or parquet, not '{other}'."),
-                },
-                new CompressionOptions { Codec = CompressionOptions.ParseCodec(environment.Setting("AGGREGATOR_RESULTS_COMPRESSION") ?? "gzip", "AGGREGATOR_RESULTS_COMPRESSION") }),
-            WindowResultTargetKind.Kinesis => new StreamWindowResultWriter(new KinesisRecordProducer(KinesisClient.Create(settings), target.Name)),
-            _ => new StreamWindowResultWriter(new KafkaRecordProducer(
-                new ProducerBuilder<byte[], byte[]>(new KafkaProducerOptions
-                {
-                    BootstrapServers = Require("KAFKA_BOOTSTRAP_SERVERS"),
-                    Compression = environment.Setting("KAFKA_COMPRESSION") ?? "lz4",
-                    Properties = KafkaProducerOptions.ParseProperties(environment.Setting("KAFKA_PROPERTIES")),
-                }.ToConfig()).Build(),
-                target.Name)),
+            WindowResultTargetKind.S3 => new S3WindowResultWriter(clients.CreateS3Client(), target.Name, target.Prefix, format, compression),
+            WindowResultTargetKind.Kinesis => new StreamWindowResultWriter(new KinesisRecordProducer(KinesisClient.Create(aws), target.Name)),
+            _ => new StreamWindowResultWriter(new KafkaRecordProducer(new ProducerBuilder<byte[], byte[]>(kafka!.ToConfig()).Build(), target.Name)),
         };
-        var stateTable = Require("AGGREGATOR_STATE_TABLE");
         return new AggregatorFunction(
             new StreamWindowAggregator(config, new DynamoDbAggregatorStateStore(dynamo, stateTable), results, side, onStage: Failpoints.FromEnvironment<AggregatorStage>(environment)),
             new LambdaTumblingWindowAggregator(config, results, new DynamoDbSnapshotSpill(dynamo, stateTable), side));

@@ -13,22 +13,23 @@ namespace StreamFunctions.Functions.FailureHandler;
 /// </summary>
 internal static class FailureHandlerSetup
 {
-    public static FailureHandlerFunction FromEnvironment()
+    public static FailureHandlerFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        var environment = EnvironmentVariables.Process;
-        var bucket = environment.GetValue("DLQ_BUCKET") is { Length: > 0 } b
-            ? b
-            : throw new ArgumentException("DLQ_BUCKET must name the bucket of the DLQ archive.");
-        var settings = AwsSettings.FromEnvironment(environment);
-        var s3 = new AwsClientFactory(settings).CreateS3Client();
-        var archive = new S3PoisonRecordArchive(s3, bucket, environment.GetValue("DLQ_PREFIX") ?? "dlq");
+        var settings = new SettingsReader(environment);
+        var bucket = settings.Required("DLQ_BUCKET", "the name of the DLQ archive's bucket");
+        var prefix = settings.Text("DLQ_PREFIX", "dlq");
+        var queueUrl = settings.Text("DLQ_NOTIFY_QUEUE_URL") is { } url
+            ? Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" ? url : throw settings.Invalid("DLQ_NOTIFY_QUEUE_URL", "an SQS queue URL, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/archived")
+            : null;
 
-        // DLQ_NOTIFY_QUEUE_URL (optional): announce every archived record on this SQS queue.
+        var aws = AwsSettings.FromEnvironment(environment);
+        aws.RequireCredentials([AwsService.Kinesis, AwsService.S3, .. queueUrl is null ? [] : new[] { AwsService.Sqs }]);
+        var clients = new AwsClientFactory(aws);
+        var s3 = clients.CreateS3Client();
+        var archive = new S3PoisonRecordArchive(s3, bucket, prefix);
         return new FailureHandlerFunction(
-            KinesisClient.Create(settings),
+            KinesisClient.Create(aws),
             s3,
-            environment.GetValue("DLQ_NOTIFY_QUEUE_URL") is { Length: > 0 } queueUrl
-                ? new SqsArchiveNotifications(archive, new AwsClientFactory(settings).CreateSqsClient(), queueUrl)
-                : archive);
+            queueUrl is null ? archive : new SqsArchiveNotifications(archive, clients.CreateSqsClient(), queueUrl));
     }
 }

@@ -28,20 +28,20 @@ internal sealed class RouterFunction(StreamRouter router)
 
     public static RouterFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.Setting(name);
-        var rules = environment.SettingOrFile("ROUTER_RULES", "ROUTER_RULES_FILE") is { } json ? RoutingRules.Parse(json)
-            : Get("BRIDGE_TO") is { } bridge ? RoutingRules.Bridge(bridge.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            : throw new ArgumentException("Set ROUTER_RULES (JSON), ROUTER_RULES_FILE or BRIDGE_TO (destinations) to say where records go.");
+        var settings = new SettingsReader(environment);
+        const string Expected = "routing rules as JSON (routes, mode, unmatched: see rules.example.json)";
+        var rules = settings.Parsed("ROUTER_RULES", "ROUTER_RULES_FILE", RoutingRules.Parse, Expected)
+            ?? settings.Parsed("BRIDGE_TO", text => RoutingRules.Bridge(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), "comma-separated destinations, kinesis:<stream> or kafka:<topic>")
+            ?? throw settings.Invalid("ROUTER_RULES", Expected + "; or set ROUTER_RULES_FILE, or BRIDGE_TO (destinations every record is copied to)");
+        var aggregate = settings.Flag("KINESIS_AGGREGATE", false);
+        var kafkaOptions = rules.Destinations.Any(d => d.StartsWith("kafka:", StringComparison.Ordinal)) ? KafkaProducerSettings.Read(settings) : null;
+        var bucket = settings.Text("DLQ_BUCKET");
+        var prefix = settings.Text("DLQ_PREFIX", "dlq");
 
-        var settings = AwsSettings.FromEnvironment(environment);
-        var aggregate = bool.TryParse(Get("KINESIS_AGGREGATE"), out var a) && a;
-        var kinesis = new Lazy<KinesisClient>(() => KinesisClient.Create(settings));
-        var kafka = new Lazy<IProducer<byte[], byte[]>>(() => new ProducerBuilder<byte[], byte[]>(new KafkaProducerOptions
-        {
-            BootstrapServers = Get("KAFKA_BOOTSTRAP_SERVERS") ?? throw new ArgumentException("The rules write to Kafka: set KAFKA_BOOTSTRAP_SERVERS."),
-            Compression = Get("KAFKA_COMPRESSION") ?? "lz4",
-            Properties = KafkaProducerOptions.ParseProperties(Get("KAFKA_PROPERTIES")),
-        }.ToConfig()).Build());
+        var aws = AwsSettings.FromEnvironment(environment);
+        aws.RequireCredentials([.. kafkaOptions is null || rules.Destinations.Any(d => d.StartsWith("kinesis:", StringComparison.Ordinal)) ? new[] { AwsService.Kinesis } : [], .. bucket is null ? [] : new[] { AwsService.S3 }]);
+        var kinesis = new Lazy<KinesisClient>(() => KinesisClient.Create(aws));
+        var kafka = new Lazy<IProducer<byte[], byte[]>>(() => new ProducerBuilder<byte[], byte[]>(kafkaOptions!.ToConfig()).Build());
 
         // One producer per destination for the life of the process (the Kafka ones share one librdkafka client).
         var producers = new ConcurrentDictionary<string, IRecordProducer>(StringComparer.Ordinal);
@@ -53,9 +53,7 @@ internal sealed class RouterFunction(StreamRouter router)
                 : new KafkaRecordProducer(kafka.Value, name);
         });
 
-        var archive = Get("DLQ_BUCKET") is { } bucket
-            ? new S3PoisonRecordArchive(new AwsClientFactory(settings).CreateS3Client(), bucket, Get("DLQ_PREFIX") ?? "dlq")
-            : null;
+        var archive = bucket is null ? null : new S3PoisonRecordArchive(new AwsClientFactory(aws).CreateS3Client(), bucket, prefix);
         return new RouterFunction(new StreamRouter(rules, ProducerFor, archive));
     }
 

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
 using StreamFunctions.Aws;
-using StreamFunctions.Lambda.Events;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Transform;
@@ -21,56 +18,70 @@ namespace StreamFunctions.Functions.S3Sink;
 /// <item><c>SINK_FORMAT</c> (<c>jsonl</c> | <c>parquet</c>), <c>SINK_COMPRESSION</c> (<c>none</c> | <c>gzip</c> | <c>zstd</c> |
 /// <c>snappy</c> | <c>hadoop-snappy</c>), <c>SINK_NEWLINE</c> (default true).</item>
 /// <item><c>SINK_PARTITION_KEYS</c>: <c>partitionKeyFromQuery</c> keys as JSON, e.g. <c>{"customer": ".customer.id"}</c>;
-/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (default 500).</item>
+/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (1–5000, default 500, Firehose's).</item>
 /// <item>Transformation: <c>TRANSFORM_FUNCTION</c> (a Firehose transformation Lambda, invoked through the Invoke API), or
 /// <c>TRANSFORM_CONFIG</c> / <c>TRANSFORM_CONFIG_FILE</c> (the JSON projection, in process).</item>
 /// </list>
 /// </summary>
 internal static class S3SinkSetup
 {
+    // The option each variable sets, so that a cross-setting check of the options (a prefix's keys, a dynamic prefix
+    // without buffering) names the variable.
+    private static readonly Dictionary<string, string> Variables = new(StringComparer.Ordinal)
+    {
+        [nameof(S3SinkOptions.Bucket)] = "SINK_BUCKET",
+        [nameof(S3SinkOptions.Prefix)] = "SINK_PREFIX",
+        [nameof(S3SinkOptions.ErrorPrefix)] = "SINK_ERROR_PREFIX",
+        [nameof(S3SinkOptions.BackupPrefix)] = "SINK_BACKUP_PREFIX",
+        [nameof(S3SinkOptions.BufferInterval)] = "SINK_BUFFER_INTERVAL_SECONDS",
+        [nameof(S3SinkOptions.PartitionKeyQueries)] = "SINK_PARTITION_KEYS",
+    };
+
     public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        string? Get(string name) => environment.Setting(name);
-        string Require(string name) => Get(name) ?? throw new ArgumentException($"Set {name}.");
-        var settings = AwsSettings.FromEnvironment(environment);
-        var clients = new AwsClientFactory(settings);
-        var transformFunction = Get("TRANSFORM_FUNCTION");
+        var settings = new SettingsReader(environment);
+        var transformFunction = settings.Text("TRANSFORM_FUNCTION");
         var defaults = new S3SinkOptions();
         var options = new S3SinkOptions
         {
-            Bucket = Require("SINK_BUCKET"),
-            Prefix = Get("SINK_PREFIX") ?? defaults.Prefix,
-            ErrorPrefix = Get("SINK_ERROR_PREFIX") ?? defaults.ErrorPrefix,
-            BackupPrefix = Get("SINK_BACKUP_PREFIX"),
-            StagingPrefix = Get("SINK_STAGING_PREFIX") ?? defaults.StagingPrefix,
-            BufferSizeBytes = (long)(Number(Get("SINK_BUFFER_SIZE_MB"), "SINK_BUFFER_SIZE_MB") ?? 5) * 1024 * 1024,
-            BufferInterval = TimeSpan.FromSeconds(Number(Get("SINK_BUFFER_INTERVAL_SECONDS"), "SINK_BUFFER_INTERVAL_SECONDS") ?? 300),
-            Format = Get("SINK_FORMAT") switch
-            {
-                null or "jsonl" or "json" => SinkFormat.JsonLines,
-                "parquet" => SinkFormat.Parquet,
-                var other => throw new ArgumentException($"SINK_FORMAT is jsonl or parquet, not '{other}'."),
-            },
+            Bucket = settings.Required("SINK_BUCKET", "the name of the destination bucket"),
+            Prefix = settings.Text("SINK_PREFIX", defaults.Prefix),
+            ErrorPrefix = settings.Text("SINK_ERROR_PREFIX", defaults.ErrorPrefix),
+            BackupPrefix = settings.Text("SINK_BACKUP_PREFIX"),
+            StagingPrefix = settings.Text("SINK_STAGING_PREFIX", defaults.StagingPrefix),
+            BufferSizeBytes = settings.Number("SINK_BUFFER_SIZE_MB", 5, 1, 128, "MiB") * 1024L * 1024L,
+            BufferInterval = settings.Duration("SINK_BUFFER_INTERVAL_SECONDS", DurationUnit.Seconds, 300, 0, 900),
+            Format = settings.OneOf("SINK_FORMAT", SinkFormat.JsonLines, ("jsonl", SinkFormat.JsonLines), ("json", SinkFormat.JsonLines), ("parquet", SinkFormat.Parquet)),
             Compression = new CompressionOptions
             {
-                Codec = CompressionOptions.ParseCodec(Get("SINK_COMPRESSION"), "SINK_COMPRESSION"),
+                Codec = settings.OneOf("SINK_COMPRESSION", CompressionCodec.None, ("none", CompressionCodec.None), ("gzip", CompressionCodec.Gzip), ("zstd", CompressionCodec.Zstd), ("snappy", CompressionCodec.Snappy), ("hadoop-snappy", CompressionCodec.HadoopSnappy)),
             },
-            NewlineDelimiter = Get("SINK_NEWLINE") is not { } newline || bool.Parse(newline),
-            PartitionKeyQueries = Get("SINK_PARTITION_KEYS") is { } keys
-                ? JsonSerializer.Deserialize(keys, LambdaEventsJsonContext.Default.DictionaryStringString) ?? []
-                : new Dictionary<string, string>(),
-            MaxActivePartitions = Number(Get("SINK_MAX_ACTIVE_PARTITIONS"), "SINK_MAX_ACTIVE_PARTITIONS") ?? 500,
+            NewlineDelimiter = settings.Flag("SINK_NEWLINE", true),
+            PartitionKeyQueries = settings.JsonObject("SINK_PARTITION_KEYS", """{"customer": ".customer.id"}"""),
+            MaxActivePartitions = settings.Number("SINK_MAX_ACTIVE_PARTITIONS", 500, 1, S3SinkOptions.MaxActivePartitionsLimit),
             TransformFunction = transformFunction,
         };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } option && Variables.TryGetValue(option, out var variable))
+        {
+            throw settings.Invalid(variable, "consistent with the sink's other settings", e);
+        }
 
-        IRecordTransform? transform = transformFunction is not null
-            ? new LambdaRecordTransform(new LambdaInvokeClient(settings, transformFunction), transformFunction, new LambdaTransformOptions { Region = settings.Region })
-            : environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE") is { } config ? JsonProjectionTransform.Parse(config)
+        var projection = transformFunction is null
+            ? settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)")
             : null;
-        var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), Require("SINK_STATE_TABLE"));
+        var stateTable = settings.Required("SINK_STATE_TABLE", "the name of the DynamoDB table holding each shard's buffer state");
+
+        var aws = AwsSettings.FromEnvironment(environment);
+        aws.RequireCredentials([AwsService.S3, AwsService.DynamoDB, .. transformFunction is null ? [] : new[] { AwsService.Lambda }]);
+        var clients = new AwsClientFactory(aws);
+        IRecordTransform? transform = transformFunction is not null
+            ? new LambdaRecordTransform(new LambdaInvokeClient(aws, transformFunction), transformFunction, new LambdaTransformOptions { Region = aws.Region })
+            : projection;
+        var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), stateTable);
         return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoints.FromEnvironment<SinkStage>(environment)));
     }
-
-    private static int? Number(string? value, string name) =>
-        value is null ? null : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} is a whole number, not '{value}'.");
 }

@@ -10,15 +10,17 @@ namespace StreamFunctions.Functions.Transform;
 /// A Firehose data-transformation function: reads the request (<c>records[{recordId, approximateArrivalTimestamp, data}]</c>),
 /// answers every record with Ok, Dropped or ProcessingFailed and <c>metadata.partitionKeys</c>. What it does comes from
 /// <c>TRANSFORM_CONFIG</c> (JSON) or <c>TRANSFORM_CONFIG_FILE</c> (relative to the function's folder): see
-/// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>.
+/// <see cref="JsonProjectionTransform"/> and <c>transform.example.json</c>. Without either it passes every record
+/// through unchanged (<see cref="PassThroughTransform"/>), as a Firehose stream without a transformation delivers.
 /// </summary>
-internal sealed class TransformFunction(JsonProjectionTransform transform)
+internal sealed class TransformFunction(IRecordTransform transform)
 {
     public static TransformFunction FromEnvironment(IEnvironmentVariables environment)
     {
-        var config = environment.SettingOrFile("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE")
-            ?? throw new ArgumentException("Set TRANSFORM_CONFIG (JSON) or TRANSFORM_CONFIG_FILE: filter, fields, missing, partitionKeys, appendNewline.");
-        return new TransformFunction(JsonProjectionTransform.Parse(config));
+        var settings = new SettingsReader(environment);
+        return new TransformFunction(
+            settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)")
+            ?? (IRecordTransform)new PassThroughTransform());
     }
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)

@@ -180,9 +180,9 @@ public sealed class AggregatorConfig
         {
             return Text(w, "type", "window") switch
             {
-                "tumbling" => WindowSpec.Tumbling(Duration(w, "size") ?? throw new FormatException("window: tumbling needs 'size'."), Duration(w, "offset") ?? TimeSpan.Zero),
-                "sliding" or "hopping" => WindowSpec.Sliding(Duration(w, "size") ?? throw new FormatException("window: sliding needs 'size'."), Duration(w, "slide") ?? throw new FormatException("window: sliding needs 'slide'."), Duration(w, "offset") ?? TimeSpan.Zero),
-                "session" => WindowSpec.Session(Duration(w, "gap") ?? throw new FormatException("window: session needs 'gap'.")),
+                "tumbling" => WindowSpec.Tumbling(Duration(w, "size", "window") ?? throw new FormatException("window: tumbling needs 'size'."), Duration(w, "offset", "window") ?? TimeSpan.Zero),
+                "sliding" or "hopping" => WindowSpec.Sliding(Duration(w, "size", "window") ?? throw new FormatException("window: sliding needs 'size'."), Duration(w, "slide", "window") ?? throw new FormatException("window: sliding needs 'slide'."), Duration(w, "offset", "window") ?? TimeSpan.Zero),
+                "session" => WindowSpec.Session(Duration(w, "gap", "window") ?? throw new FormatException("window: session needs 'gap'.")),
                 "count" => WindowSpec.CountOf(w.TryGetProperty("count", out var c) && c.TryGetInt64(out var n) ? n : throw new FormatException("window: count needs 'count' (a whole number).")),
                 var other => throw new FormatException($"window.type: '{other}' is not tumbling, sliding, session or count."),
             };
@@ -193,11 +193,26 @@ public sealed class AggregatorConfig
         }
     }
 
-    private static TimeSpan? Duration(JsonElement parent, string name) =>
-        !parent.TryGetProperty(name, out var value) ? null
-        : value.ValueKind == JsonValueKind.Number ? TimeSpan.FromMilliseconds(value.GetDouble())
-        : value.ValueKind == JsonValueKind.String ? ParseDuration(value.GetString()!)
-        : throw new FormatException($"'{name}' is a duration such as \"5s\", not {value.ValueKind}.");
+    // A duration named by its path (window.size, outOfOrderness), in the settings' message style.
+    private static TimeSpan? Duration(JsonElement parent, string name, string? section = null)
+    {
+        if (!parent.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.ValueKind == JsonValueKind.Number ? TimeSpan.FromMilliseconds(value.GetDouble())
+                : value.ValueKind == JsonValueKind.String ? ParseDuration(value.GetString()!)
+                : throw new FormatException(value.ValueKind.ToString());
+        }
+        catch (FormatException e)
+        {
+            var shown = value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : value.GetRawText();
+            throw new FormatException($"{(section is null ? name : $"{section}.{name}")} is {shown}; it must be a duration (e.g. 250ms, 5s, 1m, 2h, 1d) or a number of milliseconds.", e);
+        }
+    }
 
     private static FieldPath Path(JsonElement e, string where)
     {

@@ -34,16 +34,16 @@ public sealed class AwsClientFactory(AwsSettings settings)
             config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         }
 
-        return new AmazonS3Client(Settings.Credentials, config);
+        return new AmazonS3Client(Settings.CredentialsFor(AwsService.S3), config);
     }
 
     /// <summary>Creates a DynamoDB client. The caller owns and disposes it.</summary>
     public IAmazonDynamoDB CreateDynamoDBClient() =>
-        new AmazonDynamoDBClient(Settings.Credentials, Configure(new AmazonDynamoDBConfig(), AwsService.DynamoDB));
+        new AmazonDynamoDBClient(Settings.CredentialsFor(AwsService.DynamoDB), Configure(new AmazonDynamoDBConfig(), AwsService.DynamoDB));
 
     /// <summary>Creates an SQS client. The caller owns and disposes it.</summary>
     public IAmazonSQS CreateSqsClient() =>
-        new AmazonSQSClient(Settings.Credentials, Configure(new AmazonSQSConfig(), AwsService.Sqs));
+        new AmazonSQSClient(Settings.CredentialsFor(AwsService.Sqs), Configure(new AmazonSQSConfig(), AwsService.Sqs));
 
     private TConfig Configure<TConfig>(TConfig config, AwsService service)
         where TConfig : ClientConfig

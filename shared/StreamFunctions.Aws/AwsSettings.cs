@@ -16,8 +16,9 @@ namespace StreamFunctions.Aws;
 /// <c>ignore_configured_endpoint_urls</c>) turns them all off. No setting means AWS's own endpoint.
 /// So LocalStack is one variable (<c>AWS_ENDPOINT_URL=http://localhost:4566</c>) and real AWS is none.</para>
 /// <para>The region is <c>AWS_REGION</c>, <c>AWS_DEFAULT_REGION</c>, then the profile's <c>region</c>.
-/// With custom endpoints and no region set, <c>us-east-1</c> (LocalStack's and the emulators' default).</para>
-/// <para>Credentials: see <see cref="Credentials"/>.</para>
+/// With custom endpoints and no region set, <c>us-east-1</c> (LocalStack's and the emulators' default) for the local
+/// services; a service that would reach AWS needs a configured region (<see cref="RequireCredentials"/>).</para>
+/// <para>Credentials are decided per service: see <see cref="CredentialsFor"/>.</para>
 /// </remarks>
 public sealed class AwsSettings
 {
@@ -26,11 +27,14 @@ public sealed class AwsSettings
 
     private readonly Dictionary<AwsService, ResolvedEndpoint> _endpoints;
     private readonly Func<AwsService, ResolvedEndpoint?> _resolve;
-    private readonly Lazy<ResolvedCredentials> _credentials;
+    private readonly Lazy<ResolvedCredentials> _localCredentials;
+    private readonly Lazy<ResolvedCredentials> _awsCredentials;
+    private readonly bool _regionConfigured;
 
     private AwsSettings(
         string region,
         string regionSource,
+        bool regionConfigured,
         string profileName,
         bool ignoresConfiguredEndpoints,
         Func<AwsService, ResolvedEndpoint?> resolve,
@@ -38,6 +42,7 @@ public sealed class AwsSettings
     {
         Region = region;
         RegionSource = regionSource;
+        _regionConfigured = regionConfigured;
         ProfileName = profileName;
         IgnoresConfiguredEndpoints = ignoresConfiguredEndpoints;
         _resolve = resolve;
@@ -52,7 +57,8 @@ public sealed class AwsSettings
 
         HasCustomEndpoints = _endpoints.Count > 0;
         HasOnlyLocalEndpoints = HasCustomEndpoints && _endpoints.Values.All(e => IsLocalHost(e.Uri));
-        _credentials = new Lazy<ResolvedCredentials>(() => credentials(HasOnlyLocalEndpoints), LazyThreadSafetyMode.ExecutionAndPublication);
+        _localCredentials = new Lazy<ResolvedCredentials>(() => credentials(true), LazyThreadSafetyMode.ExecutionAndPublication);
+        _awsCredentials = new Lazy<ResolvedCredentials>(() => credentials(false), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The AWS region, e.g. <c>eu-west-1</c>.</summary>
@@ -72,29 +78,84 @@ public sealed class AwsSettings
 
     /// <summary>
     /// Whether there are custom endpoints and every one is on this machine or LocalStack
-    /// (<c>localhost</c>, a loopback address, <c>*.localhost</c>, <c>localhost.localstack.cloud</c>):
-    /// only then may <see cref="Credentials"/> fall back to placeholder keys.
+    /// (<c>localhost</c>, a loopback address, <c>*.localhost</c>, <c>localhost.localstack.cloud</c>).
+    /// A service without an endpoint still goes to AWS: see <see cref="IsLocal"/>.
     /// </summary>
     public bool HasOnlyLocalEndpoints { get; }
 
-    /// <summary>
-    /// The credentials to sign with. From <c>AWS_ACCESS_KEY_ID</c> / <c>AWS_SECRET_ACCESS_KEY</c>
-    /// (<c>AWS_SESSION_TOKEN</c>) when set; otherwise, when every endpoint is local
-    /// (<see cref="HasOnlyLocalEndpoints"/>), the profile's keys, else the placeholder keys
-    /// <c>test</c>/<c>test</c> that LocalStack and the emulators accept (never the instance metadata
-    /// service); otherwise (AWS, or a VPC endpoint or proxy) the AWS SDK's default chain (profile, web identity,
-    /// container, instance metadata). Resolved on first use.
-    /// </summary>
-    /// <exception cref="AwsConfigurationException">Only one of the key variables is set, or no chain yields credentials.</exception>
-    public AWSCredentials Credentials => _credentials.Value.Credentials;
+    /// <summary>Whether calls to <paramref name="service"/> stay on this machine or LocalStack (its endpoint is local).</summary>
+    /// <param name="service">The service.</param>
+    public bool IsLocal(AwsService service) => GetEndpoint(service) is { } endpoint && IsLocalHost(endpoint);
 
-    /// <summary>Where <see cref="Credentials"/> came from, for diagnostics; never the secret itself.</summary>
-    public string CredentialSource => _credentials.Value.Source;
+    /// <summary>
+    /// The credentials to sign calls to <paramref name="service"/> with. From <c>AWS_ACCESS_KEY_ID</c> /
+    /// <c>AWS_SECRET_ACCESS_KEY</c> (<c>AWS_SESSION_TOKEN</c>) when set, for every service. Otherwise, for a service
+    /// whose endpoint is local (<see cref="IsLocal"/>), the profile's keys, else the placeholder keys <c>test</c>/<c>test</c>
+    /// that LocalStack and the emulators accept (never the instance metadata service); for a service that reaches AWS
+    /// (AWS's own endpoint, a VPC endpoint or a proxy), the AWS SDK's default chain (profile, web identity, container,
+    /// instance metadata), and an error when it finds none: placeholder keys never go to AWS. Resolved on first use.
+    /// </summary>
+    /// <param name="service">The service called.</param>
+    /// <returns>The credentials.</returns>
+    /// <exception cref="AwsConfigurationException">Only one of the key variables is set; or the service would reach AWS without credentials or without a configured region.</exception>
+    public AWSCredentials CredentialsFor(AwsService service)
+    {
+        RequireCredentials([service]);
+        return Resolved(service).Credentials!;
+    }
+
+    /// <summary>Where <see cref="CredentialsFor"/>'s credentials for <paramref name="service"/> come from, for diagnostics; never the secret itself.</summary>
+    /// <param name="service">The service.</param>
+    /// <returns>E.g. <c>environment (AWS_ACCESS_KEY_ID)</c>, or why there are none.</returns>
+    public string CredentialSourceFor(AwsService service) => Resolved(service).Source;
+
+    /// <summary>
+    /// Checks, before any call, that every service a command or function uses can be signed for: the local ones always
+    /// (placeholder keys at worst), the ones that would reach AWS only with credentials found and a configured region.
+    /// One error names all that would reach AWS, and the local ones, so a half-local setup (e.g. only
+    /// <c>AWS_ENDPOINT_URL_S3</c> set) never sends placeholder keys to AWS.
+    /// </summary>
+    /// <param name="services">The services used.</param>
+    /// <exception cref="AwsConfigurationException">A key variable without its pair; or a service would reach AWS without credentials or a region.</exception>
+    public void RequireCredentials(IEnumerable<AwsService> services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var used = services.Distinct().ToList();
+        var remote = used.Where(s => !IsLocal(s)).ToList();
+        if (used.Count > remote.Count)
+        {
+            _ = _localCredentials.Value;
+        }
+
+        if (remote.Count == 0)
+        {
+            return;
+        }
+
+        var withoutRegion = _regionConfigured ? [] : remote.Where(s => GetEndpoint(s) is null).ToList();
+        var missing = _awsCredentials.Value.Credentials is null;
+        if (!missing && withoutRegion.Count == 0)
+        {
+            return;
+        }
+
+        var local = used.Where(IsLocal).ToList();
+        var problem = missing
+            ? $"no AWS credentials were found ({_awsCredentials.Value.Source})"
+            : $"no region is configured for {Names(withoutRegion)} (set AWS_REGION)";
+        var localNote = local.Count == 0 ? string.Empty : $"; only {Names(local)} {(local.Count == 1 ? "has a local endpoint" : "have local endpoints")} ({string.Join(", ", local.Select(DescribeEndpoint))}), and placeholder keys are used only when every service is local";
+        throw new AwsConfigurationException(
+            $"{Names(remote)} would reach AWS ({string.Join(", ", remote.Select(DescribeEndpoint))}), but {problem}{localNote}. " +
+            $"Set AWS_ENDPOINT_URL (or {string.Join(", ", remote.Select(s => s.EndpointVariable))}) to run {(remote.Count == 1 ? "it" : "them")} locally, or configure AWS credentials and AWS_REGION to reach AWS.");
+    }
 
     /// <summary>Reads the settings from the environment and the shared config file it names.</summary>
     /// <param name="environment">Where to read variables; the process environment when <see langword="null"/>.</param>
     /// <exception cref="AwsConfigurationException">A variable or the config file holds an unusable value, or no region is set for real AWS.</exception>
-    public static AwsSettings FromEnvironment(IEnvironmentVariables? environment = null)
+    public static AwsSettings FromEnvironment(IEnvironmentVariables? environment = null) => FromEnvironment(environment, defaultChain: null);
+
+    /// <summary>As <see cref="FromEnvironment(IEnvironmentVariables?)"/>, with the SDK's default chain replaced (tests: the machine's own credentials stay out).</summary>
+    internal static AwsSettings FromEnvironment(IEnvironmentVariables? environment, Func<AWSCredentials>? defaultChain)
     {
         var env = environment ?? EnvironmentVariables.Process;
         var profileName = NonEmpty(env.GetValue("AWS_PROFILE")) ?? "default";
@@ -145,10 +206,11 @@ public sealed class AwsSettings
         var settings = new AwsSettings(
             region ?? LocalDefaultRegion,
             regionSource ?? "default for custom endpoints",
+            region is not null,
             profileName,
             ignore,
             Resolve,
-            local => AwsCredentialsResolver.Resolve(env, profileName, local));
+            local => AwsCredentialsResolver.Resolve(env, profileName, local, defaultChain));
 
         if (region is null && !settings.HasCustomEndpoints)
         {
@@ -182,6 +244,11 @@ public sealed class AwsSettings
         var endpoint = Find(service);
         return endpoint is null ? $"AWS {service} in {Region}" : $"{endpoint.Uri} (from {endpoint.Source})";
     }
+
+    private ResolvedCredentials Resolved(AwsService service) => (IsLocal(service) ? _localCredentials : _awsCredentials).Value;
+
+    private static string Names(List<AwsService> services) =>
+        services.Count == 1 ? services[0].ServiceId : string.Join(", ", services.Take(services.Count - 1).Select(s => s.ServiceId)) + " and " + services[^1].ServiceId;
 
     private ResolvedEndpoint? Find(AwsService service) => _endpoints.TryGetValue(service, out var known) ? known : _resolve(service);
 

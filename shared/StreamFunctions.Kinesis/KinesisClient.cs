@@ -76,7 +76,7 @@ public sealed class KinesisClient : IKinesisApi, IKinesisStreamConsumers, IDispo
     {
         ArgumentNullException.ThrowIfNull(settings);
         var endpoint = settings.GetEndpoint(AwsService.Kinesis) ?? new Uri($"https://kinesis.{settings.Region}.amazonaws.com");
-        var handler = new SigV4SigningHandler(settings.Credentials, new SigV4Scope(settings.Region, "kinesis"), time);
+        var handler = new SigV4SigningHandler(settings.CredentialsFor(AwsService.Kinesis), new SigV4Scope(settings.Region, "kinesis"), time);
         var http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         return new KinesisClient(http, ownsHttp: true, endpoint, options, time, random: null);
     }

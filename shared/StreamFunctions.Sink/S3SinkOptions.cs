@@ -23,6 +23,9 @@ public sealed class S3SinkOptions
     /// <summary>The largest buffering size hint (128 MiB).</summary>
     public const long MaxBufferSize = 128 * 1024 * 1024;
 
+    /// <summary>The most active partitions Firehose allows a stream (its quota is 500, raised to at most 5,000 on request).</summary>
+    public const int MaxActivePartitionsLimit = 5_000;
+
     /// <summary>The longest buffering interval (900 s).</summary>
     public static readonly TimeSpan MaxBufferInterval = TimeSpan.FromSeconds(900);
 
@@ -81,32 +84,32 @@ public sealed class S3SinkOptions
     {
         if (string.IsNullOrWhiteSpace(Bucket))
         {
-            throw new ArgumentException("Bucket is required.", nameof(Bucket));
+            throw new ArgumentException("Bucket is not set; it must be the destination bucket's name.", nameof(Bucket));
         }
 
         if (BufferSizeBytes is < MinBufferSize or > MaxBufferSize)
         {
-            throw new ArgumentException($"BufferSizeBytes is {BufferSizeBytes}; Firehose's size hint is 1–128 MiB.", nameof(BufferSizeBytes));
+            throw new ArgumentException($"BufferSizeBytes is {BufferSizeBytes}; it must be from {MinBufferSize} to {MaxBufferSize} (1–128 MiB, Firehose's size hint).", nameof(BufferSizeBytes));
         }
 
         if (BufferInterval < TimeSpan.Zero || BufferInterval > MaxBufferInterval)
         {
-            throw new ArgumentException($"BufferInterval is {BufferInterval.TotalSeconds} s; Firehose's interval hint is 0–900 s.", nameof(BufferInterval));
+            throw new ArgumentException($"BufferInterval is {BufferInterval.TotalSeconds} s; it must be from 0 to 900 s (Firehose's interval hint).", nameof(BufferInterval));
         }
 
         if (PartSize is < MultipartOptions.MinPartSize or > MultipartOptions.MaxPartSize)
         {
-            throw new ArgumentException($"PartSize is {PartSize}; S3 parts are 5 MiB–512 MiB here.", nameof(PartSize));
+            throw new ArgumentException($"PartSize is {PartSize}; it must be from {MultipartOptions.MinPartSize} to {MultipartOptions.MaxPartSize} bytes (S3's parts, 5–512 MiB here).", nameof(PartSize));
         }
 
-        if (MaxActivePartitions < 1)
+        if (MaxActivePartitions is < 1 or > MaxActivePartitionsLimit)
         {
-            throw new ArgumentException("MaxActivePartitions must be at least 1.", nameof(MaxActivePartitions));
+            throw new ArgumentException($"MaxActivePartitions is {MaxActivePartitions}; it must be from 1 to {MaxActivePartitionsLimit} (Firehose's active partitions: 500 by default, at most 5,000 on request).", nameof(MaxActivePartitions));
         }
 
         if (StateFlushBytes is < 16 * 1024 or > 300 * 1024)
         {
-            throw new ArgumentException("StateFlushBytes is 16–300 KB (the state must fit a 400 KB DynamoDB item with a batch's worth of room).", nameof(StateFlushBytes));
+            throw new ArgumentException($"StateFlushBytes is {StateFlushBytes}; it must be from 16 KiB to 300 KiB (the state must fit a 400 KB DynamoDB item with a batch's worth of room).", nameof(StateFlushBytes));
         }
 
         Compression.Validate();

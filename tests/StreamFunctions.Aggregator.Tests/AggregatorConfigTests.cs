@@ -34,7 +34,7 @@ public sealed class AggregatorConfigTests
     [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [], "extra": 1}""", "unknown setting 'extra'")]
     [InlineData("""{"name": "x", "window": {"type": "tumbling", "size": "1m"}, "aggregates": []}""", "'key'")]
     [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "weekly"}, "aggregates": [{"name": "n", "function": "count"}]}""", "window.type")]
-    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1 fortnight"}, "aggregates": [{"name": "n", "function": "count"}]}""", "unit")]
+    [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1 fortnight"}, "aggregates": [{"name": "n", "function": "count"}]}""", "window.size is '1 fortnight'; it must be a duration (e.g. 250ms, 5s, 1m, 2h, 1d)")]
     [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "sliding", "size": "1m", "slide": "2m"}, "aggregates": [{"name": "n", "function": "count"}]}""", "slide")]
     [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [{"name": "s", "function": "sum"}]}""", "needs a 'field'")]
     [InlineData("""{"name": "x", "key": "$.k", "window": {"type": "tumbling", "size": "1m"}, "aggregates": [{"name": "s", "function": "median", "field": "$.v"}]}""", "'median'")]

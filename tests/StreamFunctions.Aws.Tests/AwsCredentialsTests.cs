@@ -14,12 +14,12 @@ public sealed class AwsCredentialsTests : IDisposable
     {
         var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE").Set("AWS_SECRET_ACCESS_KEY", "secret").Settings();
 
-        var keys = settings.Credentials.GetCredentials();
+        var keys = settings.CredentialsFor(AwsService.Kinesis).GetCredentials();
 
         Assert.Equal("AKIDEXAMPLE", keys.AccessKey);
         Assert.Equal("secret", keys.SecretKey);
         Assert.False(keys.UseToken);
-        Assert.Equal("environment (AWS_ACCESS_KEY_ID)", settings.CredentialSource);
+        Assert.Equal("environment (AWS_ACCESS_KEY_ID)", settings.CredentialSourceFor(AwsService.Kinesis));
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class AwsCredentialsTests : IDisposable
             .Set("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE").Set("AWS_SECRET_ACCESS_KEY", "secret").Set("AWS_SESSION_TOKEN", "token")
             .Settings();
 
-        var keys = settings.Credentials.GetCredentials();
+        var keys = settings.CredentialsFor(AwsService.Kinesis).GetCredentials();
 
         Assert.Equal("token", keys.Token);
         Assert.True(keys.UseToken);
@@ -42,7 +42,7 @@ public sealed class AwsCredentialsTests : IDisposable
     {
         var settings = _env.Set("AWS_REGION", "eu-west-1").Set(present, "x").Settings();
 
-        var error = Assert.Throws<AwsConfigurationException>(() => settings.Credentials);
+        var error = Assert.Throws<AwsConfigurationException>(() => settings.CredentialsFor(AwsService.Kinesis));
 
         Assert.Contains($"{present} is set but {missing} is not", error.Message, StringComparison.Ordinal);
     }
@@ -52,10 +52,10 @@ public sealed class AwsCredentialsTests : IDisposable
     {
         var settings = _env.Set("AWS_ENDPOINT_URL", "http://localhost:4566").Settings();
 
-        var keys = settings.Credentials.GetCredentials();
+        var keys = settings.CredentialsFor(AwsService.Kinesis).GetCredentials();
 
         Assert.Equal(("test", "test"), (keys.AccessKey, keys.SecretKey));
-        Assert.Equal("placeholder keys for local endpoints", settings.CredentialSource);
+        Assert.Equal("placeholder keys for local endpoints", settings.CredentialSourceFor(AwsService.Kinesis));
     }
 
     [Fact]
@@ -67,10 +67,10 @@ public sealed class AwsCredentialsTests : IDisposable
             .Set("AWS_ENDPOINT_URL", "http://localhost:4566")
             .Settings();
 
-        var keys = settings.Credentials.GetCredentials();
+        var keys = settings.CredentialsFor(AwsService.Kinesis).GetCredentials();
 
         Assert.Equal("LOCALKEY", keys.AccessKey);
-        Assert.Equal("profile 'local'", settings.CredentialSource);
+        Assert.Equal("profile 'local'", settings.CredentialSourceFor(AwsService.Kinesis));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class AwsCredentialsTests : IDisposable
         var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "x").Settings();
 
         Assert.Equal("eu-west-1", settings.Region);
-        Assert.Throws<AwsConfigurationException>(() => settings.Credentials);
+        Assert.Throws<AwsConfigurationException>(() => settings.CredentialsFor(AwsService.Kinesis));
     }
 
     [Fact]
@@ -88,8 +88,8 @@ public sealed class AwsCredentialsTests : IDisposable
     {
         var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ACCESS_KEY_ID", "A").Set("AWS_SECRET_ACCESS_KEY", "B").Settings();
 
-        Assert.IsType<BasicAWSCredentials>(settings.Credentials);
-        Assert.Same(settings.Credentials, settings.Credentials);
+        Assert.IsType<BasicAWSCredentials>(settings.CredentialsFor(AwsService.S3));
+        Assert.Same(settings.CredentialsFor(AwsService.S3), settings.CredentialsFor(AwsService.DynamoDB));
     }
 
     [Theory]
@@ -108,6 +108,7 @@ public sealed class AwsCredentialsTests : IDisposable
 
         Assert.True(settings.HasCustomEndpoints);
         Assert.Equal(local, settings.HasOnlyLocalEndpoints);
+        Assert.Equal(local, settings.IsLocal(AwsService.Sqs));
     }
 
     [Fact]
@@ -117,5 +118,66 @@ public sealed class AwsCredentialsTests : IDisposable
             .Set("AWS_ENDPOINT_URL_S3", "https://bucket.vpce-1.s3.eu-west-1.vpce.amazonaws.com").Settings();
 
         Assert.False(settings.HasOnlyLocalEndpoints);
+    }
+
+    [Fact]
+    public void CredentialsFor_OnlyS3LocalAndNoKeys_PlaceholdersForS3Only_AndTheOthersThatWouldReachAwsAreNamed()
+    {
+        var settings = _env.Set("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000").Settings();
+
+        Assert.Equal("test", settings.CredentialsFor(AwsService.S3).GetCredentials().AccessKey);
+        var error = Assert.Throws<AwsConfigurationException>(() => settings.RequireCredentials([AwsService.S3, AwsService.Kinesis, AwsService.DynamoDB, AwsService.Sqs]));
+
+        Assert.StartsWith(
+            "Kinesis, DynamoDB and SQS would reach AWS (AWS Kinesis in us-east-1, AWS DynamoDB in us-east-1, AWS SQS in us-east-1), but no AWS credentials were found (looked in the environment, profile 'default', web identity, container and instance metadata: Unable to find credentials)",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.EndsWith(
+            "; only S3 has a local endpoint (http://127.0.0.1:9000/ (from AWS_ENDPOINT_URL_S3)), and placeholder keys are used only when every service is local. " +
+            "Set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS) to run them locally, or configure AWS credentials and AWS_REGION to reach AWS.",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Clients_OnlyS3LocalAndNoKeys_NoClientForAServiceOnAwsIsMadeWithPlaceholderKeys()
+    {
+        var clients = new AwsClientFactory(_env.Set("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000").Settings());
+
+        using var s3 = clients.CreateS3Client();
+        Assert.Contains("DynamoDB would reach AWS", Assert.Throws<AwsConfigurationException>(() => clients.CreateDynamoDBClient()).Message, StringComparison.Ordinal);
+        Assert.Contains("SQS would reach AWS", Assert.Throws<AwsConfigurationException>(() => clients.CreateSqsClient()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RequireCredentials_EveryServiceLocal_UsesPlaceholders()
+    {
+        var settings = _env.Set("AWS_ENDPOINT_URL", "http://localhost:4566").Settings();
+
+        settings.RequireCredentials(AwsService.All);
+
+        Assert.All(AwsService.All, s => Assert.Equal("placeholder keys for local endpoints", settings.CredentialSourceFor(s)));
+    }
+
+    [Fact]
+    public void RequireCredentials_KeysButNoRegion_NamesTheServicesThatWouldReachAwsInTheDefaultRegion()
+    {
+        var settings = _env.Set("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000").Set("AWS_ACCESS_KEY_ID", "A").Set("AWS_SECRET_ACCESS_KEY", "B").Settings();
+
+        var error = Assert.Throws<AwsConfigurationException>(() => settings.RequireCredentials([AwsService.S3, AwsService.Kinesis]));
+
+        Assert.StartsWith("Kinesis would reach AWS (AWS Kinesis in us-east-1), but no region is configured for Kinesis (set AWS_REGION); only S3 has a local endpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RequireCredentials_AwsWithKeysAndRegion_MayMixWithALocalService()
+    {
+        var settings = _env.Set("AWS_REGION", "eu-west-1").Set("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000").Set("AWS_ACCESS_KEY_ID", "A").Set("AWS_SECRET_ACCESS_KEY", "B").Settings();
+
+        settings.RequireCredentials([AwsService.S3, AwsService.Kinesis]);
+
+        Assert.Equal("A", settings.CredentialsFor(AwsService.Kinesis).GetCredentials().AccessKey);
+        Assert.Equal("A", settings.CredentialsFor(AwsService.S3).GetCredentials().AccessKey);
     }
 }

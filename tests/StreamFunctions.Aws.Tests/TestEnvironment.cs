@@ -36,7 +36,8 @@ internal sealed class TestEnvironment : IDisposable
         return this;
     }
 
-    public AwsSettings Settings() => AwsSettings.FromEnvironment(EnvironmentVariables.From(_variables));
+    // The SDK's default chain reads the process's own environment and ~/.aws: here it finds nothing, as on a machine without credentials.
+    public AwsSettings Settings() => AwsSettings.FromEnvironment(EnvironmentVariables.From(_variables), () => throw new Amazon.Runtime.AmazonClientException("Unable to find credentials."));
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 }

@@ -23,7 +23,7 @@ public sealed class LocalAwsEmulatorsTests
         Assert.Equal(new Uri("http://127.0.0.1:4002"), emulators.Settings.GetEndpoint(AwsService.DynamoDB));
         Assert.Equal(new Uri("http://127.0.0.1:4003"), emulators.Settings.GetEndpoint(AwsService.S3));
         Assert.Null(emulators.Settings.GetEndpoint(AwsService.Lambda));
-        Assert.Equal("S3RVER", emulators.Settings.Credentials.GetCredentials().AccessKey);
+        Assert.Equal("S3RVER", emulators.Settings.CredentialsFor(AwsService.S3).GetCredentials().AccessKey);
         Assert.Equal([11, 12, 13], emulators.Processes.Values.Select(p => p.ProcessId).Order());
     }
 }

@@ -28,6 +28,8 @@ public sealed partial class TemplateStructureTests
     private static readonly string[] SamEnvironments = ["default", "localstack"];
     private static readonly string[] ExpiringTables = ["IdempotencyTable", "AggregatorStateTable"];
     private static readonly string[] CodeFolders = ["functions", "shared"];
+    private static readonly string[] SinkPrefixVariables = ["SINK_PREFIX", "SINK_ERROR_PREFIX", "SINK_BACKUP_PREFIX", "SINK_STAGING_PREFIX"];
+    private static readonly string[] OtherComponentsKeys = ["dlq/x", "late/x", "results/x", "other"];
     private static readonly string Root = RepositoryPaths.Root();
     private static readonly TemplateDocument Template = Load(Path.Combine(Root, "template.yaml"));
 
@@ -300,6 +302,100 @@ public sealed partial class TemplateStructureTests
             }
         }
     }
+
+    public static TheoryData<string, string[]> RuleCases() => new()
+    {
+        { "", [] },
+        { "KafkaSource=msk", ["MskNeedsClusterAndTopic: With KafkaSource=msk, set MskClusterArn (the MSK cluster's ARN).", "MskNeedsClusterAndTopic: With KafkaSource=msk, set KafkaTopic."] },
+        { "KafkaSource=msk;MskClusterArn=arn:aws:kafka:eu-west-1:123456789012:cluster/orders/abcd-1234;KafkaTopic=orders", [] },
+        { "KafkaSource=self-managed;KafkaTopic=orders", ["SelfManagedKafkaNeedsBrokersSecretAndTopic: With KafkaSource=self-managed, set KafkaBootstrapServers (host:port,host:port).", "SelfManagedKafkaNeedsBrokersSecretAndTopic: With KafkaSource=self-managed, set KafkaSecretArn (the SASL/SCRAM-512 secret)."] },
+        { "KafkaSource=self-managed;KafkaTopic=orders;KafkaBootstrapServers=b1:9096;KafkaSecretArn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:s", [] },
+        { "GatewayAuth=apikey", ["ApiKeyAuthNeedsKeyHashes: With GatewayAuth=apikey, set GatewayApiKeySha256 (the SHA-256 of each accepted key)."] },
+        { "RouterRules={\"routes\":[]}", ["RouterNeedsDestinationStreams: With RouterRules, set RouterDestinationStreamArns (the streams the rules write to; its write permission is scoped to them)."] },
+        { "RouterRules={\"routes\":[]};RouterDestinationStreamArns=arn:aws:kinesis:eu-west-1:123456789012:stream/a,arn:aws:kinesis:eu-west-1:123456789012:stream/b", [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RuleCases))]
+    public void Rules_AParameterItsPartnerNeedsLeftEmpty_FailsBeforeAnyResourceIsCreated(string parameters, string[] failures)
+    {
+        // cfn-lint checks the Rules section's form only; this evaluates it as CloudFormation does at deploy time.
+        var sut = new TemplateEvaluator(Template, Overrides(parameters));
+
+        Assert.Equal(failures, sut.FailedRules());
+    }
+
+    [Fact]
+    public void Rules_SamconfigEnvironments_PassEveryRule()
+    {
+        var samconfig = File.ReadAllText(Path.Combine(Root, "samconfig.toml"));
+        foreach (Match overrides in Regex.Matches(samconfig, @"^parameter_overrides = \[(.*)\]$", RegexOptions.Multiline))
+        {
+            var parameters = string.Join(';', Regex.Matches(overrides.Groups[1].Value, "\"([^\"]*)\"").Select(m => m.Groups[1].Value));
+            Assert.Empty(new TemplateEvaluator(Template, Overrides(parameters)).FailedRules());
+        }
+    }
+
+    [Fact]
+    public void Gateway_ApiKeyMode_ReservedConcurrencyCapsThePublicUrl()
+    {
+        var parameter = (YamlMappingNode)Template.Parameters.Children[new YamlScalarNode("GatewayReservedConcurrency")];
+        Assert.Equal(("Number", "100", "1"), (Text(Get(parameter, "Type")), Text(Get(parameter, "Default")), Text(Get(parameter, "MinValue"))));
+        var gateway = Template.Resources.Children[new YamlScalarNode("GatewayFunction")];
+        var reserved = Get(gateway, "Properties", "ReservedConcurrentExecutions")!;
+
+        var apiKey = new TemplateEvaluator(Template, Overrides("GatewayAuth=apikey;GatewayApiKeySha256=" + new string('a', 64)));
+        var iam = new TemplateEvaluator(Template);
+
+        Assert.Equal("100", apiKey.Evaluate(reserved));
+        Assert.Equal("NONE", apiKey.Evaluate(Get(gateway, "Properties", "FunctionUrlConfig", "AuthType")!));
+        Assert.Same(TemplateEvaluator.NoValue, iam.Evaluate(reserved));
+        Assert.Equal("AWS_IAM", iam.Evaluate(Get(gateway, "Properties", "FunctionUrlConfig", "AuthType")!));
+
+        // SAM grants a public URL its permissions only for a literal NONE: with the !If, the template grants both itself
+        // (lambda:InvokeFunctionUrl, and since October 2025 lambda:InvokeFunction through the URL), in apikey mode only.
+        var permissions = Template.OfType("AWS::Lambda::Permission").Where(p => Text(Get(p.Resource, "Properties", "FunctionName")) == "GatewayFunction").ToList();
+        Assert.Equal(
+            [("lambda:InvokeFunction", null, "true"), ("lambda:InvokeFunctionUrl", "NONE", null)],
+            permissions.Select(p => (Text(Get(p.Resource, "Properties", "Action")), Text(Get(p.Resource, "Properties", "FunctionUrlAuthType")), Text(Get(p.Resource, "Properties", "InvokedViaFunctionUrl")))).Order());
+        Assert.All(permissions, p => Assert.Equal(("GatewayUsesApiKey", "*"), (Text(Get(p.Resource, "Condition")), Text(Get(p.Resource, "Properties", "Principal")))));
+    }
+
+    [Theory]
+    [InlineData("", "data/*", "errors/*", null)]
+    [InlineData("SinkPrefix=clicks/type=!{partitionKeyFromQuery:type}/!{timestamp:yyyy}/;SinkPartitionKeys={\"type\":\".type\"}", "clicks/type=*", "errors/*", null)]
+    [InlineData("SinkPrefix=flat/;SinkErrorPrefix=failed/!{firehose:error-output-type}/;SinkBackupPrefix=raw/!{timestamp:yyyy/MM}/", "flat/*", "failed/*", "raw/*")]
+    public void SinkPolicy_ObjectsOnlyUnderTheSinksOwnPrefixes_EachUpToItsFirstExpression(string parameters, string data, string errors, string? backup)
+    {
+        var sut = new TemplateEvaluator(Template, Overrides("ExistingBucketName=data-bucket;" + parameters));
+        var sink = Template.Resources.Children[new YamlScalarNode("S3SinkFunction")];
+        var statement = ((YamlSequenceNode)Get(((YamlSequenceNode)Get(sink, "Properties", "Policies")!).Children[0], "Statement")!).Children.Single(c => Text(Get(c, "Sid")) == "Objects");
+
+        var resources = sut.Evaluate(Get(statement, "Resource")!) is object[] list ? list.Cast<string>().ToList() : [(string)sut.Evaluate(Get(statement, "Resource")!)];
+
+        string[] expected = [.. new[] { data, errors, ".sfn-staging/*", backup }.OfType<string>().Select(p => "arn:aws:s3:::data-bucket/" + p)];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), resources.Order(StringComparer.Ordinal));
+
+        // Every prefix the function writes under is covered by its own resource, and no resource reaches the other
+        // components' objects (the DLQ archive, the aggregator's late records and results).
+        var variables = (YamlMappingNode)Get(sink, "Properties", "Environment", "Variables")!;
+        foreach (var variable in SinkPrefixVariables)
+        {
+            if (sut.Evaluate(variables.Children[new YamlScalarNode(variable)]) is string prefix)
+            {
+                var key = prefix.Split("!{")[0] + "any/object";
+                Assert.True(resources.Any(r => Covers(r, key)), $"{variable}={prefix}: no resource covers {key}");
+            }
+        }
+
+        Assert.All(OtherComponentsKeys, key => Assert.DoesNotContain(resources, r => Covers(r, key)));
+    }
+
+    private static bool Covers(string resource, string key) =>
+        resource.EndsWith('*') && ("arn:aws:s3:::data-bucket/" + key).StartsWith(resource[..^1], StringComparison.Ordinal);
+
+    private static Dictionary<string, string> Overrides(string parameters) =>
+        parameters.Split(';', StringSplitOptions.RemoveEmptyEntries).ToDictionary(p => p[..p.IndexOf('=', StringComparison.Ordinal)], p => p[(p.IndexOf('=', StringComparison.Ordinal) + 1)..], StringComparer.Ordinal);
 
     // A value, or each value an !If may take.
     private static IEnumerable<YamlNode> Choices(YamlNode node) =>

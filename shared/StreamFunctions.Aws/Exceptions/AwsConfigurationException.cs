@@ -1,8 +1,10 @@
 namespace StreamFunctions.Aws.Exceptions;
 
 /// <summary>
-/// The AWS configuration (environment variables, shared config or credentials files) is unusable:
-/// the message names the variable or file and what is wrong with it.
+/// A setting is unusable: a function's environment variable (read by <see cref="SettingsReader"/>), the AWS
+/// configuration (endpoints, region, credentials, shared config files) or a pipeline file's field. The message is one
+/// line naming the setting, its value and what is accepted; a function reports it at init as a configuration error,
+/// without a stack trace.
 /// </summary>
 public sealed class AwsConfigurationException : StreamFunctionsAwsException
 {

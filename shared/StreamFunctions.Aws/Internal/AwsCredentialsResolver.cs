@@ -6,16 +6,16 @@ using static StreamFunctions.Aws.Internal.ConfigValues;
 
 namespace StreamFunctions.Aws.Internal;
 
-/// <summary>Credentials with a description of where they came from.</summary>
-internal sealed record ResolvedCredentials(AWSCredentials Credentials, string Source);
+/// <summary>Credentials with a description of where they came from; null credentials when the chain found none, and why.</summary>
+internal sealed record ResolvedCredentials(AWSCredentials? Credentials, string Source);
 
-/// <summary>The credential chain behind <see cref="AwsSettings.Credentials"/>.</summary>
+/// <summary>The credential chain behind <see cref="AwsSettings.CredentialsFor"/>.</summary>
 internal static class AwsCredentialsResolver
 {
     /// <summary>The keys LocalStack documents and the emulators accept: any non-empty pair works.</summary>
     internal const string LocalPlaceholderKey = "test";
 
-    public static ResolvedCredentials Resolve(IEnvironmentVariables env, string profileName, bool onlyLocalEndpoints)
+    public static ResolvedCredentials Resolve(IEnvironmentVariables env, string profileName, bool localEndpoint, Func<AWSCredentials>? defaultChain = null)
     {
         var accessKey = NonEmpty(env.GetValue("AWS_ACCESS_KEY_ID"));
         var secretKey = NonEmpty(env.GetValue("AWS_SECRET_ACCESS_KEY"));
@@ -35,11 +35,11 @@ internal static class AwsCredentialsResolver
         }
 
         var profiles = new CredentialProfileStoreChain(NonEmpty(env.GetValue("AWS_SHARED_CREDENTIALS_FILE")));
-        if (onlyLocalEndpoints)
+        if (localEndpoint)
         {
-            // Every endpoint is on this machine (emulators, LocalStack): a profile's keys if it has
+            // The service's endpoint is on this machine (emulators, LocalStack): a profile's keys if it has
             // them, else placeholders. Never the instance metadata service, whose lookups stall for
-            // seconds on a machine that is not in AWS. A VPC endpoint or proxy gets the real chain.
+            // seconds on a machine that is not in AWS. AWS itself, a VPC endpoint or a proxy gets the real chain.
             return profiles.TryGetAWSCredentials(profileName, out var fromProfile)
                 ? new(fromProfile, $"profile '{profileName}'")
                 : new(new BasicAWSCredentials(LocalPlaceholderKey, LocalPlaceholderKey), "placeholder keys for local endpoints");
@@ -49,12 +49,12 @@ internal static class AwsCredentialsResolver
         {
             // The SDK's own chain: profile, web identity, SSO, container and instance credentials. The
             // returned object refreshes temporary credentials by itself.
-            return new(new DefaultAWSCredentialsIdentityResolver().ResolveIdentity(clientConfig: null), "AWS SDK default chain");
+            return new(defaultChain is null ? new DefaultAWSCredentialsIdentityResolver().ResolveIdentity(clientConfig: null) : defaultChain(), "AWS SDK default chain");
         }
         catch (AmazonClientException e)
         {
-            throw new AwsConfigurationException(
-                $"No AWS credentials found (environment, profile '{profileName}', web identity, container or instance metadata): {e.Message}", e);
+            // Not an error yet: only a service that would reach AWS needs these (AwsSettings.RequireCredentials says which).
+            return new(null, $"looked in the environment, profile '{profileName}', web identity, container and instance metadata: {e.Message.TrimEnd('.')}");
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class SigV4SigningHandler : DelegatingHandler
     private readonly TimeProvider _time;
 
     /// <summary>Creates the handler.</summary>
-    /// <param name="credentials">Where credentials come from (e.g. <see cref="AwsSettings.Credentials"/>).</param>
+    /// <param name="credentials">Where credentials come from (e.g. <see cref="AwsSettings.CredentialsFor"/>).</param>
     /// <param name="scope">The signing region and service.</param>
     /// <param name="time">The clock for <c>X-Amz-Date</c>.</param>
     /// <param name="innerHandler">The handler that sends the request; a new <see cref="SocketsHttpHandler"/> when null.</param>

@@ -20,6 +20,13 @@ public delegate ValueTask<ReadOnlyMemory<byte>> LambdaHandler(ReadOnlyMemory<byt
 /// </summary>
 public static class LambdaHost
 {
+    /// <summary>
+    /// The error type of a configuration error at init: <c>Runtime.ConfigInvalid</c>, one of the types the Lambda Runtime
+    /// API documents for <c>/runtime/init/error</c> (with <c>Runtime.NoSuchHandler</c>, <c>Runtime.APIKeyNotFound</c>,
+    /// <c>Runtime.UnknownReason</c>).
+    /// </summary>
+    public const string ConfigurationErrorType = "Runtime.ConfigInvalid";
+
     /// <summary>Runs a handler on raw bytes.</summary>
     /// <param name="handler">The handler.</param>
     /// <param name="options">Environment, output and clock; the process's when null.</param>
@@ -65,8 +72,13 @@ public static class LambdaHost
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            await client.InitErrorAsync(LambdaError.From(error) with { ErrorType = "Runtime." + error.GetType().Name }, cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync($"Init error: {error.GetType().Name}: {error.Message}").ConfigureAwait(false);
+            // A configuration error's message says all (the setting, its value, what is accepted): Lambda's documented
+            // type for it and no stack trace. Any other error keeps its type and frames.
+            var report = options.IsConfigurationError?.Invoke(error) == true
+                ? new LambdaError(ConfigurationErrorType, OneLine(error.Message), [])
+                : LambdaError.From(error) with { ErrorType = "Runtime." + error.GetType().Name };
+            await client.InitErrorAsync(report, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"Init error: {report.ErrorType}: {OneLine(error.Message)}").ConfigureAwait(false);
             return 1;
         }
 
@@ -155,6 +167,8 @@ public static class LambdaHost
         };
     }
 
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
 #pragma warning disable RS0030 // The one place the Lambda layer reads the process environment (a function's own configuration).
     private static string? ProcessEnvironment(string name) => Environment.GetEnvironmentVariable(name);
 #pragma warning restore RS0030
@@ -174,4 +188,10 @@ public sealed record LambdaHostOptions
 
     /// <summary>Work before the first invocation (clients, caches); an exception here is an init error.</summary>
     public Func<CancellationToken, Task>? Initialize { get; init; }
+
+    /// <summary>
+    /// Which init errors are configuration errors (e.g. <c>e is AwsConfigurationException</c>): those are reported as
+    /// <see cref="LambdaHost.ConfigurationErrorType"/> with their message on one line and no stack trace. None when null.
+    /// </summary>
+    public Func<Exception, bool>? IsConfigurationError { get; init; }
 }

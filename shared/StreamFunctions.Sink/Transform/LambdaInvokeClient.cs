@@ -49,7 +49,7 @@ public sealed class LambdaInvokeClient : ILambdaInvoker, IDisposable
             ? (functionName[..functionName.LastIndexOf(':')], functionName[(functionName.LastIndexOf(':') + 1)..])
             : (functionName, null);
         _invocations = new Uri(endpoint, $"2015-03-31/functions/{Uri.EscapeDataString(name)}/invocations" + (qualifier is null ? string.Empty : "?Qualifier=" + Uri.EscapeDataString(qualifier)));
-        _http = new HttpClient(new SigV4SigningHandler(settings.Credentials, new SigV4Scope(settings.Region, "lambda")), disposeHandler: true)
+        _http = new HttpClient(new SigV4SigningHandler(settings.CredentialsFor(AwsService.Lambda), new SigV4Scope(settings.Region, "lambda")), disposeHandler: true)
         {
             Timeout = timeout ?? TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(30),
         };

@@ -52,17 +52,19 @@ public sealed class PipelineConfigTests
     }
 
     [Theory]
-    [InlineData("stream:\n  shards: 0\n", "'stream.shards' is a whole number from 1 to 64")]
-    [InlineData("sink:\n  compression: lz4\n", "'sink.compression' is none, gzip, zstd, snappy, hadoop-snappy; not 'lz4'")]
-    [InlineData("sinks: {}\n", "unknown section 'sinks'")]
-    [InlineData("sink:\n  prefix: \"a/!{partitionKeyFromQuery:missing}/\"\n", "missing")]
-    [InlineData("aggregator:\n  name: x\n", "'key'")]
-    [InlineData("eventSource:\n  bisectBatchOnFunctionError: yes please\n", "'eventSource.bisectBatchOnFunctionError' is true or false")]
+    [InlineData("stream:\n  shards: 0\n", "Pipeline: stream.shards is '0'; it must be a whole number from 1 to 64.")]
+    [InlineData("sink:\n  compression: lz4\n", "Pipeline: sink.compression is 'lz4'; it must be one of none, gzip, zstd, snappy, hadoop-snappy.")]
+    [InlineData("sinks: {}\n", "Pipeline: unknown section 'sinks' (expected stream, gateway, sink, aggregator, eventSource, workload).")]
+    [InlineData("sink:\n  prefix: \"a/!{partitionKeyFromQuery:missing}/\"\n", "Pipeline: sink.partitionKeys is '{\"type\":\".type\"}'; it must be consistent with the sink's other settings: Prefix uses !{partitionKeyFromQuery:missing} but PartitionKeyQueries has no 'missing'.")]
+    [InlineData("aggregator:\n  name: x\n", "Pipeline: aggregator is '{\"name\":\"x\"}'; it must be an aggregation (see functions/Aggregator/aggregator.example.json): Aggregator configuration: 'key' (a field path, or a list of them) is required.")]
+    [InlineData("aggregator:\n  name: x\n  key: $.k\n  window: {type: tumbling, size: abc}\n  aggregates: []\n", "Pipeline: aggregator is '{\"name\":\"x\",\"key\":\"$.k\",\"window\":{\"type\":\"tumbling\",\"size\":\"abc\"},\"aggregates\":[…'; it must be an aggregation (see functions/Aggregator/aggregator.example.json): window.size is 'abc'; it must be a duration (e.g. 250ms, 5s, 1m, 2h, 1d) or a number of milliseconds.")]
+    [InlineData("workload:\n  file: no-such-records.jsonl\n", "Pipeline: workload.file is 'no-such-records.jsonl'; it must be a JSON-lines file that exists (relative to the current folder, or absolute).")]
+    [InlineData("eventSource:\n  bisectBatchOnFunctionError: yes please\n", "Pipeline: eventSource.bisectBatchOnFunctionError is '\"yes please\"'; it must be true or false.")]
     public void Parse_BadSetting_NamesIt(string yaml, string expected)
     {
         var e = Assert.Throws<FormatException>(() => PipelineConfig.Parse(yaml));
 
-        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.Equal(expected, e.Message);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Aggregator;
+using StreamFunctions.Aws;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Transform;
 using StreamFunctions.Storage.Compression;
@@ -157,7 +158,7 @@ internal sealed record PipelineConfig
             BisectBatchOnFunctionError = Bool(events, "eventSource.bisectBatchOnFunctionError") ?? d.BisectBatchOnFunctionError,
             MaximumRecordAgeInSeconds = Int(events, "eventSource.maximumRecordAgeInSeconds", -1, 604_800) ?? d.MaximumRecordAgeInSeconds,
             WorkloadRecords = Int(workload, "workload.records", 1, 10_000_000) ?? d.WorkloadRecords,
-            WorkloadFile = Text(workload, "workload.file"),
+            WorkloadFile = ExistingFile(Text(workload, "workload.file"), "workload.file"),
             WorkloadRecordsPerRequest = Int(workload, "workload.recordsPerRequest", 1, 500) ?? d.WorkloadRecordsPerRequest,
             WorkloadMalformedEvery = Int(workload, "workload.malformedEvery", 0, int.MaxValue) ?? d.WorkloadMalformedEvery,
         };
@@ -190,27 +191,68 @@ internal sealed record PipelineConfig
     /// <summary>This pipeline with another workload size (the <c>--records</c> option).</summary>
     public PipelineConfig WithRecords(int records) => this with { WorkloadRecords = records, WorkloadFile = null };
 
+    // The setting of each sink option, so that the sink's own check names the file's field.
+    private static readonly Dictionary<string, string> SinkSettings = new(StringComparer.Ordinal)
+    {
+        [nameof(S3SinkOptions.Bucket)] = "sink.bucket",
+        [nameof(S3SinkOptions.Prefix)] = "sink.prefix",
+        [nameof(S3SinkOptions.ErrorPrefix)] = "sink.errorPrefix",
+        [nameof(S3SinkOptions.BufferInterval)] = "sink.bufferIntervalSeconds",
+        [nameof(S3SinkOptions.PartitionKeyQueries)] = "sink.partitionKeys",
+    };
+
     // Every component's own parser checks its part, so a file that parses here deploys.
     private void Check()
     {
         try
         {
             SinkOptions(Bucket);
+        }
+        catch (ArgumentException e) when (e.ParamName is { } option && SinkSettings.TryGetValue(option, out var setting))
+        {
+            throw Invalid(setting, SinkSetting(setting), "consistent with the sink's other settings", e);
+        }
+
+        try
+        {
             if (Transform is not null)
             {
                 JsonProjectionTransform.Parse(Transform);
             }
+        }
+        catch (FormatException e)
+        {
+            throw Invalid("sink.transform", Transform, "a JSON projection (see functions/Transform/transform.example.json)", e);
+        }
 
+        try
+        {
             if (Aggregator is not null)
             {
                 AggregatorConfig.Parse(Aggregator);
             }
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or Storage.Exceptions.StorageOptionsException)
+        catch (FormatException e)
         {
-            throw new FormatException($"Pipeline: {e.Message}", e);
+            throw Invalid("aggregator", Aggregator, "an aggregation (see functions/Aggregator/aggregator.example.json)", e);
         }
     }
+
+    private string? SinkSetting(string setting) => setting switch
+    {
+        "sink.bucket" => Bucket,
+        "sink.prefix" => SinkPrefix,
+        "sink.errorPrefix" => SinkErrorPrefix,
+        "sink.bufferIntervalSeconds" => Number(SinkBufferIntervalSeconds),
+        _ => JsonSerializer.Serialize(SinkPartitionKeys, PipelineJsonContext.Default.IReadOnlyDictionaryStringString),
+    };
+
+    // One message style with the functions' settings (SettingsReader): "Pipeline: path is 'value'; it must be …".
+    private static FormatException Invalid(string path, string? value, string expected, Exception? cause = null) =>
+        new("Pipeline: " + SettingsReader.Describe(path, value, expected, cause), cause);
+
+    private static string? ExistingFile(string? path, string setting) =>
+        path is null || File.Exists(path) ? path : throw Invalid(setting, path, "a JSON-lines file that exists (relative to the current folder, or absolute)");
 
     private static JsonElement? Section(JsonElement root, string name, params string[] settings)
     {
@@ -221,7 +263,7 @@ internal sealed record PipelineConfig
 
         if (section.ValueKind != JsonValueKind.Object)
         {
-            throw new FormatException($"Pipeline: '{name}' is an object.");
+            throw Invalid(name, section.GetRawText(), "an object");
         }
 
         foreach (var setting in section.EnumerateObject())
@@ -238,21 +280,21 @@ internal sealed record PipelineConfig
     private static string? Text(JsonElement? section, string path) =>
         Value(section, path) is not { } v ? null
         : v.ValueKind == JsonValueKind.String ? v.GetString()
-        : throw new FormatException($"Pipeline: '{path}' is text.");
+        : throw Invalid(path, v.GetRawText(), "text");
 
     private static int? Int(JsonElement? section, string path, int min, int max) =>
         Value(section, path) is not { } v ? null
         : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) && n >= min && n <= max ? n
-        : throw new FormatException($"Pipeline: '{path}' is a whole number from {min} to {max}, not {v.GetRawText()}.");
+        : throw Invalid(path, v.GetRawText(), $"a whole number from {Number(min)} to {Number(max)}");
 
     private static bool? Bool(JsonElement? section, string path) =>
         Value(section, path) is not { } v ? null
         : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean()
-        : throw new FormatException($"Pipeline: '{path}' is true or false, not {v.GetRawText()}.");
+        : throw Invalid(path, v.GetRawText(), "true or false");
 
     private static string? OneOf(string? value, string path, params string[] allowed) =>
         value is null || allowed.Contains(value, StringComparer.Ordinal) ? value
-        : throw new FormatException($"Pipeline: '{path}' is {string.Join(", ", allowed)}; not '{value}'.");
+        : throw Invalid(path, value, "one of " + string.Join(", ", allowed));
 
     private static JsonElement? Value(JsonElement? section, string path) =>
         section is { } s && s.TryGetProperty(path[(path.IndexOf('.', StringComparison.Ordinal) + 1)..], out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
@@ -260,7 +302,7 @@ internal sealed record PipelineConfig
     private static Dictionary<string, string> Keys(JsonElement keys) =>
         keys.ValueKind == JsonValueKind.Object && keys.EnumerateObject().All(k => k.Value.ValueKind == JsonValueKind.String)
             ? keys.EnumerateObject().ToDictionary(k => k.Name, k => k.Value.GetString()!, StringComparer.Ordinal)
-            : throw new FormatException("Pipeline: 'sink.partitionKeys' maps key names to field queries, e.g. {\"type\": \".type\"}.");
+            : throw Invalid("sink.partitionKeys", keys.GetRawText(), "key names mapped to field queries, e.g. {\"type\": \".type\"}");
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -47,7 +47,7 @@ internal sealed class SmokeRun(AwsSettings settings, TextWriter output)
 
         output.WriteLine($"  S3        {settings.DescribeEndpoint(AwsService.S3)}");
         output.WriteLine($"  DynamoDB  {settings.DescribeEndpoint(AwsService.DynamoDB)}");
-        output.WriteLine($"  region    {settings.Region} (from {settings.RegionSource}); credentials from {settings.CredentialSource}");
+        output.WriteLine($"  region    {settings.Region} (from {settings.RegionSource}); credentials from {settings.CredentialSourceFor(AwsService.S3)}");
 
         try
         {
