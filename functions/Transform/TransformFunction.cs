@@ -25,8 +25,7 @@ internal sealed class TransformFunction(IRecordTransform transform)
 
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
     {
-        var request = JsonSerializer.Deserialize(payload.Span, LambdaEventsJsonContext.Default.KinesisFirehoseEvent)
-            ?? throw new ArgumentException("The event is not a Firehose transformation request.");
+        var request = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisFirehoseEvent, "Firehose transformation");
         var outputs = await transform.TransformAsync(FirehoseTransformContract.Inputs(request), cancellationToken).ConfigureAwait(false);
         context.Logger.Info("transformed",
             new("records", outputs.Count),
