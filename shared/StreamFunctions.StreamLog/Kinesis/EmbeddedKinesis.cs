@@ -61,6 +61,11 @@ public sealed class EmbeddedKinesis : IKinesisApi, IDisposable
         _retentionTimer = time.CreateTimer(static state => ((EmbeddedKinesis)state!).OnRetentionTimer(), this, options.RetentionCheckInterval, options.RetentionCheckInterval);
     }
 
+    /// <summary>Whether a folder holds an embedded log (its catalog), without opening or changing it.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <returns>True when the folder has a log's catalog.</returns>
+    public static bool HoldsLog(string directory) => File.Exists(Path.Combine(directory, StreamCatalog.FileName));
+
     /// <summary>
     /// Opens (or creates) the streams in <see cref="EmbeddedKinesisOptions.Directory"/>: takes its lock,
     /// reads the catalog, recovers each shard log (cutting a torn tail) and rebuilds its index.

@@ -74,14 +74,44 @@ public sealed class TailAndReplayTests : IDisposable
     }
 
     [Fact]
-    public async Task Replay_MissingFolder_ExitsOneNamingIt()
+    public async Task Tail_FolderWithoutALog_RefusedInOneLineAndNothingWrittenThere()
+    {
+        Directory.CreateDirectory(_log);
+        File.WriteAllText(Path.Combine(_log, "notes.txt"), "mine");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await TailCommand.RunAsync("clicks", ShardIteratorType.TrimHorizon, limit: null, follow: false, _log, null, output, error, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"sfn tail: no embedded stream log in {_log} (sfn run --data-dir keeps one)", error.ToString().Trim());
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(_log).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Tail_LogARunHolds_RefusedInOneLine()
+    {
+        using var held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _log });
+        await held.CreateStreamAsync(new CreateStreamRequest("clicks", 1));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await TailCommand.RunAsync("clicks", ShardIteratorType.TrimHorizon, limit: null, follow: false, _log, null, output, error, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.Contains("is in use by another process", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Replay_MissingFolder_RefusedNamingIt()
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
 
         var exit = await ReplayCommand.RunAsync("/no/such/folder", "s", null, false, null, false, null, null, output, error, CancellationToken.None);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
         Assert.Contains("no folder /no/such/folder", error.ToString(), StringComparison.Ordinal);
     }
 

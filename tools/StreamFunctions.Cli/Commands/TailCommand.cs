@@ -49,7 +49,13 @@ internal static class TailCommand
         {
             return 0;
         }
-        catch (Exception e) when (e is KinesisException or DirectoryNotFoundException or AwsConfigurationException or AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException)
+        {
+            // Refused before anything was read: no log in that folder, or a run holds it.
+            await error.WriteLineAsync($"sfn tail: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is KinesisException or AwsConfigurationException or AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
             await error.WriteLineAsync($"sfn tail: {e.Message}").ConfigureAwait(false);
             return 1;

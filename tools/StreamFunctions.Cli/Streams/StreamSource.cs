@@ -12,9 +12,10 @@ internal static class StreamSource
     {
         if (dataDirectory is not null)
         {
-            if (!Directory.Exists(dataDirectory))
+            // Only a folder that holds a log: opening any other folder would write a new, empty log into it.
+            if (!EmbeddedKinesis.HoldsLog(dataDirectory))
             {
-                throw new DirectoryNotFoundException($"no embedded stream log in {dataDirectory}");
+                throw new DirectoryNotFoundException($"no embedded stream log in {dataDirectory} (sfn run --data-dir keeps one)");
             }
 
             var embedded = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = dataDirectory });
