@@ -27,6 +27,12 @@ public sealed class RefusalTests : IDisposable
     [InlineData("dlq list")]
     [InlineData("dlq redrive --bucket b --rate 0")]
     [InlineData("no-such-command")]
+    [InlineData("shards --write-mbps -1 --records-per-second 5")]
+    [InlineData("shards --write-mbps 1 --records-per-second 5 --headroom 11")]
+    [InlineData("status --table t <no AWS region>")]
+    [InlineData("tail s <no AWS region>")]
+    [InlineData("tail s --data-dir <a folder without a log>")]
+    [InlineData("tail s --data-dir <a log another process holds>")]
     public async Task Sfn_Refusal_IsOneLineOnStderrAndExitTwo(string refusal)
     {
         var folder = Path.Combine(_root, "folder");
@@ -69,6 +75,18 @@ public sealed class RefusalTests : IDisposable
                 await File.WriteAllTextAsync(file, $"workload:\n  file: {Path.Combine(_root, "missing.jsonl")}\n");
                 arguments = ["run", "--pipeline", file];
                 break;
+            case "status --table t <no AWS region>" or "tail s <no AWS region>":
+                arguments = refusal.Split(' ')[..^3];
+                break;
+            case "tail s --data-dir <a folder without a log>":
+                Directory.CreateDirectory(folder);
+                arguments = ["tail", "s", "--data-dir", folder];
+                break;
+            case "tail s --data-dir <a log another process holds>":
+                held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = folder });
+                await held.CreateStreamAsync(new CreateStreamRequest("s", 1));
+                arguments = ["tail", "s", "--data-dir", folder];
+                break;
             case "run --out <empty>":
                 arguments = ["run", "--out", string.Empty];
                 break;
@@ -79,7 +97,7 @@ public sealed class RefusalTests : IDisposable
 
         try
         {
-            var (exit, _, error) = await SfnProcess.RunAsync(_root, arguments);
+            var (exit, _, error) = await SfnProcess.RunAsync(_root, NoAwsConfiguration, arguments);
 
             var lines = error.Where(l => l.Length > 0).ToList();
             Assert.True(exit == 2 && lines.Count == 1, $"exit {exit}, stderr:\n{string.Join('\n', error)}");
@@ -93,4 +111,18 @@ public sealed class RefusalTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // No region, endpoint or profile: what a machine without AWS configuration gives the CLI.
+    private IReadOnlyDictionary<string, string?> NoAwsConfiguration => new Dictionary<string, string?>
+    {
+        ["AWS_REGION"] = null,
+        ["AWS_DEFAULT_REGION"] = null,
+        ["AWS_PROFILE"] = null,
+        ["AWS_ENDPOINT_URL"] = null,
+        ["AWS_ENDPOINT_URL_KINESIS"] = null,
+        ["AWS_ENDPOINT_URL_DYNAMODB"] = null,
+        ["AWS_ENDPOINT_URL_S3"] = null,
+        ["AWS_CONFIG_FILE"] = Path.Combine(_root, "no-aws-config"),
+        ["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(_root, "no-aws-credentials"),
+    };
 }

@@ -28,7 +28,10 @@ internal sealed class SfnProcess : IDisposable
     /// default first (<c>env --default-signal=INT</c>): a shell without job control starts background commands with SIGINT
     /// ignored, the child would inherit that, and .NET then never sees Ctrl-C.
     /// </summary>
-    public static SfnProcess Start(string workingDirectory, params string[] arguments)
+    public static SfnProcess Start(string workingDirectory, params string[] arguments) => Start(workingDirectory, null, arguments);
+
+    /// <summary>Starts <c>sfn</c> with its environment changed: a null value removes the variable.</summary>
+    public static SfnProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("env")
         {
@@ -38,6 +41,18 @@ internal sealed class SfnProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
+
         start.ArgumentList.Add("--default-signal=INT");
         start.ArgumentList.Add(Environment.ProcessPath is { } host && Path.GetFileNameWithoutExtension(host) == "dotnet" ? host : "dotnet");
         start.ArgumentList.Add("exec");
@@ -58,9 +73,13 @@ internal sealed class SfnProcess : IDisposable
     }
 
     /// <summary>Runs <c>sfn</c> to its end.</summary>
-    public static async Task<(int Exit, IReadOnlyList<string> Output, IReadOnlyList<string> Error)> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<(int Exit, IReadOnlyList<string> Output, IReadOnlyList<string> Error)> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, null, arguments);
+
+    /// <summary>Runs <c>sfn</c> to its end with its environment changed: a null value removes the variable.</summary>
+    public static async Task<(int Exit, IReadOnlyList<string> Output, IReadOnlyList<string> Error)> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
     {
-        using var sfn = Start(workingDirectory, arguments);
+        using var sfn = Start(workingDirectory, environment, arguments);
         var exit = await sfn.WaitForExitAsync(TimeSpan.FromMinutes(2));
         return (exit, sfn.Output, sfn.Error);
     }

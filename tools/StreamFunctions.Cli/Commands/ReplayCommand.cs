@@ -61,13 +61,13 @@ internal static class ReplayCommand
                 return report.Failed == 0 ? 0 : 1;
             }
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException)
+        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
         {
-            // Refused before anything was read: no log in that folder, or a run holds it.
+            // Refused before anything was read: no log in that folder, a run holds it, or AWS is not configured.
             await error.WriteLineAsync($"sfn replay: {e.Message}").ConfigureAwait(false);
             return 2;
         }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or KinesisException or AwsConfigurationException or AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or KinesisException or AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
             await error.WriteLineAsync($"sfn replay: {e.Message}").ConfigureAwait(false);
             return 1;

@@ -14,6 +14,24 @@ internal static class ShardsCommand
         var consumers = new Option<int>("--consumers") { Description = "Standard consumers (GetRecords, Lambda without enhanced fan-out) reading every shard.", DefaultValueFactory = _ => 1 };
         var efo = new Option<int>("--efo") { Description = "Enhanced fan-out consumers.", DefaultValueFactory = _ => 0 };
         var headroom = new Option<double>("--headroom") { Description = "Extra capacity as a fraction (0.25 = 25%).", DefaultValueFactory = _ => 0.25 };
+        foreach (var option in new Option[] { mbps, rate, consumers, efo })
+        {
+            option.Validators.Add(r =>
+            {
+                if (r.GetValueOrDefault<object>() is double d && (d < 0 || !double.IsFinite(d)) || r.GetValueOrDefault<object>() is int i && i < 0)
+                {
+                    r.AddError($"{option.Name} must be 0 or more.");
+                }
+            });
+        }
+
+        headroom.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 0 or > 10 or double.NaN)
+            {
+                r.AddError("--headroom must be from 0 to 10 (1,000%).");
+            }
+        });
         var command = new Command("shards", "Advise a provisioned shard count from write MB/s, records/s and consumers, by Kinesis's per-shard limits.")
         {
             mbps, rate, consumers, efo, headroom,

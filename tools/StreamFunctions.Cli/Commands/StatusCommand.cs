@@ -47,7 +47,12 @@ internal static class StatusCommand
             error.WriteLine($"sfn status: lease table '{tableName}' does not exist (DynamoDB {settings!.DescribeEndpoint(AwsService.DynamoDB)}).");
             return 1;
         }
-        catch (Exception e) when (e is AwsConfigurationException or KinesisException or LeaseException or AmazonServiceException or AmazonClientException or HttpRequestException)
+        catch (AwsConfigurationException e)
+        {
+            error.WriteLine($"sfn status: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is KinesisException or LeaseException or AmazonServiceException or AmazonClientException or HttpRequestException)
         {
             error.WriteLine($"sfn status: {e.Message}");
             return 1;

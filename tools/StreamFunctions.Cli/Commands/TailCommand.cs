@@ -49,9 +49,9 @@ internal static class TailCommand
         {
             return 0;
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException)
+        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
         {
-            // Refused before anything was read: no log in that folder, or a run holds it.
+            // Refused before anything was read: no log in that folder, a run holds it, or AWS is not configured.
             await error.WriteLineAsync($"sfn tail: {e.Message}").ConfigureAwait(false);
             return 2;
         }
