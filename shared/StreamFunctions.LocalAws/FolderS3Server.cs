@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
 using StreamFunctions.Lambda.Local;
+using StreamFunctions.LocalAws.Exceptions;
 
 namespace StreamFunctions.LocalAws;
 
@@ -15,15 +16,16 @@ namespace StreamFunctions.LocalAws;
 /// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
 /// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
 /// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
-/// <c>{root}/.uploads/</c> until completed.
+/// <c>{root}/.uploads/</c> until completed. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps
+/// it under the root (after symbolic links).
 /// </summary>
 /// <remarks>The local pipeline's S3 (<c>sfn run</c>): AWS SDK clients point at <see cref="Endpoint"/>.</remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5351:Do not use broken cryptographic algorithms", Justification = "S3 defines an object's ETag as the MD5 of its bytes (of its parts' MD5s for multipart); it is an identity, not security.")]
 public sealed class FolderS3Server : LoopbackHttpServer
 {
-    private const string UploadsFolder = ".uploads";
     private static readonly XNamespace S3 = "http://s3.amazonaws.com/doc/2006-03-01/";
     private readonly string _root;
+    private readonly FolderS3Paths _paths;
     private readonly ConcurrentDictionary<string, string> _etags = new(StringComparer.Ordinal);
     private readonly Lock _writes = new();
 
@@ -34,6 +36,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         _root = Path.GetFullPath(root);
         Directory.CreateDirectory(_root);
+        _paths = new FolderS3Paths(_root);
     }
 
     /// <summary>The endpoint, e.g. <c>http://127.0.0.1:49152</c>, once started.</summary>
@@ -57,10 +60,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             // The raw path, not the normalized one: a key with '..' segments is refused, never resolved.
             var raw = request.RawUrl ?? "/";
-            var path = Uri.UnescapeDataString(raw.Split('?')[0].TrimStart('/'));
-            var slash = path.IndexOf('/', StringComparison.Ordinal);
-            var bucket = slash < 0 ? path : path[..slash];
-            var key = slash < 0 ? string.Empty : path[(slash + 1)..];
+            var (bucket, key) = FolderS3Paths.ParseTarget(raw);
             var query = request.QueryString;
             if (bucket.Length == 0)
             {
@@ -68,13 +68,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                 return;
             }
 
-            if (!ValidName(bucket) || (key.Length > 0 && !ValidKey(key)))
-            {
-                await ErrorAsync(response, 400, "InvalidArgument", $"'{path}' is not a bucket and key this store can keep as files (no empty, '.' or '..' segments, no backslashes, at most 1,024 bytes).").ConfigureAwait(false);
-                return;
-            }
-
-            var bucketFolder = Path.Combine(_root, bucket);
+            var bucketFolder = _paths.BucketFolder(bucket);
             if (key.Length == 0)
             {
                 await BucketAsync(request, response, bucket, bucketFolder).ConfigureAwait(false);
@@ -87,7 +81,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                 return;
             }
 
-            var file = Path.Combine(bucketFolder, key.Replace('/', Path.DirectorySeparatorChar));
+            var file = _paths.ObjectFile(bucket, key);
             switch (request.HttpMethod)
             {
                 case "PUT" when query["uploadId"] is { } uploadId:
@@ -106,7 +100,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                     await CompleteAsync(request, response, bucket, key, file, uploadId).ConfigureAwait(false);
                     break;
                 case "DELETE" when query["uploadId"] is { } uploadId:
-                    DeleteFolder(UploadFolder(uploadId));
+                    DeleteFolder(_paths.UploadFolder(uploadId));
                     response.StatusCode = 204;
                     break;
                 case "DELETE":
@@ -126,6 +120,10 @@ public sealed class FolderS3Server : LoopbackHttpServer
                     await ErrorAsync(response, 405, "MethodNotAllowed", $"{request.HttpMethod} is not supported on an object.").ConfigureAwait(false);
                     break;
             }
+        }
+        catch (S3RequestException e)
+        {
+            await ErrorAsync(response, e.StatusCode, e.ErrorCode, e.Message, request.HttpMethod == "HEAD").ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or System.Xml.XmlException)
         {
@@ -185,7 +183,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
         var prefix = query["prefix"] ?? string.Empty;
         var after = query["continuation-token"] is { } token ? Encoding.UTF8.GetString(Convert.FromBase64String(token)) : query["start-after"] ?? string.Empty;
         var max = int.TryParse(query["max-keys"], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? Math.Clamp(m, 0, 1000) : 1000;
-        var keys = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+        // Symbolic links are not followed: a listing shows only what lies in the bucket's folder itself.
+        var keys = Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
             .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(k, after) > 0)
             .Order(StringComparer.Ordinal)
@@ -259,18 +258,11 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     private async Task CopyAsync(HttpListenerResponse response, string source, string file)
     {
-        var decoded = Uri.UnescapeDataString(source.Split('?')[0]).TrimStart('/');
-        var slash = decoded.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || !ValidKey(decoded[(slash + 1)..]))
-        {
-            await ErrorAsync(response, 400, "InvalidArgument", $"x-amz-copy-source '{source}' is not bucket/key.").ConfigureAwait(false);
-            return;
-        }
-
-        var from = Path.Combine(_root, decoded[..slash], decoded[(slash + 1)..].Replace('/', Path.DirectorySeparatorChar));
+        var (fromBucket, fromKey) = FolderS3Paths.ParseCopySource(source);
+        var from = _paths.ObjectFile(fromBucket, fromKey);
         if (!File.Exists(from))
         {
-            await ErrorAsync(response, 404, "NoSuchKey", $"The copy source {decoded} does not exist.").ConfigureAwait(false);
+            await ErrorAsync(response, 404, "NoSuchKey", $"The copy source {fromBucket}/{fromKey} does not exist.").ConfigureAwait(false);
             return;
         }
 
@@ -346,7 +338,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
     private async Task InitiateAsync(HttpListenerResponse response, string bucket, string key)
     {
         var uploadId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        Directory.CreateDirectory(UploadFolder(uploadId));
+        Directory.CreateDirectory(_paths.UploadFolder(uploadId));
         await XmlAsync(response, 200, new XElement(S3 + "InitiateMultipartUploadResult",
             new XElement(S3 + "Bucket", bucket),
             new XElement(S3 + "Key", key),
@@ -355,7 +347,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string uploadId, string? partNumber)
     {
-        var folder = UploadFolder(uploadId);
+        var folder = _paths.UploadFolder(uploadId);
         if (!Directory.Exists(folder))
         {
             await ErrorAsync(response, 404, "NoSuchUpload", $"The upload {uploadId} does not exist (completed or aborted).").ConfigureAwait(false);
@@ -371,7 +363,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         var body = await ReadBodyAsync(request).ConfigureAwait(false);
         lock (_writes)
         {
-            WriteAtomically(Path.Combine(folder, number.ToString(CultureInfo.InvariantCulture)), body);
+            WriteAtomically(_paths.PartFile(uploadId, number), body);
         }
 
         response.Headers["ETag"] = Quote(MD5.HashData(body));
@@ -381,7 +373,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
     // Complete: the listed parts, in order, each matching its ETag; every part but the last at least 5 MiB (as S3).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string file, string uploadId)
     {
-        var folder = UploadFolder(uploadId);
+        var folder = _paths.UploadFolder(uploadId);
         if (!Directory.Exists(folder))
         {
             await ErrorAsync(response, 404, "NoSuchUpload", $"The upload {uploadId} does not exist (completed or aborted).").ConfigureAwait(false);
@@ -396,7 +388,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         using var md5s = new MemoryStream();
         for (var i = 0; i < parts.Count; i++)
         {
-            var partFile = Path.Combine(folder, parts[i].Number.ToString(CultureInfo.InvariantCulture));
+            var partFile = _paths.PartFile(uploadId, parts[i].Number);
             if ((i > 0 && parts[i].Number <= parts[i - 1].Number) || !File.Exists(partFile))
             {
                 await ErrorAsync(response, 400, i > 0 && parts[i].Number <= parts[i - 1].Number ? "InvalidPartOrder" : "InvalidPart", $"Part {parts[i].Number} is out of order or was not uploaded.").ConfigureAwait(false);
@@ -440,15 +432,12 @@ public sealed class FolderS3Server : LoopbackHttpServer
     private static bool HasFlag(string rawUrl, string name) =>
         rawUrl.Split('?', 2) is [_, var query] && query.Split('&').Any(p => p == name || p.StartsWith(name + "=", StringComparison.Ordinal));
 
-    private string UploadFolder(string uploadId) =>
-        Path.Combine(_root, UploadsFolder, uploadId.All(char.IsAsciiHexDigit) ? uploadId : throw new FormatException($"'{uploadId}' is not an upload id."));
-
     private string ETagOf(string file) => _etags.TryGetValue(file, out var etag) ? etag : Quote(MD5.HashData(File.ReadAllBytes(file)));
 
     private void WriteAtomically(string file, byte[] body)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var temporary = Path.Combine(_root, UploadsFolder, "tmp-" + Guid.NewGuid().ToString("N"));
+        var temporary = _paths.NewTemporaryFile();
         Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
         File.WriteAllBytes(temporary, body);
         File.Move(temporary, file, overwrite: true);
@@ -520,12 +509,6 @@ public sealed class FolderS3Server : LoopbackHttpServer
             .Any(c => c == "*" || string.Equals(c.StartsWith('"') ? c : $"\"{c}\"", etag, StringComparison.Ordinal));
 
     private static string Quote(byte[] md5) => $"\"{Convert.ToHexStringLower(md5)}\"";
-
-    private static bool ValidName(string bucket) => bucket.Length is >= 3 and <= 63 && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.') && bucket != UploadsFolder;
-
-    private static bool ValidKey(string key) =>
-        Encoding.UTF8.GetByteCount(key) <= 1024 && !key.Contains('\\', StringComparison.Ordinal) && !key.Contains('\0', StringComparison.Ordinal)
-        && key.Split('/').All(segment => segment.Length > 0 && segment is not ("." or ".."));
 
     private static async Task XmlAsync(HttpListenerResponse response, int status, XElement body)
     {
