@@ -53,7 +53,7 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
         var listener = LoopbackHttp.Start(out var port);
         _listener = listener;
         RuntimeApi = $"127.0.0.1:{port}";
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, TextWriter.Null, _stop.Token));
     }
 
     /// <summary>Queues an invocation and waits for the function's response, error or timeout.</summary>

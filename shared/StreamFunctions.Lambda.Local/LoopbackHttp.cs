@@ -37,15 +37,24 @@ public static class LoopbackHttp
         }
     }
 
+    /// <summary>
+    /// The largest unread request body left for HttpListener to drain when the response closes (it reads the rest of a
+    /// body, 2 KB at a time, to keep the connection): a larger body, or one of unknown length, closes the connection
+    /// after the response instead, so a refused 400 MB upload costs no more than its headers.
+    /// </summary>
+    public const long DrainBytes = 64L * 1024 * 1024;
+
     /// <summary>Serves each request on its own task until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
     /// <param name="listener">The started listener.</param>
-    /// <param name="handle">Handles one request (and closes its response).</param>
+    /// <param name="handle">Handles one request (and closes its response); it answers every failure itself.</param>
+    /// <param name="log">Where a failure that escaped <paramref name="handle"/> is written.</param>
     /// <param name="stop">Stops accepting.</param>
     /// <returns>A task that ends when the listener stops.</returns>
-    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, CancellationToken stop)
+    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, TextWriter log, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(listener);
         ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(log);
         while (!stop.IsCancellationRequested)
         {
             HttpListenerContext context;
@@ -58,7 +67,78 @@ public static class LoopbackHttp
                 return;
             }
 
-            _ = Task.Run(() => handle(context), CancellationToken.None);
+            if (context.Request.HasEntityBody && context.Request.ContentLength64 is < 0 or > DrainBytes)
+            {
+                context.Response.KeepAlive = false;
+            }
+
+            _ = Task.Run(() => HandleAsync(context, handle, log), CancellationToken.None);
+        }
+    }
+
+    // The last line of defence: a failure the handler did not answer resets the connection (the client sees a failed
+    // request, never the empty 200 an unclosed response would be) and is logged.
+    private static async Task HandleAsync(HttpListenerContext context, Func<HttpListenerContext, Task> handle, TextWriter log)
+    {
+        try
+        {
+            await handle(context).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log(log, $"{context.Request.HttpMethod} {context.Request.RawUrl} failed outside its handler; the connection is reset", e);
+            context.Response.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Reads and discards what is left of a request's body (at most <see cref="DrainBytes"/>, for at most
+    /// <paramref name="timeout"/> and no more than a second without data) before a refusal is sent: HttpListener closes the connection after an error status,
+    /// and closing with unread bytes resets it, so a client still sending would lose the answer. A body declared larger
+    /// is not read: its client gets the answer if it reads before it has sent everything, as a reset otherwise.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="timeout">How long a slow client is waited for.</param>
+    /// <returns>A task that ends when the body was read or given up on.</returns>
+    public static async Task DrainAsync(HttpListenerRequest request, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.HasEntityBody || request.ContentLength64 > DrainBytes)
+        {
+            return;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            long drained = 0;
+            int read;
+            while (drained <= DrainBytes && (read = await request.InputStream.ReadAsync(buffer.AsMemory(0, 64 * 1024), deadline.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false)) > 0)
+            {
+                drained += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or IOException or HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Given up on (slow, gone, or already read to its end): the answer is sent anyway and the connection closed.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes one failure (what, then the exception) to a log shared by a server's requests.</summary>
+    /// <param name="log">The log.</param>
+    /// <param name="what">What failed.</param>
+    /// <param name="error">The exception.</param>
+    public static void Log(TextWriter log, string what, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        lock (log)
+        {
+            log.WriteLine($"{what}: {error}");
         }
     }
 }
@@ -69,6 +149,16 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private HttpListener? _listener;
     private Task? _loop;
+
+    /// <summary>Creates the server.</summary>
+    /// <param name="log">Where failures inside the server are written; <see cref="Console.Error"/> when null.</param>
+    protected LoopbackHttpServer(TextWriter? log = null)
+    {
+        Log = log ?? Console.Error;
+    }
+
+    /// <summary>Where failures inside the server are written (a 500 it answered, a request it could not).</summary>
+    protected TextWriter Log { get; }
 
     /// <summary>The port, once started.</summary>
     protected int Port { get; private set; }
@@ -96,7 +186,7 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     {
         var listener = LoopbackHttp.Start(out var port);
         (_listener, Port) = (listener, port);
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, Log, _stop.Token));
         return Port;
     }
 
