@@ -21,7 +21,7 @@ public sealed class InProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         function ??= new LocalFunctionOptions();
-        _server = new LocalRuntimeApiServer(function);
+        _server = new LocalRuntimeApiServer(function, log: logs);
         _server.Start();
         var environment = new Dictionary<string, string>(function.Environment, StringComparer.Ordinal)
         {

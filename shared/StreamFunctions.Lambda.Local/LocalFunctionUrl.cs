@@ -123,7 +123,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
         var response = context.Response;
         try
         {
-            if (request.ContentLength64 > MaxRequestBytes || await ReadBodyAsync(request).ConfigureAwait(false) is not { } body)
+            if (await LoopbackHttp.ReadBodyAsync(request, MaxRequestBytes).ConfigureAwait(false) is not { } body)
             {
                 await RefuseAsync(request, response, 413, TooLarge).ConfigureAwait(false);
                 return;
@@ -194,25 +194,6 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
         {
             // The caller went away.
         }
-    }
-
-    // The body, read to one byte past the limit and no further: null when it is over.
-    private static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request)
-    {
-        if (!request.HasEntityBody)
-        {
-            return [];
-        }
-
-        var buffer = new byte[request.ContentLength64 is >= 0 and var length ? (int)length + 1 : MaxRequestBytes + 1];
-        var filled = 0;
-        int read;
-        while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
-        {
-            filled += read;
-        }
-
-        return filled > MaxRequestBytes ? null : buffer[..filled];
     }
 
     // A refusal: what is left of a small body is read first (so a client still sending gets the answer), then the answer;

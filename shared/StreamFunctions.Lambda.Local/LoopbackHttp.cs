@@ -129,6 +129,34 @@ public static class LoopbackHttp
         }
     }
 
+    /// <summary>A request's body in memory, read to one byte past <paramref name="max"/> and no further.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="max">The largest body accepted.</param>
+    /// <returns>The body; null when it is larger than <paramref name="max"/> (a Content-Length over it is not read at all).</returns>
+    public static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, int max)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentLength64 > max)
+        {
+            return null;
+        }
+
+        if (!request.HasEntityBody)
+        {
+            return [];
+        }
+
+        var buffer = new byte[request.ContentLength64 is >= 0 and var length ? (int)length + 1 : max + 1];
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
+        {
+            filled += read;
+        }
+
+        return filled > max ? null : buffer[..filled];
+    }
+
     /// <summary>Writes one failure (what, then the exception) to a log shared by a server's requests.</summary>
     /// <param name="log">The log.</param>
     /// <param name="what">What failed.</param>
@@ -176,9 +204,14 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
             await _loop.ConfigureAwait(false);
         }
 
+        await OnStoppedAsync().ConfigureAwait(false);
         _stop.Dispose();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>What a server releases once it no longer accepts requests.</summary>
+    /// <returns>A task.</returns>
+    protected virtual ValueTask OnStoppedAsync() => ValueTask.CompletedTask;
 
     /// <summary>Binds a free port and starts serving.</summary>
     /// <returns>The port.</returns>

@@ -426,7 +426,9 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
         }
 
-        var parts = CompleteMultipartUploadXml.Parse(await ReadSmallBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false));
+        var xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false)
+            ?? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: a CompleteMultipartUpload body of over {CompleteMultipartUploadXml.MaxBytes} bytes.");
+        var parts = CompleteMultipartUploadXml.Parse(xml);
         using var md5s = new MemoryStream();
         var temporary = NewTemporaryFile();
         try
@@ -657,27 +659,6 @@ public sealed class FolderS3Server : LoopbackHttpServer
             ArrayPool<byte>.Shared.Return(input);
             ArrayPool<byte>.Shared.Return(output);
         }
-    }
-
-    // A small body (the CompleteMultipartUpload XML) in memory: its Content-Length checked first, at most max + 1 bytes read.
-    private static async Task<ReadOnlyMemory<byte>> ReadSmallBodyAsync(HttpListenerRequest request, int max)
-    {
-        if (request.ContentLength64 > max)
-        {
-            throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: {request.ContentLength64} bytes, at most {max}.");
-        }
-
-        var buffer = new byte[Math.Min(max + 1, request.ContentLength64 is >= 0 and var length ? (int)length + 1 : max + 1)];
-        var filled = 0;
-        int read;
-        while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
-        {
-            filled += read;
-        }
-
-        return filled > max
-            ? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: over {max} bytes.")
-            : buffer.AsMemory(0, filled);
     }
 
     private static async Task CopyAsync(Stream from, Stream to, long count)
