@@ -50,9 +50,9 @@ public sealed class InProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
         {
             await _host.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or Exceptions.RuntimeApiException)
         {
-            // The host stops when its next call is cancelled or the server goes away.
+            // The host stops when its next call is cancelled, the server goes away, or it answers that it stopped.
         }
 
         _stop.Dispose();

@@ -172,10 +172,15 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
 
             await WriteAsync(response, answer.StatusCode, answer.ContentType, answer.Body).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
-            // The caller went away, or the URL is stopping: no one to answer.
+            // The caller went away: no one to answer.
             response.Abort();
+            return;
+        }
+        catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+        {
+            await RefuseAsync(request, response, 503, "{\"Message\":\"Service Unavailable\"}"u8.ToArray()).ConfigureAwait(false);
             return;
         }
         catch (Exception e)
@@ -197,7 +202,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
     }
 
     // A refusal: what is left of a small body is read first (so a client still sending gets the answer), then the answer;
-    // if even that fails, the connection is reset rather than left as an empty 200.
+    // if even that fails after the answer started, the connection is closed short of its length (a failed request to the client).
     private static async Task RefuseAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
     {
         try

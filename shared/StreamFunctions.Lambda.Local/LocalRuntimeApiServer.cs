@@ -152,10 +152,15 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
                     break;
             }
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException or ChannelClosedException)
+        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
         {
-            // The function went away mid-request, or the server is stopping: its invocation is failed by the invoker.
+            // The function went away mid-request: its invocation is failed by the invoker.
             response.Abort();
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+            // Stopping while the function waited for its next invocation: there will be none.
+            await RespondAsync(request, response, 503, Error("Runtime.Stopped", "The local Runtime API server stopped.")).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -226,8 +231,8 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
         return buffer.ToArray();
     }
 
-    // One answer; what is left of a small body is read first, so a runtime still sending gets it. If even that fails, the
-    // connection is reset rather than left as an empty 200.
+    // One answer; what is left of a small body is read first, so a runtime still sending gets it. If even that fails after
+    // the answer started, the connection is closed short of its length (a failed request to the runtime).
     private static async Task RespondAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
     {
         try

@@ -44,25 +44,38 @@ public static class LoopbackHttp
     /// </summary>
     public const long DrainBytes = 64L * 1024 * 1024;
 
-    /// <summary>Serves each request on its own task until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
+    /// <summary>
+    /// How many requests one server handles at once: the next is accepted when one ends (until then it waits in the
+    /// listener's queue). Each holds at most its bounded body (6 MB for the Lambda servers; the folder S3 store streams
+    /// to disk), so a flood of requests costs waiting, not memory; far above what the local pipeline runs at once.
+    /// </summary>
+    public const int MaxConcurrentRequests = 64;
+
+    /// <summary>Serves each request on its own task, at most <paramref name="maxConcurrent"/> at once, until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
     /// <param name="listener">The started listener.</param>
     /// <param name="handle">Handles one request (and closes its response); it answers every failure itself.</param>
     /// <param name="log">Where a failure that escaped <paramref name="handle"/> is written.</param>
+    /// <param name="maxConcurrent">How many requests are handled at once.</param>
     /// <param name="stop">Stops accepting.</param>
     /// <returns>A task that ends when the listener stops.</returns>
-    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, TextWriter log, CancellationToken stop)
+    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, TextWriter log, int maxConcurrent, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(listener);
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrent, 1);
+        // Not disposed: handlers still running when the loop ends release their slot later (SemaphoreSlim holds no
+        // handle unless AvailableWaitHandle is used), and stopping does not wait for them.
+        var slots = new SemaphoreSlim(maxConcurrent, maxConcurrent);
         while (!stop.IsCancellationRequested)
         {
             HttpListenerContext context;
             try
             {
+                await slots.WaitAsync(stop).ConfigureAwait(false);
                 context = await listener.GetContextAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
             {
                 return;
             }
@@ -72,13 +85,14 @@ public static class LoopbackHttp
                 context.Response.KeepAlive = false;
             }
 
-            _ = Task.Run(() => HandleAsync(context, handle, log), CancellationToken.None);
+            _ = Task.Run(() => HandleAsync(context, handle, log, slots), CancellationToken.None);
         }
     }
 
-    // The last line of defence: a failure the handler did not answer resets the connection (the client sees a failed
-    // request, never the empty 200 an unclosed response would be) and is logged.
-    private static async Task HandleAsync(HttpListenerContext context, Func<HttpListenerContext, Task> handle, TextWriter log)
+    // The last line of defence: a failure the handler did not answer is logged and answered 500 (HttpListener's Abort
+    // would send the default 200 before closing); if the response had started, the connection is closed short of its
+    // Content-Length, which the client sees as a failed request.
+    private static async Task HandleAsync(HttpListenerContext context, Func<HttpListenerContext, Task> handle, TextWriter log, SemaphoreSlim slots)
     {
         try
         {
@@ -86,8 +100,21 @@ public static class LoopbackHttp
         }
         catch (Exception e)
         {
-            Log(log, $"{context.Request.HttpMethod} {context.Request.RawUrl} failed outside its handler; the connection is reset", e);
-            context.Response.Abort();
+            Log(log, $"{context.Request.HttpMethod} {context.Request.RawUrl} failed outside its handler (answered 500)", e);
+            try
+            {
+                context.Response.StatusCode = 500;
+                context.Response.ContentLength64 = 0;
+                context.Response.Close();
+            }
+            catch (Exception again) when (again is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
+            {
+                context.Response.Abort();
+            }
+        }
+        finally
+        {
+            slots.Release();
         }
     }
 
@@ -171,18 +198,23 @@ public static class LoopbackHttp
     }
 }
 
-/// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves each request on its own task, stops on dispose.</summary>
+/// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves requests on their own tasks (a bounded number at once), stops on dispose.</summary>
 public abstract class LoopbackHttpServer : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private HttpListener? _listener;
     private Task? _loop;
 
+    private readonly int _maxConcurrentRequests;
+
     /// <summary>Creates the server.</summary>
     /// <param name="log">Where failures inside the server are written; <see cref="Console.Error"/> when null.</param>
-    protected LoopbackHttpServer(TextWriter? log = null)
+    /// <param name="maxConcurrentRequests">How many requests it handles at once.</param>
+    protected LoopbackHttpServer(TextWriter? log = null, int maxConcurrentRequests = LoopbackHttp.MaxConcurrentRequests)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRequests, 1);
         Log = log ?? Console.Error;
+        _maxConcurrentRequests = maxConcurrentRequests;
     }
 
     /// <summary>Where failures inside the server are written (a 500 it answered, a request it could not).</summary>
@@ -219,7 +251,7 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     {
         var listener = LoopbackHttp.Start(out var port);
         (_listener, Port) = (listener, port);
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, Log, _stop.Token));
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, Log, _maxConcurrentRequests, _stop.Token));
         return Port;
     }
 

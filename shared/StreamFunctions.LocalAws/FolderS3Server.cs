@@ -712,7 +712,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
     }
 
     // S3's error XML; if the response has already started (a failure while an object was streamed), the connection is
-    // reset instead, so the client sees a failed request rather than a short body.
+    // closed short of the Content-Length already sent, which the client sees as a failed request.
     private static async Task TryErrorAsync(HttpListenerRequest request, HttpListenerResponse response, int status, string code, string message, bool head)
     {
         try
