@@ -172,10 +172,15 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
 
             await WriteAsync(response, answer.StatusCode, answer.ContentType, answer.Body).ConfigureAwait(false);
         }
+        catch (EndOfStreamException)
+        {
+            await RefuseAsync(request, response, 400, "{\"Message\":\"Bad Request: the body ended before its Content-Length\"}"u8.ToArray()).ConfigureAwait(false);
+            return;
+        }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
-            // The caller went away: no one to answer.
-            response.Abort();
+            // The caller went away: if it still listens, it gets a 400.
+            LoopbackHttp.CloseFailed(response, 400);
             return;
         }
         catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
@@ -213,7 +218,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
         {
-            response.Abort();
+            LoopbackHttp.CloseFailed(response, status);
         }
     }
 

@@ -152,10 +152,14 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
                     break;
             }
         }
+        catch (EndOfStreamException e)
+        {
+            await RespondAsync(request, response, 400, Error("InvalidRequestException", e.Message)).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
         {
-            // The function went away mid-request: its invocation is failed by the invoker.
-            response.Abort();
+            // The function went away mid-request (its invocation is failed by the invoker); if it still listens, a 400.
+            LoopbackHttp.CloseFailed(response, 400);
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
         {
@@ -170,16 +174,17 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
         }
     }
 
-    // response or error: the invocation's result, from a body of at most 6 MB.
+    // response or error: the invocation's result, from a body of at most 6 MB. The invocation stays in flight until its
+    // body has arrived whole (one that ends early is a 400, and the function may post again).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, RuntimeApiRoute route)
     {
+        var body = _inFlight.ContainsKey(route.RequestId!) ? await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false) : [];
         if (!_inFlight.TryRemove(route.RequestId!, out var pending))
         {
             await RespondAsync(request, response, 400, Error("InvalidRequestID", "Unknown or finished request id.")).ConfigureAwait(false);
             return;
         }
 
-        var body = await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false);
         if (body is null)
         {
             pending.Result.TrySetResult(new LambdaInvocationResult(200, ErrorJson("Function.ResponseSizeTooLarge", $"Response payload size exceeded maximum allowed payload size ({MaxPayloadBytes} bytes)."), "Unhandled", pending.RequestId));
@@ -250,7 +255,7 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
         {
-            response.Abort();
+            LoopbackHttp.CloseFailed(response, status);
         }
     }
 

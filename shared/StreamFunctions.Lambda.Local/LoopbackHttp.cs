@@ -101,16 +101,7 @@ public static class LoopbackHttp
         catch (Exception e)
         {
             Log(log, $"{context.Request.HttpMethod} {context.Request.RawUrl} failed outside its handler (answered 500)", e);
-            try
-            {
-                context.Response.StatusCode = 500;
-                context.Response.ContentLength64 = 0;
-                context.Response.Close();
-            }
-            catch (Exception again) when (again is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
-            {
-                context.Response.Abort();
-            }
+            CloseFailed(context.Response, 500);
         }
         finally
         {
@@ -160,6 +151,7 @@ public static class LoopbackHttp
     /// <param name="request">The request.</param>
     /// <param name="max">The largest body accepted.</param>
     /// <returns>The body; null when it is larger than <paramref name="max"/> (a Content-Length over it is not read at all).</returns>
+    /// <exception cref="EndOfStreamException">The body ended before its Content-Length.</exception>
     public static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, int max)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -176,12 +168,47 @@ public static class LoopbackHttp
         var buffer = new byte[request.ContentLength64 is >= 0 and var length ? (int)length + 1 : max + 1];
         var filled = 0;
         int read;
-        while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
+        try
         {
-            filled += read;
+            while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+            }
+        }
+        catch (HttpListenerException e)
+        {
+            // HttpListener's own word for a body that broke off (the client closed its side, or went away).
+            throw new EndOfStreamException($"The request body broke off after {filled} bytes: {e.Message}", e);
+        }
+
+        if (request.ContentLength64 > filled)
+        {
+            throw new EndOfStreamException($"The request body ended after {filled} of the {request.ContentLength64} bytes its Content-Length announced.");
         }
 
         return filled > max ? null : buffer[..filled];
+    }
+
+    /// <summary>
+    /// Ends a response whose request failed without an answer of its own (the client went away or its body broke off,
+    /// or the handler failed): the status without a body if nothing was sent yet (HttpListener's Abort would send its
+    /// default 200 first); otherwise the connection is closed short of the length already sent, a failed request to the client.
+    /// </summary>
+    /// <param name="response">The response.</param>
+    /// <param name="status">The status, e.g. 400.</param>
+    public static void CloseFailed(HttpListenerResponse response, int status)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        try
+        {
+            response.StatusCode = status;
+            response.ContentLength64 = 0;
+            response.Close();
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
+        {
+            response.Abort();
+        }
     }
 
     /// <summary>Writes one failure (what, then the exception) to a log shared by a server's requests.</summary>

@@ -87,8 +87,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
-            // The client went away: there is no one to answer.
-            response.Abort();
+            // The client went away, or its body broke off: if it still listens, it gets a 400.
+            LoopbackHttp.CloseFailed(response, 400);
             return;
         }
         catch (Exception e)
@@ -426,8 +426,17 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
         }
 
-        var xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false)
-            ?? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: a CompleteMultipartUpload body of over {CompleteMultipartUploadXml.MaxBytes} bytes.");
+        byte[] xml;
+        try
+        {
+            xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false)
+                ?? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: a CompleteMultipartUpload body of over {CompleteMultipartUploadXml.MaxBytes} bytes.");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: {e.Message}", e);
+        }
+
         var parts = CompleteMultipartUploadXml.Parse(xml);
         using var md5s = new MemoryStream();
         var temporary = NewTemporaryFile();
@@ -613,7 +622,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             await using (file.ConfigureAwait(false))
             {
                 int read;
-                while (decoder is not { IsComplete: true } && (read = await request.InputStream.ReadAsync(input.AsMemory(0, BufferBytes)).ConfigureAwait(false)) > 0)
+                while (decoder is not { IsComplete: true } && (read = await ReadAsync(request.InputStream, input, received).ConfigureAwait(false)) > 0)
                 {
                     received += read;
                     if (received > maxEncoded)
@@ -658,6 +667,19 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             ArrayPool<byte>.Shared.Return(input);
             ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
+    // HttpListener says a body that broke off (the client closed its side) with an HttpListenerException: IncompleteBody.
+    private static async Task<int> ReadAsync(Stream body, byte[] buffer, long received)
+    {
+        try
+        {
+            return await body.ReadAsync(buffer.AsMemory(0, BufferBytes)).ConfigureAwait(false);
+        }
+        catch (HttpListenerException e)
+        {
+            throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: the body broke off after {received} bytes.", e);
         }
     }
 
@@ -729,7 +751,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
         catch (Exception e) when (e is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
         {
-            response.Abort();
+            LoopbackHttp.CloseFailed(response, status);
         }
     }
 

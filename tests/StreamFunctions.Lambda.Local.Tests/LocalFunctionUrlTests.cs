@@ -115,6 +115,15 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_BodyEndingBeforeItsContentLength_400AndTheFunctionNotInvoked()
+    {
+        var answer = await RawAsync("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":1}", halfClose: true);
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Equal(0, _function.Calls);
+    }
+
+    [Fact]
     public void EventFor_BodyNotValidUtf8UnderATextType_Base64()
     {
         byte[] body = [0x22, 0xED, 0xA0, 0x80, 0x22];
@@ -125,12 +134,18 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
         Assert.Equal(body, Convert.FromBase64String(evnt.Body!));
     }
 
-    private async Task<string> RawAsync(string request)
+    private async Task<string> RawAsync(string request, bool halfClose = false)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(Url.Url.Host, Url.Url.Port);
         var stream = client.GetStream();
         var sending = stream.WriteAsync(Encoding.ASCII.GetBytes(request)).AsTask();
+        if (halfClose)
+        {
+            await sending;
+            client.Client.Shutdown(SocketShutdown.Send);
+        }
+
         var buffer = new byte[4096];
         var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
         await Task.WhenAny(sending);

@@ -105,6 +105,21 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Response_BodyEndingBeforeItsContentLength_400AndTheFunctionMayPostAgain()
+    {
+        var invocation = _server.InvokeAsync("{}"u8.ToArray());
+        using var next = await _http.GetAsync($"http://{_server.RuntimeApi}/{Next}");
+        var requestId = next.Headers.GetValues("Lambda-Runtime-Aws-Request-Id").Single();
+
+        var cut = await RawAsync($"POST {Prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial", halfClose: true);
+        using var whole = await _http.PostAsync($"http://{_server.RuntimeApi}/2018-06-01/runtime/invocation/{requestId}/response", new StringContent("\"whole\""));
+
+        Assert.StartsWith("HTTP/1.1 400", cut, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
+        Assert.Equal("\"whole\"", Encoding.UTF8.GetString((await invocation).Payload.Span));
+    }
+
+    [Fact]
     public async Task InitError_ChunkedBodyOverSixMegabytes_413AfterReadingAtMostTheLimit()
     {
         var chunk = new string('a', 1 << 20);
@@ -152,12 +167,18 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancel.Token));
     }
 
-    private async Task<string> RawAsync(string request)
+    private async Task<string> RawAsync(string request, bool halfClose = false)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, int.Parse(HostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
         var stream = client.GetStream();
         var sending = stream.WriteAsync(Encoding.ASCII.GetBytes(request)).AsTask();
+        if (halfClose)
+        {
+            await sending;
+            client.Client.Shutdown(SocketShutdown.Send);
+        }
+
         var buffer = new byte[4096];
         var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
         await Task.WhenAny(sending);

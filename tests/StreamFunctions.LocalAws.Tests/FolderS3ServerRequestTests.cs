@@ -272,6 +272,17 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Complete_BodyEndingBeforeItsContentLength_IncompleteBody()
+    {
+        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+
+        var answer = await RawAsync(Server.Endpoint, $"POST /data/big?uploadId={upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n<CompleteMultipartUpload>", halfClose: true);
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("<Code>IncompleteBody</Code>", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Complete_XmlOverTheLimit_MaxMessageLengthExceededBeforeReading()
     {
         var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
@@ -353,12 +364,17 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.NotFound, string.Empty), (head.Status, head.Body));
     }
 
-    private static async Task<string> RawAsync(Uri endpoint, string request)
+    private static async Task<string> RawAsync(Uri endpoint, string request, bool halfClose = false)
     {
         using var client = new System.Net.Sockets.TcpClient();
         await client.ConnectAsync(endpoint.Host, endpoint.Port);
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        if (halfClose)
+        {
+            client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var answer = new StringBuilder();
         var buffer = new char[4096];
