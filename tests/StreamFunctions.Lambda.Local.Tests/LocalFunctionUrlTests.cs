@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Invocation;
@@ -64,7 +63,7 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
     public async Task Post_DeclaredLengthOfHundredsOfMegabytes_413WithoutReadingOrInvoking()
     {
         // Only the headers are sent: the answer comes from Content-Length alone.
-        var answer = await RawAsync($"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400000000\r\n\r\n");
+        var answer = await RawHttp.SendAsync(Url.Url.Port, $"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400000000\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         Assert.Contains("6291456", answer, StringComparison.Ordinal);
@@ -82,7 +81,7 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
             request.Append("100000\r\n").Append(chunk).Append("\r\n");
         }
 
-        var answer = await RawAsync(request.ToString());
+        var answer = await RawHttp.SendAsync(Url.Url.Port, request.ToString());
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         Assert.Equal(0, _function.Calls);
@@ -117,7 +116,7 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
     [Fact]
     public async Task Post_BodyEndingBeforeItsContentLength_400AndTheFunctionNotInvoked()
     {
-        var answer = await RawAsync("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":1}", halfClose: true);
+        var answer = await RawHttp.SendAsync(Url.Url.Port, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":1}", halfClose: true);
 
         Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
         Assert.Equal(0, _function.Calls);
@@ -132,24 +131,6 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
 
         Assert.True(evnt.IsBase64Encoded);
         Assert.Equal(body, Convert.FromBase64String(evnt.Body!));
-    }
-
-    private async Task<string> RawAsync(string request, bool halfClose = false)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(Url.Url.Host, Url.Url.Port);
-        var stream = client.GetStream();
-        var sending = stream.WriteAsync(Encoding.ASCII.GetBytes(request)).AsTask();
-        if (halfClose)
-        {
-            await sending;
-            client.Client.Shutdown(SocketShutdown.Send);
-        }
-
-        var buffer = new byte[4096];
-        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
-        await Task.WhenAny(sending);
-        return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
     private sealed class RecordingFunction : ILambdaInvoker

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -19,6 +18,8 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     private string HostPort => _server.RuntimeApi.Split('/')[0];
 
     private string Prefix => _server.RuntimeApi[HostPort.Length..];
+
+    private int Port => int.Parse(HostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     public Task InitializeAsync()
     {
@@ -96,7 +97,7 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         using var next = await _http.GetAsync($"http://{_server.RuntimeApi}/{Next}");
         var requestId = next.Headers.GetValues("Lambda-Runtime-Aws-Request-Id").Single();
 
-        var answer = await RawAsync($"POST {Prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 400000000\r\n\r\n");
+        var answer = await RawHttp.SendAsync(Port, $"POST {Prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 400000000\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
         var result = await invocation;
@@ -111,7 +112,7 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         using var next = await _http.GetAsync($"http://{_server.RuntimeApi}/{Next}");
         var requestId = next.Headers.GetValues("Lambda-Runtime-Aws-Request-Id").Single();
 
-        var cut = await RawAsync($"POST {Prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial", halfClose: true);
+        var cut = await RawHttp.SendAsync(Port, $"POST {Prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial", halfClose: true);
         using var whole = await _http.PostAsync($"http://{_server.RuntimeApi}/2018-06-01/runtime/invocation/{requestId}/response", new StringContent("\"whole\""));
 
         Assert.StartsWith("HTTP/1.1 400", cut, StringComparison.Ordinal);
@@ -130,7 +131,7 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         }
 
         // The body's end never comes: an answer proves the server stopped at the limit.
-        var answer = await RawAsync(request.ToString());
+        var answer = await RawHttp.SendAsync(Port, request.ToString());
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
     }
@@ -165,24 +166,6 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var response = await _http.SendAsync(request, cancel.Token);
         return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(cancel.Token));
-    }
-
-    private async Task<string> RawAsync(string request, bool halfClose = false)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, int.Parse(HostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
-        var stream = client.GetStream();
-        var sending = stream.WriteAsync(Encoding.ASCII.GetBytes(request)).AsTask();
-        if (halfClose)
-        {
-            await sending;
-            client.Client.Shutdown(SocketShutdown.Send);
-        }
-
-        var buffer = new byte[4096];
-        var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
-        await Task.WhenAny(sending);
-        return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
     private sealed record Response(HttpStatusCode Status, string Body);

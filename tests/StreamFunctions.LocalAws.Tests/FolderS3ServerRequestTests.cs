@@ -57,7 +57,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [Fact]
     public async Task Copy_FromTheUploadsFolder_RefusedAsABucketName()
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={upload}", "pending part")).Status);
 
         var copy = await SendAsync(HttpMethod.Put, "/data/x", headers: [("x-amz-copy-source", $"/.uploads/{upload}/1")]);
@@ -74,7 +74,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("0123456789ABCDEF0123456789ABCDEF")]
     public async Task AbortUpload_IdThisStoreNeverGave_NoSuchUploadAndPendingUploadsKept(string id)
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
 
         var abort = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={id}");
         var part = await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={upload}", "still pending");
@@ -238,7 +238,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("partNumber=-1&")]
     public async Task UploadPart_MissingOrOutOfRangePartNumber_InvalidArgument(string partNumber)
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
 
         var part = await SendAsync(HttpMethod.Put, $"/data/big?{partNumber}uploadId={upload}", "x");
 
@@ -264,7 +264,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("<!DOCTYPE d [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&e;</ETag></Part></CompleteMultipartUpload>", "MalformedXML")]
     public async Task Complete_BadXml_S3Error(string xml, string code)
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
 
         var complete = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
 
@@ -274,7 +274,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [Fact]
     public async Task Complete_BodyEndingBeforeItsContentLength_IncompleteBody()
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
 
         var answer = await RawAsync(Server.Endpoint, $"POST /data/big?uploadId={upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n<CompleteMultipartUpload>", halfClose: true);
 
@@ -285,7 +285,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [Fact]
     public async Task Complete_XmlOverTheLimit_MaxMessageLengthExceededBeforeReading()
     {
-        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var upload = await InitiateAsync();
 
         var complete = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", "<CompleteMultipartUpload>" + new string(' ', CompleteMultipartUploadXml.MaxBytes) + "</CompleteMultipartUpload>");
 
@@ -320,9 +320,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("Content-Length: 64\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nx-amz-decoded-content-length: 2000", "")]
     public async Task Put_DeclaredSizeOverTheLimit_EntityTooLargeBeforeTheBodyIsSent(string headers, string body)
     {
-        await using var small = new FolderS3Server(Path.Combine(_parent, "small"), new FolderS3ServerOptions { MaxPutBytes = 1024 });
-        small.Start();
-        Directory.CreateDirectory(Path.Combine(_parent, "small", "data"));
+        await using var small = StartSmall();
 
         // Only the headers are sent: an answer proves the server decided without waiting for the body.
         var answer = await RawAsync(small.Endpoint, $"PUT /data/big HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n\r\n{body}");
@@ -335,9 +333,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [Fact]
     public async Task Put_BodyOverTheLimitWithoutALength_EntityTooLargeAndTheTemporaryFileRemoved()
     {
-        await using var small = new FolderS3Server(Path.Combine(_parent, "small"), new FolderS3ServerOptions { MaxPutBytes = 1024 });
-        small.Start();
-        Directory.CreateDirectory(Path.Combine(_parent, "small", "data"));
+        await using var small = StartSmall();
         using var request = new HttpRequestMessage(HttpMethod.Put, small.Endpoint + "data/big") { Content = new StreamContent(new MemoryStream(new byte[4096])) };
         request.Headers.TransferEncodingChunked = true;
 
@@ -362,6 +358,19 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         var head = await SendAsync(HttpMethod.Head, "/data/missing");
 
         Assert.Equal((HttpStatusCode.NotFound, string.Empty), (head.Status, head.Body));
+    }
+
+    // A multipart upload of data/big: its id.
+    private async Task<string> InitiateAsync() =>
+        XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+
+    // A second store beside the first, with a bucket and a limit of 1 KiB a PUT.
+    private FolderS3Server StartSmall()
+    {
+        var small = new FolderS3Server(Path.Combine(_parent, "small"), new FolderS3ServerOptions { MaxPutBytes = 1024 });
+        small.Start();
+        Directory.CreateDirectory(Path.Combine(_parent, "small", "data"));
+        return small;
     }
 
     private static async Task<string> RawAsync(Uri endpoint, string request, bool halfClose = false)
