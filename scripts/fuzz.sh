@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the decoders of outside input with AFL++ and SharpFuzz (not in CI: long runs belong
-# here; the seeded-mutation fuzz tests in tests/StreamFunctions.Fuzz.Tests run in CI).
+# here; the seeded-mutation fuzz tests in tests/StreamFunctions.Fuzz.Tests run in CI). The targets (see 'list') include
+# the local servers' request parsing: s3-path, s3-chunked, s3-range, s3-complete-xml, runtime-api-route,
+# runtime-api-address, function-url-event, function-url-response.
 #   scripts/fuzz.sh list                       the targets
 #   scripts/fuzz.sh <target> [seconds]         fuzz one target (default 60 s); findings in .fuzz/<target>/
 #   scripts/fuzz.sh all [seconds]              every target in turn

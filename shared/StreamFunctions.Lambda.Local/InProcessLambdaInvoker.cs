@@ -21,7 +21,7 @@ public sealed class InProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(handler);
         function ??= new LocalFunctionOptions();
-        _server = new LocalRuntimeApiServer(function);
+        _server = new LocalRuntimeApiServer(function, log: logs);
         _server.Start();
         var environment = new Dictionary<string, string>(function.Environment, StringComparer.Ordinal)
         {
@@ -50,9 +50,9 @@ public sealed class InProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
         {
             await _host.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpRequestException)
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or Exceptions.RuntimeApiException)
         {
-            // The host stops when its next call is cancelled or the server goes away.
+            // The host stops when its next call is cancelled, the server goes away, or it answers that it stopped.
         }
 
         _stop.Dispose();

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Threading.Channels;
 using StreamFunctions.Lambda.Invocation;
 using StreamFunctions.Lambda.Runtime;
@@ -14,31 +16,38 @@ namespace StreamFunctions.Lambda.Local;
 /// <c>response</c>, <c>error</c> and <c>init/error</c> complete them. Enforces Lambda's 6 MB request
 /// and response limits and the function timeout ("Task timed out after N.NN seconds").
 /// </summary>
-public sealed class LocalRuntimeApiServer : IAsyncDisposable
+/// <remarks>
+/// It is the function's own: <see cref="RuntimeApi"/> carries a path prefix of 128 random bits, and a request that
+/// does not start with it is refused (403) whatever it asks, so another local process can neither read the next
+/// event (and the API key in it) nor answer in the function's place. Bodies the function posts are read to one
+/// byte past 6 MB and no further.
+/// </remarks>
+public sealed class LocalRuntimeApiServer : LoopbackHttpServer
 {
     /// <summary>Lambda's synchronous invocation payload limit, request and response: 6 MB.</summary>
     public const int MaxPayloadBytes = 6 * 1024 * 1024;
 
-    private const string Prefix = "/2018-06-01/runtime/";
-    private HttpListener? _listener;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly ConcurrentDictionary<string, Pending> _inFlight = new(StringComparer.Ordinal);
     private readonly LocalFunctionOptions _function;
     private readonly TimeProvider _time;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+
+    // 16 bytes from the system's CSPRNG, in hex: a path segment no other process can guess (2^128 choices).
+    private readonly byte[] _prefix = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
 
     /// <summary>Creates the server; <see cref="Start"/> binds it.</summary>
     /// <param name="function">The function's name, timeout and account, as the headers report them.</param>
     /// <param name="time">The clock for deadlines.</param>
-    public LocalRuntimeApiServer(LocalFunctionOptions? function = null, TimeProvider? time = null)
+    /// <param name="log">Where failures of the server itself are written; <see cref="Console.Error"/> when null.</param>
+    public LocalRuntimeApiServer(LocalFunctionOptions? function = null, TimeProvider? time = null, TextWriter? log = null)
+        : base(log)
     {
         _function = function ?? new LocalFunctionOptions();
         _function.Validate();
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>The <c>AWS_LAMBDA_RUNTIME_API</c> value for the function: <c>127.0.0.1:port</c>.</summary>
+    /// <summary>The <c>AWS_LAMBDA_RUNTIME_API</c> value for the function: <c>127.0.0.1:port/prefix</c>, once started.</summary>
     public string RuntimeApi { get; private set; } = string.Empty;
 
     /// <summary>The last init error the function reported, if any.</summary>
@@ -50,10 +59,7 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     /// <summary>Binds a free loopback port and starts serving.</summary>
     public void Start()
     {
-        var listener = LoopbackHttp.Start(out var port);
-        _listener = listener;
-        RuntimeApi = $"127.0.0.1:{port}";
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
+        RuntimeApi = $"127.0.0.1:{Listen()}/{Encoding.ASCII.GetString(_prefix)}";
     }
 
     /// <summary>Queues an invocation and waits for the function's response, error or timeout.</summary>
@@ -106,93 +112,88 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    protected override ValueTask OnStoppedAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
         _queue.Writer.TryComplete();
-        _listener?.Close();
-        if (_loop is not null)
-        {
-            try
-            {
-                await _loop.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or OperationCanceledException)
-            {
-                // Closing the listener ends the accept loop.
-            }
-        }
-
-        _stop.Dispose();
         FailAll("Runtime.Stopped", "The local Runtime API server stopped.");
+        return ValueTask.CompletedTask;
     }
 
     private static byte[] ErrorJson(string type, string message) => new LambdaError(type, message, []).ToJson();
 
-    private async Task HandleAsync(HttpListenerContext context)
+    /// <inheritdoc />
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         var response = context.Response;
         try
         {
-            var path = request.Url?.AbsolutePath ?? string.Empty;
-            if (!path.StartsWith(Prefix, StringComparison.Ordinal))
+            var route = RuntimeApiRoute.Parse(request.HttpMethod, request.RawUrl ?? "/", _prefix);
+            switch (route.Kind)
             {
-                await RespondAsync(response, 404, "{\"errorMessage\":\"unknown path\",\"errorType\":\"InvalidRequestException\"}").ConfigureAwait(false);
-                return;
-            }
-
-            var route = path[Prefix.Length..];
-            if (request.HttpMethod == "GET" && route == "invocation/next")
-            {
-                await NextAsync(response).ConfigureAwait(false);
-            }
-            else if (request.HttpMethod == "POST" && route == "init/error")
-            {
-                InitError = await ReadBodyAsync(request).ConfigureAwait(false) is var body ? Encoding.UTF8.GetString(body) : null;
-                InitErrorReported?.Invoke(this, EventArgs.Empty);
-                FailAll(request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Runtime.InitError", "The function reported an init error: " + InitError);
-                await RespondAsync(response, 202, "{\"status\":\"OK\"}").ConfigureAwait(false);
-            }
-            else if (request.HttpMethod == "POST" && route.StartsWith("invocation/", StringComparison.Ordinal))
-            {
-                var parts = route.Split('/');
-                if (parts.Length != 3 || !_inFlight.TryRemove(parts[1], out var pending))
-                {
-                    await RespondAsync(response, 400, "{\"errorMessage\":\"unknown or finished request id\",\"errorType\":\"InvalidRequestID\"}").ConfigureAwait(false);
-                    return;
-                }
-
-                var body = await ReadBodyAsync(request).ConfigureAwait(false);
-                switch (parts[2])
-                {
-                    case "response" when body.Length > MaxPayloadBytes:
-                        pending.Result.TrySetResult(new LambdaInvocationResult(200, ErrorJson("Function.ResponseSizeTooLarge", $"Response payload size exceeded maximum allowed payload size ({MaxPayloadBytes} bytes)."), "Unhandled", pending.RequestId));
-                        await RespondAsync(response, 413, "{\"errorMessage\":\"response too large\",\"errorType\":\"RequestEntityTooLarge\"}").ConfigureAwait(false);
-                        break;
-                    case "response":
-                        pending.Result.TrySetResult(new LambdaInvocationResult(200, body, null, pending.RequestId));
-                        await RespondAsync(response, 202, "{\"status\":\"OK\"}").ConfigureAwait(false);
-                        break;
-                    case "error":
-                        pending.Result.TrySetResult(new LambdaInvocationResult(200, body, "Unhandled", pending.RequestId));
-                        await RespondAsync(response, 202, "{\"status\":\"OK\"}").ConfigureAwait(false);
-                        break;
-                    default:
-                        _inFlight.TryAdd(pending.RequestId, pending);
-                        await RespondAsync(response, 404, "{\"errorMessage\":\"unknown path\",\"errorType\":\"InvalidRequestException\"}").ConfigureAwait(false);
-                        break;
-                }
-            }
-            else
-            {
-                await RespondAsync(response, 404, "{\"errorMessage\":\"unknown path\",\"errorType\":\"InvalidRequestException\"}").ConfigureAwait(false);
+                case RuntimeApiRouteKind.Forbidden:
+                    await RespondAsync(request, response, 403, Error("AccessDeniedException", "This Runtime API belongs to one function: a request must start with the path prefix given in AWS_LAMBDA_RUNTIME_API (127.0.0.1:port/prefix).")).ConfigureAwait(false);
+                    break;
+                case RuntimeApiRouteKind.NotFound:
+                    await RespondAsync(request, response, 404, Error("InvalidRequestException", $"Unknown path: {request.HttpMethod} is not a Runtime API call there.")).ConfigureAwait(false);
+                    break;
+                case RuntimeApiRouteKind.Next:
+                    await NextAsync(response).ConfigureAwait(false);
+                    break;
+                case RuntimeApiRouteKind.InitError:
+                    var report = await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false);
+                    InitError = report is null ? $"(an init error document of over {MaxPayloadBytes} bytes)" : Encoding.UTF8.GetString(report);
+                    InitErrorReported?.Invoke(this, EventArgs.Empty);
+                    FailAll(request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Runtime.InitError", "The function reported an init error: " + InitError);
+                    await RespondAsync(request, response, report is null ? 413 : 202, report is null ? TooLarge() : Accepted).ConfigureAwait(false);
+                    break;
+                default:
+                    await CompleteAsync(request, response, route).ConfigureAwait(false);
+                    break;
             }
         }
-        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (EndOfStreamException e)
         {
-            // The function went away mid-request: its invocation is failed by the invoker.
+            await RespondAsync(request, response, 400, Error("InvalidRequestException", e.Message)).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+        {
+            // The function went away mid-request (its invocation is failed by the invoker); if it still listens, a 400.
+            LoopbackHttp.CloseFailed(response, 400);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+            // Stopping while the function waited for its next invocation: there will be none.
+            await RespondAsync(request, response, 503, Error("Runtime.Stopped", "The local Runtime API server stopped.")).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Unexpected: logged and answered, never left as the empty 200 an unanswered response would be.
+            LoopbackHttp.Log(Log, $"LocalRuntimeApiServer: {request.HttpMethod} failed (answered 500)", e);
+            await RespondAsync(request, response, 500, Error("ServiceException", "The local Runtime API failed; see its log.")).ConfigureAwait(false);
+        }
+    }
+
+    // response or error: the invocation's result, from a body of at most 6 MB. The invocation stays in flight until its
+    // body has arrived whole (one that ends early is a 400, and the function may post again).
+    private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, RuntimeApiRoute route)
+    {
+        var body = _inFlight.ContainsKey(route.RequestId!) ? await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false) : [];
+        if (!_inFlight.TryRemove(route.RequestId!, out var pending))
+        {
+            await RespondAsync(request, response, 400, Error("InvalidRequestID", "Unknown or finished request id.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (body is null)
+        {
+            pending.Result.TrySetResult(new LambdaInvocationResult(200, ErrorJson("Function.ResponseSizeTooLarge", $"Response payload size exceeded maximum allowed payload size ({MaxPayloadBytes} bytes)."), "Unhandled", pending.RequestId));
+            await RespondAsync(request, response, 413, TooLarge()).ConfigureAwait(false);
+            return;
+        }
+
+        pending.Result.TrySetResult(new LambdaInvocationResult(200, body, route.Kind == RuntimeApiRouteKind.Error ? "Unhandled" : null, pending.RequestId));
+        await RespondAsync(request, response, 202, Accepted).ConfigureAwait(false);
     }
 
     private async Task NextAsync(HttpListenerResponse response)
@@ -200,7 +201,7 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
         Pending pending;
         do
         {
-            pending = await _queue.Reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+            pending = await _queue.Reader.ReadAsync(Stopping).ConfigureAwait(false);
         }
         while (pending.IsAbandoned);
 
@@ -216,21 +217,46 @@ public sealed class LocalRuntimeApiServer : IAsyncDisposable
         response.Close();
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)
+    private static readonly byte[] Accepted = "{\"status\":\"OK\"}"u8.ToArray();
+
+    private static byte[] TooLarge() => Error("RequestEntityTooLarge", $"Exceeded maximum allowed payload size ({MaxPayloadBytes} bytes).");
+
+    // The Runtime API's error body: {"errorMessage": ..., "errorType": ...}.
+    private static byte[] Error(string type, string message)
     {
         using var buffer = new MemoryStream();
-        await request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("errorMessage", message);
+            writer.WriteString("errorType", type);
+            writer.WriteEndObject();
+        }
+
         return buffer.ToArray();
     }
 
-    private static async Task RespondAsync(HttpListenerResponse response, int status, string json)
+    // One answer; what is left of a small body is read first, so a runtime still sending gets it. If even that fails after
+    // the answer started, the connection is closed short of its length (a failed request to the runtime).
+    private static async Task RespondAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        response.Close();
+        try
+        {
+            if (status >= 400)
+            {
+                await LoopbackHttp.DrainAsync(request, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            }
+
+            response.StatusCode = status;
+            response.ContentType = "application/json";
+            response.ContentLength64 = json.Length;
+            await response.OutputStream.WriteAsync(json).ConfigureAwait(false);
+            response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            LoopbackHttp.CloseFailed(response, status);
+        }
     }
 
     private sealed class Pending(string requestId, ReadOnlyMemory<byte> payload, DateTimeOffset deadline)

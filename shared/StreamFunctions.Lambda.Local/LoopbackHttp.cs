@@ -37,38 +37,215 @@ public static class LoopbackHttp
         }
     }
 
-    /// <summary>Serves each request on its own task until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
+    /// <summary>
+    /// The largest unread request body left for HttpListener to drain when the response closes (it reads the rest of a
+    /// body, 2 KB at a time, to keep the connection): a larger body, or one of unknown length, closes the connection
+    /// after the response instead, so a refused 400 MB upload costs no more than its headers.
+    /// </summary>
+    public const long DrainBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// How many requests one server handles at once: the next is accepted when one ends (until then it waits in the
+    /// listener's queue). Each holds at most its bounded body (6 MB for the Lambda servers; the folder S3 store streams
+    /// to disk), so a flood of requests costs waiting, not memory; far above what the local pipeline runs at once.
+    /// </summary>
+    public const int MaxConcurrentRequests = 64;
+
+    /// <summary>Serves each request on its own task, at most <paramref name="maxConcurrent"/> at once, until the listener is closed or <paramref name="stop"/> is cancelled.</summary>
     /// <param name="listener">The started listener.</param>
-    /// <param name="handle">Handles one request (and closes its response).</param>
+    /// <param name="handle">Handles one request (and closes its response); it answers every failure itself.</param>
+    /// <param name="log">Where a failure that escaped <paramref name="handle"/> is written.</param>
+    /// <param name="maxConcurrent">How many requests are handled at once.</param>
     /// <param name="stop">Stops accepting.</param>
     /// <returns>A task that ends when the listener stops.</returns>
-    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, CancellationToken stop)
+    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, TextWriter log, int maxConcurrent, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(listener);
         ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrent, 1);
+        // Not disposed: handlers still running when the loop ends release their slot later (SemaphoreSlim holds no
+        // handle unless AvailableWaitHandle is used), and stopping does not wait for them.
+        var slots = new SemaphoreSlim(maxConcurrent, maxConcurrent);
         while (!stop.IsCancellationRequested)
         {
             HttpListenerContext context;
             try
             {
+                await slots.WaitAsync(stop).ConfigureAwait(false);
                 context = await listener.GetContextAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
             {
                 return;
             }
 
-            _ = Task.Run(() => handle(context), CancellationToken.None);
+            if (context.Request.HasEntityBody && context.Request.ContentLength64 is < 0 or > DrainBytes)
+            {
+                context.Response.KeepAlive = false;
+            }
+
+            _ = Task.Run(() => HandleAsync(context, handle, log, slots), CancellationToken.None);
+        }
+    }
+
+    // The last line of defence: a failure the handler did not answer is logged and answered 500 (HttpListener's Abort
+    // would send the default 200 before closing); if the response had started, the connection is closed short of its
+    // Content-Length, which the client sees as a failed request.
+    private static async Task HandleAsync(HttpListenerContext context, Func<HttpListenerContext, Task> handle, TextWriter log, SemaphoreSlim slots)
+    {
+        try
+        {
+            await handle(context).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log(log, $"{context.Request.HttpMethod} {context.Request.RawUrl} failed outside its handler (answered 500)", e);
+            CloseFailed(context.Response, 500);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads and discards what is left of a request's body (at most <see cref="DrainBytes"/>, for at most
+    /// <paramref name="timeout"/> and no more than a second without data) before a refusal is sent: HttpListener closes the connection after an error status,
+    /// and closing with unread bytes resets it, so a client still sending would lose the answer. A body declared larger
+    /// is not read: its client gets the answer if it reads before it has sent everything, as a reset otherwise.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="timeout">How long a slow client is waited for.</param>
+    /// <returns>A task that ends when the body was read or given up on.</returns>
+    public static async Task DrainAsync(HttpListenerRequest request, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.HasEntityBody || request.ContentLength64 > DrainBytes)
+        {
+            return;
+        }
+
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            long drained = 0;
+            int read;
+            while (drained <= DrainBytes && (read = await request.InputStream.ReadAsync(buffer.AsMemory(0, 64 * 1024), deadline.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false)) > 0)
+            {
+                drained += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or IOException or HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Given up on (slow, gone, or already read to its end): the answer is sent anyway and the connection closed.
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A request's body in memory, read to one byte past <paramref name="max"/> and no further.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="max">The largest body accepted.</param>
+    /// <returns>The body; null when it is larger than <paramref name="max"/> (a Content-Length over it is not read at all).</returns>
+    /// <exception cref="EndOfStreamException">The body ended before its Content-Length.</exception>
+    public static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, int max)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ContentLength64 > max)
+        {
+            return null;
+        }
+
+        if (!request.HasEntityBody)
+        {
+            return [];
+        }
+
+        var buffer = new byte[request.ContentLength64 is >= 0 and var length ? (int)length + 1 : max + 1];
+        var filled = 0;
+        int read;
+        try
+        {
+            while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+            }
+        }
+        catch (HttpListenerException e)
+        {
+            // HttpListener's own word for a body that broke off (the client closed its side, or went away).
+            throw new EndOfStreamException($"The request body broke off after {filled} bytes: {e.Message}", e);
+        }
+
+        if (request.ContentLength64 > filled)
+        {
+            throw new EndOfStreamException($"The request body ended after {filled} of the {request.ContentLength64} bytes its Content-Length announced.");
+        }
+
+        return filled > max ? null : buffer[..filled];
+    }
+
+    /// <summary>
+    /// Ends a response whose request failed without an answer of its own (the client went away or its body broke off,
+    /// or the handler failed): the status without a body if nothing was sent yet (HttpListener's Abort would send its
+    /// default 200 first); otherwise the connection is closed short of the length already sent, a failed request to the client.
+    /// </summary>
+    /// <param name="response">The response.</param>
+    /// <param name="status">The status, e.g. 400.</param>
+    public static void CloseFailed(HttpListenerResponse response, int status)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        try
+        {
+            response.StatusCode = status;
+            response.ContentLength64 = 0;
+            response.Close();
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
+        {
+            response.Abort();
+        }
+    }
+
+    /// <summary>Writes one failure (what, then the exception) to a log shared by a server's requests.</summary>
+    /// <param name="log">The log.</param>
+    /// <param name="what">What failed.</param>
+    /// <param name="error">The exception.</param>
+    public static void Log(TextWriter log, string what, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        lock (log)
+        {
+            log.WriteLine($"{what}: {error}");
         }
     }
 }
 
-/// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves each request on its own task, stops on dispose.</summary>
+/// <summary>A loopback HTTP server: binds a free 127.0.0.1 port, serves requests on their own tasks (a bounded number at once), stops on dispose.</summary>
 public abstract class LoopbackHttpServer : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private HttpListener? _listener;
     private Task? _loop;
+
+    private readonly int _maxConcurrentRequests;
+
+    /// <summary>Creates the server.</summary>
+    /// <param name="log">Where failures inside the server are written; <see cref="Console.Error"/> when null.</param>
+    /// <param name="maxConcurrentRequests">How many requests it handles at once.</param>
+    protected LoopbackHttpServer(TextWriter? log = null, int maxConcurrentRequests = LoopbackHttp.MaxConcurrentRequests)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrentRequests, 1);
+        Log = log ?? Console.Error;
+        _maxConcurrentRequests = maxConcurrentRequests;
+    }
+
+    /// <summary>Where failures inside the server are written (a 500 it answered, a request it could not).</summary>
+    protected TextWriter Log { get; }
 
     /// <summary>The port, once started.</summary>
     protected int Port { get; private set; }
@@ -86,9 +263,14 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
             await _loop.ConfigureAwait(false);
         }
 
+        await OnStoppedAsync().ConfigureAwait(false);
         _stop.Dispose();
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>What a server releases once it no longer accepts requests.</summary>
+    /// <returns>A task.</returns>
+    protected virtual ValueTask OnStoppedAsync() => ValueTask.CompletedTask;
 
     /// <summary>Binds a free port and starts serving.</summary>
     /// <returns>The port.</returns>
@@ -96,7 +278,7 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     {
         var listener = LoopbackHttp.Start(out var port);
         (_listener, Port) = (listener, port);
-        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, _stop.Token));
+        _loop = Task.Run(() => LoopbackHttp.ServeAsync(listener, HandleAsync, Log, _maxConcurrentRequests, _stop.Token));
         return Port;
     }
 

@@ -34,7 +34,7 @@ public sealed class ProcessLambdaInvoker : ILambdaInvoker, IAsyncDisposable
         _bootstrap = Path.GetFullPath(bootstrap);
         _function = function ?? new LocalFunctionOptions();
         _logs = logs ?? TextWriter.Null;
-        _server = new LocalRuntimeApiServer(_function);
+        _server = new LocalRuntimeApiServer(_function, log: logs);
         _server.Start();
     }
 

@@ -1,10 +1,13 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Xml;
 using System.Xml.Linq;
 using StreamFunctions.Lambda.Local;
+using StreamFunctions.LocalAws.Exceptions;
 
 namespace StreamFunctions.LocalAws;
 
@@ -15,32 +18,48 @@ namespace StreamFunctions.LocalAws;
 /// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
 /// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
 /// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
-/// <c>{root}/.uploads/</c> until completed.
+/// <c>{root}/.uploads/</c> until completed. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps
+/// it under the root (after symbolic links).
 /// </summary>
-/// <remarks>The local pipeline's S3 (<c>sfn run</c>): AWS SDK clients point at <see cref="Endpoint"/>.</remarks>
+/// <remarks>
+/// The local pipeline's S3 (<c>sfn run</c>): AWS SDK clients point at <see cref="Endpoint"/>. Every request ends in a
+/// success or S3's error XML with S3's status: a refusal is an <see cref="S3RequestException"/>, anything unexpected a
+/// logged 500 <c>InternalError</c>. Bodies are bounded before they are read: a PUT or part by
+/// <see cref="FolderS3ServerOptions.MaxPutBytes"/> (streamed to a temporary file, never held in memory), a
+/// CompleteMultipartUpload by <see cref="CompleteMultipartUploadXml.MaxBytes"/>.
+/// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5351:Do not use broken cryptographic algorithms", Justification = "S3 defines an object's ETag as the MD5 of its bytes (of its parts' MD5s for multipart); it is an identity, not security.")]
 public sealed class FolderS3Server : LoopbackHttpServer
 {
-    private const string UploadsFolder = ".uploads";
+    private const int BufferBytes = 64 * 1024;
     private static readonly XNamespace S3 = "http://s3.amazonaws.com/doc/2006-03-01/";
-    private readonly string _root;
+
+    // Characters XML 1.0 cannot carry are written as character references (as S3 does; clients ask encoding-type=url to avoid them).
+    private static readonly XmlWriterSettings XmlSettings = new() { Encoding = new UTF8Encoding(false), CheckCharacters = false };
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+    private readonly FolderS3Paths _paths;
+    private readonly FolderS3ServerOptions _options;
     private readonly ConcurrentDictionary<string, string> _etags = new(StringComparer.Ordinal);
     private readonly Lock _writes = new();
 
     /// <summary>Creates the server over a folder (created if missing).</summary>
     /// <param name="root">The folder: one subfolder per bucket.</param>
-    public FolderS3Server(string root)
+    /// <param name="options">Limits and log; S3's defaults when null.</param>
+    public FolderS3Server(string root, FolderS3ServerOptions? options = null)
+        : base((options ?? new FolderS3ServerOptions()).Log)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
-        _root = Path.GetFullPath(root);
-        Directory.CreateDirectory(_root);
+        _options = options ?? new FolderS3ServerOptions();
+        _options.Validate();
+        Directory.CreateDirectory(root);
+        _paths = new FolderS3Paths(root);
     }
 
     /// <summary>The endpoint, e.g. <c>http://127.0.0.1:49152</c>, once started.</summary>
     public Uri Endpoint { get; private set; } = new("http://127.0.0.1/");
 
     /// <summary>The folder.</summary>
-    public string Root => _root;
+    public string Root => _paths.Root;
 
     /// <summary>Starts listening on a free loopback port.</summary>
     public void Start()
@@ -53,128 +72,138 @@ public sealed class FolderS3Server : LoopbackHttpServer
     {
         var request = context.Request;
         var response = context.Response;
+        var head = request.HttpMethod == "HEAD";
         try
         {
-            // The raw path, not the normalized one: a key with '..' segments is refused, never resolved.
-            var raw = request.RawUrl ?? "/";
-            var path = Uri.UnescapeDataString(raw.Split('?')[0].TrimStart('/'));
-            var slash = path.IndexOf('/', StringComparison.Ordinal);
-            var bucket = slash < 0 ? path : path[..slash];
-            var key = slash < 0 ? string.Empty : path[(slash + 1)..];
-            var query = request.QueryString;
-            if (bucket.Length == 0)
-            {
-                await ErrorAsync(response, 400, "InvalidRequest", "Listing buckets is not supported; name a bucket.").ConfigureAwait(false);
-                return;
-            }
+            await RouteAsync(request, response).ConfigureAwait(false);
+        }
+        catch (S3RequestException e)
+        {
+            await TryErrorAsync(request, response, e.StatusCode, e.ErrorCode, e.Message, head).ConfigureAwait(false);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await TryErrorAsync(request, response, 403, "AccessDenied", $"Access Denied: the store cannot reach that file ({e.Message}).", head).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+        {
+            // The client went away, or its body broke off: if it still listens, it gets a 400.
+            LoopbackHttp.CloseFailed(response, 400);
+            return;
+        }
+        catch (Exception e)
+        {
+            // Unexpected: logged and answered as S3's 500, never left as the empty 200 an unanswered response would be.
+            LoopbackHttp.Log(Log, $"FolderS3Server: {request.HttpMethod} {request.RawUrl} failed (answered 500 InternalError)", e);
+            await TryErrorAsync(request, response, 500, "InternalError", "We encountered an internal error. Please try again.", head).ConfigureAwait(false);
+        }
 
-            if (!ValidName(bucket) || (key.Length > 0 && !ValidKey(key)))
-            {
-                await ErrorAsync(response, 400, "InvalidArgument", $"'{path}' is not a bucket and key this store can keep as files (no empty, '.' or '..' segments, no backslashes, at most 1,024 bytes).").ConfigureAwait(false);
-                return;
-            }
+        try
+        {
+            response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // The client went away while the response was sent.
+        }
+    }
 
-            var bucketFolder = Path.Combine(_root, bucket);
-            if (key.Length == 0)
-            {
-                await BucketAsync(request, response, bucket, bucketFolder).ConfigureAwait(false);
-                return;
-            }
+    private async Task RouteAsync(HttpListenerRequest request, HttpListenerResponse response)
+    {
+        // The raw path, not the normalized one: a key with '..' segments is refused, never resolved.
+        var raw = request.RawUrl ?? "/";
+        var (bucket, key) = FolderS3Paths.ParseTarget(raw);
+        var query = request.QueryString;
+        if (bucket.Length == 0)
+        {
+            throw new S3RequestException(400, "InvalidRequest", "Listing buckets is not supported; name a bucket.");
+        }
 
-            if (!Directory.Exists(bucketFolder))
-            {
-                await ErrorAsync(response, 404, "NoSuchBucket", $"The bucket {bucket} does not exist.", request.HttpMethod == "HEAD").ConfigureAwait(false);
-                return;
-            }
+        var bucketFolder = _paths.BucketFolder(bucket);
+        if (key.Length == 0)
+        {
+            await BucketAsync(request, response, bucket, bucketFolder).ConfigureAwait(false);
+            return;
+        }
 
-            var file = Path.Combine(bucketFolder, key.Replace('/', Path.DirectorySeparatorChar));
-            switch (request.HttpMethod)
-            {
-                case "PUT" when query["uploadId"] is { } uploadId:
-                    await UploadPartAsync(request, response, uploadId, query["partNumber"]).ConfigureAwait(false);
-                    break;
-                case "PUT" when request.Headers["x-amz-copy-source"] is { } source:
-                    await CopyAsync(response, source, file).ConfigureAwait(false);
-                    break;
-                case "PUT":
-                    await PutAsync(request, response, bucket, key, file).ConfigureAwait(false);
-                    break;
-                case "POST" when HasFlag(raw, "uploads"):
-                    await InitiateAsync(response, bucket, key).ConfigureAwait(false);
-                    break;
-                case "POST" when query["uploadId"] is { } uploadId:
-                    await CompleteAsync(request, response, bucket, key, file, uploadId).ConfigureAwait(false);
-                    break;
-                case "DELETE" when query["uploadId"] is { } uploadId:
-                    DeleteFolder(UploadFolder(uploadId));
-                    response.StatusCode = 204;
-                    break;
-                case "DELETE":
-                    lock (_writes)
+        var file = _paths.ObjectFile(bucket, key);
+        if (!Directory.Exists(bucketFolder))
+        {
+            throw new S3RequestException(404, "NoSuchBucket", $"The specified bucket does not exist: {bucket}.");
+        }
+
+        switch (request.HttpMethod)
+        {
+            case "PUT" when query["uploadId"] is { } uploadId:
+                await UploadPartAsync(request, response, uploadId, query["partNumber"]).ConfigureAwait(false);
+                break;
+            case "PUT" when request.Headers["x-amz-copy-source"] is { } source:
+                await CopyAsync(response, source, bucketFolder, key, file).ConfigureAwait(false);
+                break;
+            case "PUT":
+                await PutAsync(request, response, bucket, bucketFolder, key, file).ConfigureAwait(false);
+                break;
+            case "POST" when HasFlag(raw, "uploads"):
+                await InitiateAsync(response, bucket, key).ConfigureAwait(false);
+                break;
+            case "POST" when query["uploadId"] is { } uploadId:
+                await CompleteAsync(request, response, bucket, bucketFolder, key, file, uploadId).ConfigureAwait(false);
+                break;
+            case "DELETE" when query["uploadId"] is { } uploadId:
+                DeleteFolder(_paths.UploadFolder(uploadId));
+                response.StatusCode = 204;
+                break;
+            case "DELETE":
+                lock (_writes)
+                {
+                    // A key's folder (other keys below it) is not an object: deleting a missing key is a success, as in S3.
+                    if (File.Exists(file))
                     {
                         File.Delete(file);
-                        _etags.TryRemove(file, out _);
-                        PruneEmptyFolders(Path.GetDirectoryName(file)!, bucketFolder);
                     }
 
-                    response.StatusCode = 204;
-                    break;
-                case "GET" or "HEAD":
-                    await GetAsync(request, response, bucket, key, file).ConfigureAwait(false);
-                    break;
-                default:
-                    await ErrorAsync(response, 405, "MethodNotAllowed", $"{request.HttpMethod} is not supported on an object.").ConfigureAwait(false);
-                    break;
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or System.Xml.XmlException)
-        {
-            await ErrorAsync(response, 500, "InternalError", e.Message).ConfigureAwait(false);
-        }
-        finally
-        {
-            try
-            {
-                response.Close();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The client went away.
-            }
+                    _etags.TryRemove(file, out _);
+                    PruneEmptyFolders(Path.GetDirectoryName(file)!, bucketFolder);
+                }
+
+                response.StatusCode = 204;
+                break;
+            case "GET" or "HEAD":
+                await GetAsync(request, response, bucket, key, file).ConfigureAwait(false);
+                break;
+            default:
+                throw new S3RequestException(405, "MethodNotAllowed", $"The specified method is not allowed against this resource: {request.HttpMethod} on an object.");
         }
     }
 
     private async Task BucketAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string folder)
     {
+        var missing = new S3RequestException(404, "NoSuchBucket", $"The specified bucket does not exist: {bucket}.");
         switch (request.HttpMethod)
         {
+            case "PUT" when File.Exists(folder):
+                throw new S3RequestException(400, "InvalidRequest", $"The bucket {bucket} cannot be created: a file of that name is in the store's folder.");
             case "PUT":
                 Directory.CreateDirectory(folder);
                 response.StatusCode = 200;
                 response.Headers["Location"] = "/" + bucket;
                 break;
+            case "HEAD" or "GET" or "DELETE" when !Directory.Exists(folder):
+                throw missing;
             case "HEAD":
-                response.StatusCode = Directory.Exists(folder) ? 200 : 404;
-                break;
-            case "DELETE" when !Directory.Exists(folder):
-                await ErrorAsync(response, 404, "NoSuchBucket", $"The bucket {bucket} does not exist.").ConfigureAwait(false);
+                response.StatusCode = 200;
                 break;
             case "DELETE" when Directory.EnumerateFileSystemEntries(folder).Any():
-                await ErrorAsync(response, 409, "BucketNotEmpty", $"The bucket {bucket} is not empty.").ConfigureAwait(false);
-                break;
+                throw new S3RequestException(409, "BucketNotEmpty", $"The bucket you tried to delete is not empty: {bucket}.");
             case "DELETE":
                 Directory.Delete(folder);
                 response.StatusCode = 204;
-                break;
-            case "GET" when !Directory.Exists(folder):
-                await ErrorAsync(response, 404, "NoSuchBucket", $"The bucket {bucket} does not exist.").ConfigureAwait(false);
                 break;
             case "GET":
                 await ListAsync(request, response, bucket, folder).ConfigureAwait(false);
                 break;
             default:
-                await ErrorAsync(response, 405, "MethodNotAllowed", $"{request.HttpMethod} is not supported on a bucket.").ConfigureAwait(false);
-                break;
+                throw new S3RequestException(405, "MethodNotAllowed", $"The specified method is not allowed against this resource: {request.HttpMethod} on a bucket.");
         }
     }
 
@@ -183,9 +212,13 @@ public sealed class FolderS3Server : LoopbackHttpServer
     {
         var query = request.QueryString;
         var prefix = query["prefix"] ?? string.Empty;
-        var after = query["continuation-token"] is { } token ? Encoding.UTF8.GetString(Convert.FromBase64String(token)) : query["start-after"] ?? string.Empty;
-        var max = int.TryParse(query["max-keys"], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? Math.Clamp(m, 0, 1000) : 1000;
-        var keys = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+        var after = query["continuation-token"] is { } token ? ContinuationKey(token) : query["start-after"] ?? string.Empty;
+        var max = query["max-keys"] is not { } maxKeys ? 1000
+            : int.TryParse(maxKeys, NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? Math.Min(m, 1000)
+            : throw new S3RequestException(400, "InvalidArgument", $"Provided max-keys not an integer or within integer range: '{Shorten(maxKeys)}'.");
+
+        // Symbolic links are not followed: a listing shows only what lies in the bucket's folder itself.
+        var keys = Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
             .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(k, after) > 0)
             .Order(StringComparer.Ordinal)
@@ -193,6 +226,18 @@ public sealed class FolderS3Server : LoopbackHttpServer
             .ToList();
         var truncated = keys.Count > max;
         var page = keys.Take(max).ToList();
+        var contents = new List<XElement>(page.Count);
+        foreach (var k in page)
+        {
+            var info = new FileInfo(Path.Combine(folder, k.Replace('/', Path.DirectorySeparatorChar)));
+            contents.Add(new XElement(S3 + "Contents",
+                new XElement(S3 + "Key", k),
+                new XElement(S3 + "LastModified", info.LastWriteTimeUtc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
+                new XElement(S3 + "ETag", await ETagOfAsync(info.FullName).ConfigureAwait(false)),
+                new XElement(S3 + "Size", info.Length),
+                new XElement(S3 + "StorageClass", "STANDARD")));
+        }
+
         var result = new XElement(S3 + "ListBucketResult",
             new XElement(S3 + "Name", bucket),
             new XElement(S3 + "Prefix", prefix),
@@ -200,86 +245,92 @@ public sealed class FolderS3Server : LoopbackHttpServer
             new XElement(S3 + "MaxKeys", max),
             new XElement(S3 + "IsTruncated", truncated ? "true" : "false"),
             truncated ? new XElement(S3 + "NextContinuationToken", Convert.ToBase64String(Encoding.UTF8.GetBytes(page[^1]))) : null,
-            page.Select(k =>
-            {
-                var info = new FileInfo(Path.Combine(folder, k.Replace('/', Path.DirectorySeparatorChar)));
-                return new XElement(S3 + "Contents",
-                    new XElement(S3 + "Key", k),
-                    new XElement(S3 + "LastModified", info.LastWriteTimeUtc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)),
-                    new XElement(S3 + "ETag", ETagOf(info.FullName)),
-                    new XElement(S3 + "Size", info.Length),
-                    new XElement(S3 + "StorageClass", "STANDARD"));
-            }));
+            contents);
         await XmlAsync(response, 200, result).ConfigureAwait(false);
     }
 
-    private async Task PutAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string file)
+    // The continuation token is the last key listed, in base64 (UTF-8): anything else is not a token this store gave.
+    private static string ContinuationKey(string token)
     {
-        var body = await ReadBodyAsync(request).ConfigureAwait(false);
-        var etag = Quote(MD5.HashData(body));
+        var bytes = new byte[(token.Length * 3 / 4) + 3];
+        try
+        {
+            return Convert.TryFromBase64String(token, bytes, out var length)
+                ? StrictUtf8.GetString(bytes, 0, length)
+                : throw new S3RequestException(400, "InvalidArgument", "The continuation token provided is incorrect: it is not base64.");
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new S3RequestException(400, "InvalidArgument", "The continuation token provided is incorrect: it is not a key this store listed.", e);
+        }
+    }
+
+    private async Task PutAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file)
+    {
         var noneMatch = request.Headers["If-None-Match"];
         var match = request.Headers["If-Match"];
         if (noneMatch is not null && noneMatch != "*")
         {
             // S3's conditional writes take only If-None-Match: * (no object may exist).
-            await ErrorAsync(response, 501, "NotImplemented", "A header you provided implies functionality that is not implemented: If-None-Match on PUT takes only '*'.").ConfigureAwait(false);
-            return;
+            throw new S3RequestException(501, "NotImplemented", "A header you provided implies functionality that is not implemented: If-None-Match on PUT takes only '*'.");
         }
 
-        string? refused;
+        using var body = await ReceiveAsync(request).ConfigureAwait(false);
+        var etag = Quote(body.Md5);
         lock (_writes)
         {
             // Checked and written under one lock: of two conditional writers, exactly one wins.
-            refused = noneMatch is not null && File.Exists(file) ? $"{bucket}/{key} exists (If-None-Match: *)."
-                : match is not null && !File.Exists(file) ? string.Empty
-                : match is not null && !ETagMatches(match, ETagOf(file)) ? $"{bucket}/{key}'s ETag is {ETagOf(file)}, not {match} (If-Match)."
-                : null;
-            if (refused is null)
+            if (noneMatch is not null && File.Exists(file))
             {
-                WriteAtomically(file, body);
-                _etags[file] = etag;
+                throw new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key} exists (If-None-Match: *).");
             }
-        }
 
-        if (refused is { Length: 0 })
-        {
-            await ErrorAsync(response, 404, "NoSuchKey", $"The key {key} does not exist in {bucket} (If-Match needs an object).").ConfigureAwait(false);
-            return;
-        }
+            if (match is not null && !File.Exists(file))
+            {
+                throw new S3RequestException(404, "NoSuchKey", $"The key {key} does not exist in {bucket} (If-Match needs an object).");
+            }
 
-        if (refused is not null)
-        {
-            await ErrorAsync(response, 412, "PreconditionFailed", refused).ConfigureAwait(false);
-            return;
+            if (match is not null && ETagOf(file) is var current && !ETagMatches(match, current))
+            {
+                throw new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key}'s ETag is {current}, not {Shorten(match)} (If-Match).");
+            }
+
+            MoveIntoPlace(body.TemporaryFile, file, bucketFolder, key);
+            _etags[file] = etag;
         }
 
         response.Headers["ETag"] = etag;
         response.StatusCode = 200;
     }
 
-    private async Task CopyAsync(HttpListenerResponse response, string source, string file)
+    private async Task CopyAsync(HttpListenerResponse response, string source, string bucketFolder, string key, string file)
     {
-        var decoded = Uri.UnescapeDataString(source.Split('?')[0]).TrimStart('/');
-        var slash = decoded.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || !ValidKey(decoded[(slash + 1)..]))
-        {
-            await ErrorAsync(response, 400, "InvalidArgument", $"x-amz-copy-source '{source}' is not bucket/key.").ConfigureAwait(false);
-            return;
-        }
-
-        var from = Path.Combine(_root, decoded[..slash], decoded[(slash + 1)..].Replace('/', Path.DirectorySeparatorChar));
+        var (fromBucket, fromKey) = FolderS3Paths.ParseCopySource(source);
+        var from = _paths.ObjectFile(fromBucket, fromKey);
         if (!File.Exists(from))
         {
-            await ErrorAsync(response, 404, "NoSuchKey", $"The copy source {decoded} does not exist.").ConfigureAwait(false);
-            return;
+            throw new S3RequestException(404, "NoSuchKey", $"The copy source {fromBucket}/{fromKey} does not exist.");
         }
 
-        var body = await File.ReadAllBytesAsync(from).ConfigureAwait(false);
-        var etag = ETagOf(from);
-        lock (_writes)
+        if (new FileInfo(from).Length > FolderS3ServerOptions.S3MaxPutBytes)
         {
-            WriteAtomically(file, body);
-            _etags[file] = etag;
+            throw new S3RequestException(400, "InvalidRequest", $"The specified copy source is larger than the maximum allowable size for a copy source: {FolderS3ServerOptions.S3MaxPutBytes}.");
+        }
+
+        var etag = await ETagOfAsync(from).ConfigureAwait(false);
+        var temporary = NewTemporaryFile();
+        try
+        {
+            File.Copy(from, temporary);
+            lock (_writes)
+            {
+                MoveIntoPlace(temporary, file, bucketFolder, key);
+                _etags[file] = etag;
+            }
+        }
+        finally
+        {
+            File.Delete(temporary);
         }
 
         await XmlAsync(response, 200, new XElement(S3 + "CopyObjectResult",
@@ -290,63 +341,53 @@ public sealed class FolderS3Server : LoopbackHttpServer
     private async Task GetAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string file)
     {
         var head = request.HttpMethod == "HEAD";
+        var missing = new S3RequestException(404, "NoSuchKey", $"The specified key does not exist: {key} in {bucket}.");
         if (!File.Exists(file))
         {
-            await ErrorAsync(response, 404, "NoSuchKey", $"The key {key} does not exist in {bucket}.", head).ConfigureAwait(false);
-            return;
+            throw missing;
         }
 
-        var info = new FileInfo(file);
-        response.Headers["ETag"] = ETagOf(file);
-        response.Headers["Last-Modified"] = info.LastWriteTimeUtc.ToString("R", CultureInfo.InvariantCulture);
-        response.Headers["Accept-Ranges"] = "bytes";
-        response.ContentType = "application/octet-stream";
-        response.StatusCode = 200;
-        if (head)
+        FileStream stream;
+        try
         {
-            response.ContentLength64 = info.Length;
-            return;
+            // Shared for delete: a PUT over the object renames a new file into place while this one is read.
+            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Deleted between the two calls.
+            throw missing;
         }
 
-        var body = await File.ReadAllBytesAsync(file).ConfigureAwait(false);
-        if (request.Headers["Range"] is { } range)
+        await using (stream.ConfigureAwait(false))
         {
-            // One byte range, as S3 serves: bytes=first-last, bytes=first- or bytes=-suffix.
-            var match = System.Text.RegularExpressions.Regex.Match(range, @"^bytes=(\d*)-(\d*)$");
-            long first = 0, last = body.Length - 1;
-            var ok = match.Success && (match.Groups[1].Length > 0 || match.Groups[2].Length > 0);
-            if (ok && match.Groups[1].Length == 0)
+            var length = stream.Length;
+            var range = !head && request.Headers["Range"] is { } header ? S3ByteRange.Parse(header, length) : (S3ByteRange?)null;
+            response.Headers["ETag"] = await ETagOfAsync(file).ConfigureAwait(false);
+            response.Headers["Last-Modified"] = File.GetLastWriteTimeUtc(file).ToString("R", CultureInfo.InvariantCulture);
+            response.Headers["Accept-Ranges"] = "bytes";
+            response.ContentType = "application/octet-stream";
+            response.StatusCode = range is null ? 200 : 206;
+            if (range is { } r)
             {
-                first = Math.Max(0, body.Length - long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
-            }
-            else if (ok)
-            {
-                first = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-                last = match.Groups[2].Length > 0 ? Math.Min(last, long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)) : last;
+                response.Headers["Content-Range"] = $"bytes {r.First}-{r.Last}/{length}";
             }
 
-            if (!ok || first >= body.Length || first > last)
+            response.ContentLength64 = range?.Length ?? length;
+            if (head)
             {
-                response.Headers["Content-Range"] = $"bytes */{body.Length}";
-                await ErrorAsync(response, 416, "InvalidRange", $"The range '{range}' is not satisfiable for {body.Length} bytes.").ConfigureAwait(false);
                 return;
             }
 
-            response.StatusCode = 206;
-            response.Headers["Content-Range"] = $"bytes {first}-{last}/{body.Length}";
-            response.ContentLength64 = last - first + 1;
-            await response.OutputStream.WriteAsync(body.AsMemory((int)first, (int)(last - first + 1))).ConfigureAwait(false);
-            return;
+            stream.Position = range?.First ?? 0;
+            await CopyAsync(stream, response.OutputStream, range?.Length ?? length).ConfigureAwait(false);
         }
-
-        response.ContentLength64 = body.Length;
-        await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
     }
 
     private async Task InitiateAsync(HttpListenerResponse response, string bucket, string key)
     {
         var uploadId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        Directory.CreateDirectory(UploadFolder(uploadId));
+        Directory.CreateDirectory(_paths.UploadFolder(uploadId));
         await XmlAsync(response, 200, new XElement(S3 + "InitiateMultipartUploadResult",
             new XElement(S3 + "Bucket", bucket),
             new XElement(S3 + "Key", key),
@@ -355,102 +396,176 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string uploadId, string? partNumber)
     {
-        var folder = UploadFolder(uploadId);
-        if (!Directory.Exists(folder))
+        if (!int.TryParse(partNumber, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > CompleteMultipartUploadXml.MaxPartNumber)
         {
-            await ErrorAsync(response, 404, "NoSuchUpload", $"The upload {uploadId} does not exist (completed or aborted).").ConfigureAwait(false);
-            return;
+            throw new S3RequestException(400, "InvalidArgument", $"Part number must be an integer between 1 and 10000, inclusive (got '{Shorten(partNumber ?? string.Empty)}').");
         }
 
-        if (!int.TryParse(partNumber, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 10_000)
+        var part = _paths.PartFile(uploadId, number);
+        if (!Directory.Exists(Path.GetDirectoryName(part)))
         {
-            await ErrorAsync(response, 400, "InvalidArgument", $"partNumber '{partNumber}' is not 1–10,000.").ConfigureAwait(false);
-            return;
+            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
         }
 
-        var body = await ReadBodyAsync(request).ConfigureAwait(false);
+        using var body = await ReceiveAsync(request).ConfigureAwait(false);
         lock (_writes)
         {
-            WriteAtomically(Path.Combine(folder, number.ToString(CultureInfo.InvariantCulture)), body);
+            File.Move(body.TemporaryFile, part, overwrite: true);
         }
 
-        response.Headers["ETag"] = Quote(MD5.HashData(body));
+        response.Headers["ETag"] = Quote(body.Md5);
         response.StatusCode = 200;
     }
 
     // Complete: the listed parts, in order, each matching its ETag; every part but the last at least 5 MiB (as S3).
-    private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string file, string uploadId)
+    private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file, string uploadId)
     {
-        var folder = UploadFolder(uploadId);
+        var folder = _paths.UploadFolder(uploadId);
         if (!Directory.Exists(folder))
         {
-            await ErrorAsync(response, 404, "NoSuchUpload", $"The upload {uploadId} does not exist (completed or aborted).").ConfigureAwait(false);
-            return;
+            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
         }
 
-        var document = XDocument.Parse(Encoding.UTF8.GetString(await ReadBodyAsync(request).ConfigureAwait(false)));
-        var parts = document.Descendants().Where(e => e.Name.LocalName == "Part").Select(p => (
-            Number: int.Parse(p.Elements().First(e => e.Name.LocalName == "PartNumber").Value, CultureInfo.InvariantCulture),
-            ETag: p.Elements().First(e => e.Name.LocalName == "ETag").Value.Trim())).ToList();
-        using var whole = new MemoryStream();
+        byte[] xml;
+        try
+        {
+            xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false)
+                ?? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: a CompleteMultipartUpload body of over {CompleteMultipartUploadXml.MaxBytes} bytes.");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: {e.Message}", e);
+        }
+
+        var parts = CompleteMultipartUploadXml.Parse(xml);
         using var md5s = new MemoryStream();
-        for (var i = 0; i < parts.Count; i++)
+        var temporary = NewTemporaryFile();
+        try
         {
-            var partFile = Path.Combine(folder, parts[i].Number.ToString(CultureInfo.InvariantCulture));
-            if ((i > 0 && parts[i].Number <= parts[i - 1].Number) || !File.Exists(partFile))
+            var whole = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous);
+            await using (whole.ConfigureAwait(false))
             {
-                await ErrorAsync(response, 400, i > 0 && parts[i].Number <= parts[i - 1].Number ? "InvalidPartOrder" : "InvalidPart", $"Part {parts[i].Number} is out of order or was not uploaded.").ConfigureAwait(false);
-                return;
+                for (var i = 0; i < parts.Count; i++)
+                {
+                    var partFile = _paths.PartFile(uploadId, parts[i].PartNumber);
+                    if (!File.Exists(partFile))
+                    {
+                        throw new S3RequestException(400, "InvalidPart", $"One or more of the specified parts could not be found: part {parts[i].PartNumber} was not uploaded.");
+                    }
+
+                    var size = new FileInfo(partFile).Length;
+                    if (i < parts.Count - 1 && size < 5 * 1024 * 1024)
+                    {
+                        throw new S3RequestException(400, "EntityTooSmall", $"Your proposed upload is smaller than the minimum allowed object size: part {parts[i].PartNumber} is {size} bytes; every part but the last must be at least 5 MiB.");
+                    }
+
+                    var md5 = await AppendAsync(partFile, whole).ConfigureAwait(false);
+                    var expected = parts[i].ETag.StartsWith('"') ? parts[i].ETag : $"\"{parts[i].ETag}\"";
+                    if (!string.Equals(Quote(md5), expected, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new S3RequestException(400, "InvalidPart", $"One or more of the specified parts could not be found: part {parts[i].PartNumber}'s ETag {Shorten(parts[i].ETag)} does not match the uploaded part.");
+                    }
+
+                    md5s.Write(md5);
+                }
             }
 
-            var part = await File.ReadAllBytesAsync(partFile).ConfigureAwait(false);
-            var md5 = MD5.HashData(part);
-            if (!string.Equals(Quote(md5), parts[i].ETag.StartsWith('"') ? parts[i].ETag : $"\"{parts[i].ETag}\"", StringComparison.OrdinalIgnoreCase))
+            var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(md5s.ToArray()))}-{parts.Count}\"";
+            lock (_writes)
             {
-                await ErrorAsync(response, 400, "InvalidPart", $"Part {parts[i].Number}'s ETag {parts[i].ETag} does not match the uploaded part.").ConfigureAwait(false);
-                return;
+                MoveIntoPlace(temporary, file, bucketFolder, key);
+                _etags[file] = etag;
             }
 
-            if (i < parts.Count - 1 && part.Length < 5 * 1024 * 1024)
-            {
-                await ErrorAsync(response, 400, "EntityTooSmall", $"Part {parts[i].Number} is {part.Length} bytes; every part but the last must be at least 5 MiB.").ConfigureAwait(false);
-                return;
-            }
-
-            whole.Write(part);
-            md5s.Write(md5);
+            DeleteFolder(folder);
+            await XmlAsync(response, 200, new XElement(S3 + "CompleteMultipartUploadResult",
+                new XElement(S3 + "Location", $"{Endpoint}{bucket}/{key}"),
+                new XElement(S3 + "Bucket", bucket),
+                new XElement(S3 + "Key", key),
+                new XElement(S3 + "ETag", etag))).ConfigureAwait(false);
         }
-
-        var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(md5s.ToArray()))}-{parts.Count}\"";
-        lock (_writes)
+        finally
         {
-            WriteAtomically(file, whole.ToArray());
-            _etags[file] = etag;
+            File.Delete(temporary);
         }
+    }
 
-        DeleteFolder(folder);
-        await XmlAsync(response, 200, new XElement(S3 + "CompleteMultipartUploadResult",
-            new XElement(S3 + "Location", $"{Endpoint}{bucket}/{key}"),
-            new XElement(S3 + "Bucket", bucket),
-            new XElement(S3 + "Key", key),
-            new XElement(S3 + "ETag", etag))).ConfigureAwait(false);
+    // A part appended to the object being assembled, hashed as it is copied.
+    private static async Task<byte[]> AppendAsync(string partFile, Stream whole)
+    {
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        try
+        {
+            var part = new FileStream(partFile, FileMode.Open, FileAccess.Read, FileShare.Read, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using (part.ConfigureAwait(false))
+            {
+                int read;
+                while ((read = await part.ReadAsync(buffer.AsMemory(0, BufferBytes)).ConfigureAwait(false)) > 0)
+                {
+                    md5.AppendData(buffer, 0, read);
+                    await whole.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                }
+            }
+
+            return md5.GetHashAndReset();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     // A query parameter without a value (?uploads), which HttpListener files under a null name.
     private static bool HasFlag(string rawUrl, string name) =>
         rawUrl.Split('?', 2) is [_, var query] && query.Split('&').Any(p => p == name || p.StartsWith(name + "=", StringComparison.Ordinal));
 
-    private string UploadFolder(string uploadId) =>
-        Path.Combine(_root, UploadsFolder, uploadId.All(char.IsAsciiHexDigit) ? uploadId : throw new FormatException($"'{uploadId}' is not an upload id."));
+    private string ETagOf(string file) => _etags.TryGetValue(file, out var etag) ? etag : Quote(HashFile(file));
 
-    private string ETagOf(string file) => _etags.TryGetValue(file, out var etag) ? etag : Quote(MD5.HashData(File.ReadAllBytes(file)));
-
-    private void WriteAtomically(string file, byte[] body)
+    private async Task<string> ETagOfAsync(string file)
     {
+        if (_etags.TryGetValue(file, out var etag))
+        {
+            return etag;
+        }
+
+        var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            return Quote(await MD5.HashDataAsync(stream).ConfigureAwait(false));
+        }
+    }
+
+    private static byte[] HashFile(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.SequentialScan);
+        return MD5.HashData(stream);
+    }
+
+    private string NewTemporaryFile()
+    {
+        Directory.CreateDirectory(_paths.Temporary);
+        return _paths.NewTemporaryFile();
+    }
+
+    // S3 keys are not files: 'a' and 'a/b' can both be objects there. Here a key's folders are real folders, so a key
+    // below an object, or an object where other keys' folder is, is refused rather than failing inside the file system.
+    private static void MoveIntoPlace(string temporary, string file, string bucketFolder, string key)
+    {
+        for (var folder = Path.GetDirectoryName(file)!; folder.Length > bucketFolder.Length; folder = Path.GetDirectoryName(folder)!)
+        {
+            if (File.Exists(folder))
+            {
+                throw new S3RequestException(400, "InvalidRequest", $"This store keeps keys as files and folders: {Shorten(key)} cannot be written below the object {Path.GetRelativePath(bucketFolder, folder).Replace(Path.DirectorySeparatorChar, '/')}.");
+            }
+        }
+
+        if (Directory.Exists(file))
+        {
+            throw new S3RequestException(400, "InvalidRequest", $"This store keeps keys as files and folders: {Shorten(key)} is the folder of other keys, so it cannot be an object too.");
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var temporary = Path.Combine(_root, UploadsFolder, "tmp-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
-        File.WriteAllBytes(temporary, body);
         File.Move(temporary, file, overwrite: true);
     }
 
@@ -472,47 +587,127 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
     }
 
-    // The body, decoding aws-chunked (signed chunks or unsigned with trailers) when the client streams it.
-    private static async Task<byte[]> ReadBodyAsync(HttpListenerRequest request)
+    // A PUT's or part's body into a temporary file, decoding aws-chunked (signed chunks or unsigned with trailers) when
+    // the client streams it; sizes the headers declare are checked before anything is read, and reading stops at the limit.
+    private async Task<ReceivedBody> ReceiveAsync(HttpListenerRequest request)
     {
-        using var buffer = new MemoryStream();
-        await request.InputStream.CopyToAsync(buffer).ConfigureAwait(false);
-        var raw = buffer.ToArray();
+        var max = _options.MaxPutBytes;
         var sha = request.Headers["x-amz-content-sha256"] ?? string.Empty;
-        var encoding = request.Headers["Content-Encoding"] ?? string.Empty;
-        return sha.StartsWith("STREAMING-", StringComparison.Ordinal) || encoding.Contains("aws-chunked", StringComparison.Ordinal) ? DecodeChunked(raw) : raw;
-    }
-
-    private static byte[] DecodeChunked(byte[] raw)
-    {
-        using var output = new MemoryStream();
-        var at = 0;
-        while (true)
+        var chunked = sha.StartsWith("STREAMING-", StringComparison.Ordinal) || (request.Headers["Content-Encoding"] ?? string.Empty).Contains("aws-chunked", StringComparison.Ordinal);
+        var declared = request.ContentLength64;
+        long? decodedLength = chunked && request.Headers["x-amz-decoded-content-length"] is { } decoded
+            ? long.TryParse(decoded, NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : throw new S3RequestException(400, "InvalidArgument", $"x-amz-decoded-content-length '{Shorten(decoded)}' is not a byte count.")
+            : null;
+        if ((chunked ? decodedLength : declared) > max)
         {
-            var end = IndexOfCrLf(raw, at);
-            var header = Encoding.ASCII.GetString(raw, at, end - at);
-            var size = int.Parse(header.Split(';')[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            at = end + 2;
-            if (size == 0)
+            throw TooLarge(max);
+        }
+
+        // aws-chunked framing adds about 90 bytes to a chunk of 8 KiB or more (SDKs send 64 KiB): an eighth is far beyond it.
+        var maxEncoded = chunked ? max + (max / 8) + (1024 * 1024) : max;
+        if (declared > maxEncoded)
+        {
+            throw TooLarge(max);
+        }
+
+        var decoder = chunked ? new AwsChunkedDecoder(max) : null;
+        var body = new ReceivedBody(NewTemporaryFile());
+        var input = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        var output = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        try
+        {
+            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            var file = new FileStream(body.TemporaryFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous);
+            long received = 0, payload = 0;
+            await using (file.ConfigureAwait(false))
             {
-                return output.ToArray();
+                int read;
+                while (decoder is not { IsComplete: true } && (read = await ReadAsync(request.InputStream, input, received).ConfigureAwait(false)) > 0)
+                {
+                    received += read;
+                    if (received > maxEncoded)
+                    {
+                        throw TooLarge(max);
+                    }
+
+                    if (decoder is null)
+                    {
+                        md5.AppendData(input, 0, read);
+                        await file.WriteAsync(input.AsMemory(0, read)).ConfigureAwait(false);
+                        payload += read;
+                        continue;
+                    }
+
+                    for (var at = 0; at < read && !decoder.IsComplete;)
+                    {
+                        decoder.Decode(input.AsSpan(at, read - at), output.AsSpan(0, BufferBytes), out var consumed, out var written);
+                        at += consumed;
+                        md5.AppendData(output, 0, written);
+                        await file.WriteAsync(output.AsMemory(0, written)).ConfigureAwait(false);
+                        payload += written;
+                    }
+                }
             }
 
-            if (at + size > raw.Length)
+            decoder?.Complete();
+            if ((decoder is null && declared >= 0 && received != declared) || (decodedLength is { } expected && payload != expected))
             {
-                throw new FormatException("The aws-chunked body ends inside a chunk.");
+                throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: {(decoder is null ? received : payload)} of {(decoder is null ? declared : decodedLength)}.");
             }
 
-            output.Write(raw, at, size);
-            at += size + 2;
+            body.Md5 = md5.GetHashAndReset();
+            return body;
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+            ArrayPool<byte>.Shared.Return(output);
         }
     }
 
-    private static int IndexOfCrLf(byte[] raw, int from)
+    // HttpListener says a body that broke off (the client closed its side) with an HttpListenerException: IncompleteBody.
+    private static async Task<int> ReadAsync(Stream body, byte[] buffer, long received)
     {
-        var index = raw.AsSpan(from).IndexOf("\r\n"u8);
-        return index < 0 ? throw new FormatException("The aws-chunked body has a chunk header without CRLF.") : from + index;
+        try
+        {
+            return await body.ReadAsync(buffer.AsMemory(0, BufferBytes)).ConfigureAwait(false);
+        }
+        catch (HttpListenerException e)
+        {
+            throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: the body broke off after {received} bytes.", e);
+        }
     }
+
+    private static async Task CopyAsync(Stream from, Stream to, long count)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        try
+        {
+            while (count > 0)
+            {
+                var read = await from.ReadAsync(buffer.AsMemory(0, (int)Math.Min(BufferBytes, count))).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new IOException($"The object ended {count} bytes early (changed while it was read).");
+                }
+
+                await to.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                count -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static S3RequestException TooLarge(long max) =>
+        new(400, "EntityTooLarge", $"Your proposed upload exceeds the maximum allowed size: {max} bytes for one PUT or part.");
 
     // If-Match: one ETag, a list of them, or '*' (any object); quotes optional, as S3 accepts.
     private static bool ETagMatches(string condition, string etag) =>
@@ -521,30 +716,52 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     private static string Quote(byte[] md5) => $"\"{Convert.ToHexStringLower(md5)}\"";
 
-    private static bool ValidName(string bucket) => bucket.Length is >= 3 and <= 63 && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.') && bucket != UploadsFolder;
-
-    private static bool ValidKey(string key) =>
-        Encoding.UTF8.GetByteCount(key) <= 1024 && !key.Contains('\\', StringComparison.Ordinal) && !key.Contains('\0', StringComparison.Ordinal)
-        && key.Split('/').All(segment => segment.Length > 0 && segment is not ("." or ".."));
+    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
 
     private static async Task XmlAsync(HttpListenerResponse response, int status, XElement body)
     {
-        var bytes = Encoding.UTF8.GetBytes("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + body.ToString(SaveOptions.DisableFormatting));
-        response.StatusCode = status;
-        response.ContentType = "application/xml";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-    }
-
-    private static async Task ErrorAsync(HttpListenerResponse response, int status, string code, string message, bool head = false)
-    {
-        response.Headers["x-amz-error-code"] = code;
-        if (head)
+        using var buffer = new MemoryStream();
+        using (var writer = XmlWriter.Create(buffer, XmlSettings))
         {
-            response.StatusCode = status;
-            return;
+            writer.WriteStartDocument();
+            body.WriteTo(writer);
         }
 
-        await XmlAsync(response, status, new XElement("Error", new XElement("Code", code), new XElement("Message", message))).ConfigureAwait(false);
+        response.StatusCode = status;
+        response.ContentType = "application/xml";
+        response.ContentLength64 = buffer.Length;
+        await response.OutputStream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).ConfigureAwait(false);
+    }
+
+    // S3's error XML; if the response has already started (a failure while an object was streamed), the connection is
+    // closed short of the Content-Length already sent, which the client sees as a failed request.
+    private static async Task TryErrorAsync(HttpListenerRequest request, HttpListenerResponse response, int status, string code, string message, bool head)
+    {
+        try
+        {
+            await LoopbackHttp.DrainAsync(request, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            response.Headers["x-amz-error-code"] = code;
+            if (head)
+            {
+                response.StatusCode = status;
+                return;
+            }
+
+            await XmlAsync(response, status, new XElement("Error", new XElement("Code", code), new XElement("Message", message))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
+        {
+            LoopbackHttp.CloseFailed(response, status);
+        }
+    }
+
+    // A received body waiting in its temporary file; the file goes when the body is disposed, unless it was moved into place.
+    private sealed class ReceivedBody(string temporaryFile) : IDisposable
+    {
+        public string TemporaryFile { get; } = temporaryFile;
+
+        public byte[] Md5 { get; set; } = [];
+
+        public void Dispose() => File.Delete(TemporaryFile);
     }
 }

@@ -8,7 +8,8 @@ namespace StreamFunctions.Fuzz.Tests;
 /// <summary>
 /// Every decoder of outside input (KPL aggregates; Kinesis, Kafka, Firehose, SQS, S3 and HTTP API events; the gateway's
 /// body; partitioning prefixes and keys; the pipeline, aggregator, routing and transformation configurations; on-failure
-/// records) on mutated samples and on 6 MB adversarial inputs: it returns or throws its documented error with a
+/// records; the local servers' request parsing: folder S3 paths, aws-chunked bodies, ranges and Complete XML, Runtime API
+/// routes and addresses, Function URL events and responses) on mutated samples and on 6 MB adversarial inputs: it returns or throws its documented error with a
 /// message; no other exception, no hang, and allocation proportional to the input.
 /// </summary>
 public sealed class DecoderFuzzTests
@@ -72,6 +73,30 @@ public sealed class DecoderFuzzTests
 
     [Property(MaxTest = Runs)]
     public void OnFailureRecord_Mutated(int seed) => Run(Decoders.OnFailureRecord, seed);
+
+    [Property(MaxTest = Runs)]
+    public void S3Path_Mutated(int seed) => Run(ServerParsers.S3Path, seed);
+
+    [Property(MaxTest = Runs)]
+    public void AwsChunked_Mutated(int seed) => Run(ServerParsers.AwsChunked, seed);
+
+    [Property(MaxTest = Runs)]
+    public void S3Range_Mutated(int seed) => Run(ServerParsers.S3Range, seed);
+
+    [Property(MaxTest = Runs)]
+    public void CompleteXml_Mutated(int seed) => Run(ServerParsers.CompleteXml, seed);
+
+    [Property(MaxTest = Runs)]
+    public void RuntimeApiRoute_Mutated(int seed) => Run(ServerParsers.RuntimeApiRouteTarget, seed);
+
+    [Property(MaxTest = Runs)]
+    public void RuntimeApiAddress_Mutated(int seed) => Run(ServerParsers.RuntimeApiAddress, seed);
+
+    [Property(MaxTest = Runs)]
+    public void FunctionUrlEvent_Mutated(int seed) => Run(ServerParsers.FunctionUrlEvent, seed);
+
+    [Property(MaxTest = Runs)]
+    public void FunctionUrlResponse_Mutated(int seed) => Run(ServerParsers.FunctionUrlOutput, seed);
 
     [Theory]
     [MemberData(nameof(Names))]

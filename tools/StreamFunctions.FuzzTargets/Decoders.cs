@@ -28,7 +28,7 @@ public sealed record Decoder(string Id, string Name, IReadOnlyList<byte[]> Sampl
     public override string ToString() => Name;
 }
 
-/// <summary>Every decoder that reads input from outside the platform: the fuzz tests and the AFL targets share them.</summary>
+/// <summary>Every decoder that reads input from outside the platform (the local servers' request parsing among them, <see cref="ServerParsers"/>): the fuzz tests and the AFL targets share them.</summary>
 public static class Decoders
 {
     private static readonly PartitionKeyQuery Query = new(new Dictionary<string, string> { ["type"] = ".type", ["user"] = "$.user.id" });
@@ -142,6 +142,7 @@ public static class Decoders
     [
         Kpl, KinesisEvent, KafkaEvent, FirehoseEvent, SqsEvent, S3Event, HttpApiEvent, EventSource, GatewayBody,
         PartitionTemplateText, PartitionKeys, PipelineFile, AggregatorConfiguration, RoutingConfiguration, TransformConfiguration, OnFailureRecord,
+        .. ServerParsers.All,
     ];
 
     /// <summary>The decoder of that name.</summary>

@@ -80,17 +80,14 @@ public sealed class RuntimeApiClient
     /// <summary>Creates the client.</summary>
     /// <param name="http">An HTTP client without a timeout: <c>next</c> blocks until an invocation arrives
     /// (Lambda freezes the process meanwhile, so no client timeout can be right).</param>
-    /// <param name="runtimeApi">The <c>AWS_LAMBDA_RUNTIME_API</c> value, <c>host:port</c>.</param>
+    /// <param name="runtimeApi">The <c>AWS_LAMBDA_RUNTIME_API</c> value: <c>host:port</c> (Lambda's), or
+    /// <c>host:port/prefix</c> (the local servers of <c>sfn</c>, whose prefix is the function's secret); every call goes under it.</param>
+    /// <exception cref="RuntimeApiException">The value is neither.</exception>
     public RuntimeApiClient(HttpClient http, string runtimeApi)
     {
         ArgumentNullException.ThrowIfNull(http);
-        if (string.IsNullOrWhiteSpace(runtimeApi) || !Uri.TryCreate($"http://{runtimeApi}/{Version}/runtime/", UriKind.Absolute, out var baseUri))
-        {
-            throw new RuntimeApiException($"AWS_LAMBDA_RUNTIME_API '{runtimeApi}' is not host:port: this executable must run under the Lambda Runtime API (on Lambda, 'sam local', or 'sfn invoke').");
-        }
-
         _http = http;
-        _base = baseUri;
+        _base = BaseUri(runtimeApi);
     }
 
     /// <summary>Waits for the next invocation.</summary>
@@ -107,6 +104,12 @@ public sealed class RuntimeApiClient
 
         var requestId = Header(response, "Lambda-Runtime-Aws-Request-Id")
             ?? throw new RuntimeApiException("Runtime API next returned no Lambda-Runtime-Aws-Request-Id header.");
+        if (!IsPathSegment(requestId))
+        {
+            // It becomes part of the response's path: '..' or a slash there would post somewhere else.
+            throw new RuntimeApiException($"Runtime API next returned a Lambda-Runtime-Aws-Request-Id that cannot be one path segment: '{(requestId.Length <= 80 ? requestId : requestId[..80] + "…")}'.");
+        }
+
         var deadlineText = Header(response, "Lambda-Runtime-Deadline-Ms");
         var deadline = long.TryParse(deadlineText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
@@ -166,6 +169,27 @@ public sealed class RuntimeApiClient
             throw new RuntimeApiException($"Runtime API {path} returned HTTP {(int)response.StatusCode}: {text}");
         }
     }
+
+    // host:port, then optionally /prefix of unreserved segments; no scheme, user, query or fragment.
+    private static Uri BaseUri(string? runtimeApi)
+    {
+        var slash = runtimeApi?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        var authority = slash < 0 ? runtimeApi : runtimeApi![..slash];
+        var prefix = slash < 0 ? string.Empty : runtimeApi![(slash + 1)..].TrimEnd('/');
+        var colon = authority?.LastIndexOf(':') ?? -1;
+        var valid = authority is not null && colon > 0 && colon > authority.LastIndexOf(']')
+            && ushort.TryParse(authority.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            && Uri.TryCreate($"http://{authority}/", UriKind.Absolute, out var root)
+            && root.UserInfo.Length == 0 && root.PathAndQuery == "/" && root.Fragment.Length == 0
+            && (prefix.Length == 0 || prefix.Split('/').All(IsPathSegment));
+        return valid
+            ? new Uri($"http://{authority}/{(prefix.Length == 0 ? string.Empty : prefix + "/")}{Version}/runtime/")
+            : throw new RuntimeApiException($"AWS_LAMBDA_RUNTIME_API '{runtimeApi}' is not host:port or host:port/prefix: this executable must run under the Lambda Runtime API (on Lambda, 'sam local', or 'sfn invoke').");
+    }
+
+    // One path segment of unreserved characters (RFC 3986), not '.' or '..': nothing a URL would resolve or split.
+    private static bool IsPathSegment(string segment) =>
+        segment.Length is > 0 and <= 256 && segment is not ("." or "..") && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~');
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
