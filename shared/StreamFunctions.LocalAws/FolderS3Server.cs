@@ -317,11 +317,14 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(400, "InvalidRequest", $"The specified copy source is larger than the maximum allowable size for a copy source: {FolderS3ServerOptions.S3MaxPutBytes}.");
         }
 
-        var etag = await ETagOfAsync(from).ConfigureAwait(false);
+        // The copy's ETag is the MD5 of the bytes copied, as S3 gives an object a copy creates (even of a multipart
+        // source), taken from the copy itself: the source may be replaced while it is copied.
         var temporary = NewTemporaryFile();
+        string etag;
         try
         {
             File.Copy(from, temporary);
+            etag = Quote(HashFile(temporary));
             lock (_writes)
             {
                 MoveIntoPlace(temporary, file, bucketFolder, key);
@@ -348,10 +351,17 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
 
         FileStream stream;
+        string? cached;
         try
         {
-            // Shared for delete: a PUT over the object renames a new file into place while this one is read.
-            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            // Opened, and its ETag looked up, under the write lock: a PUT renames a new file into place and records its
+            // ETag under the same lock, so the ETag sent is the one of the bytes sent (a body that does not match its
+            // ETag fails the SDK's integrity check). Shared for delete: such a PUT may replace the file while it is read.
+            lock (_writes)
+            {
+                stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                cached = _etags.GetValueOrDefault(file);
+            }
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -363,7 +373,14 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             var length = stream.Length;
             var range = !head && request.Headers["Range"] is { } header ? S3ByteRange.Parse(header, length) : (S3ByteRange?)null;
-            response.Headers["ETag"] = await ETagOfAsync(file).ConfigureAwait(false);
+            if (cached is null)
+            {
+                // Not written through this server (a file left by an earlier run): the MD5 of the very file opened.
+                cached = Quote(await MD5.HashDataAsync(stream).ConfigureAwait(false));
+                stream.Position = 0;
+            }
+
+            response.Headers["ETag"] = cached;
             response.Headers["Last-Modified"] = File.GetLastWriteTimeUtc(file).ToString("R", CultureInfo.InvariantCulture);
             response.Headers["Accept-Ranges"] = "bytes";
             response.ContentType = "application/octet-stream";
