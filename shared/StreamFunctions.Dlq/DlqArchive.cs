@@ -345,34 +345,21 @@ public sealed class DlqArchive(IAmazonS3 s3, string bucket, string prefix = "dlq
 
     private async Task<Marker?> ReadMarkerAsync(string key, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        GetObjectResponse response;
+        try
         {
-            GetObjectResponse response;
-            try
-            {
-                response = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
-            {
-                return null;
-            }
+            response = await s3.GetObjectAsync(bucket, key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode != "NoSuchBucket")
+        {
+            return null;
+        }
 
-            using (response)
-            {
-                using var buffer = new MemoryStream();
-                try
-                {
-                    await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                }
-                catch (AmazonClientException) when (attempt < 3)
-                {
-                    // The body failed the SDK's check against its ETag: the marker was replaced while it was read (the
-                    // folder S3 sends an ETag and reads the file apart). Read it again; S3's reads are atomic.
-                    continue;
-                }
-
-                return ParseMarker(buffer.ToArray(), response.ETag, key);
-            }
+        using (response)
+        {
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return ParseMarker(buffer.ToArray(), response.ETag, key);
         }
     }
 
