@@ -64,7 +64,7 @@ public static class ServerParsers
     /// <summary>AWS_LAMBDA_RUNTIME_API values: refused with a RuntimeApiException, or every call stays under host:port and the prefix.</summary>
     public static Decoder RuntimeApiAddress { get; } = new(
         "runtime-api-address", "AWS_LAMBDA_RUNTIME_API value",
-        [Text("127.0.0.1:9001"), Text($"127.0.0.1:49152/{RuntimeApiPrefix}"), Text("[::1]:9001/a/b")],
+        [Text("127.0.0.1:9001"), Text($"127.0.0.1:49152/{RuntimeApiPrefix}"), Text("[::1]:9001/a/b"), Text("localhost:9001")],
         DecodeAddress,
         e => e is RuntimeApiException);
 

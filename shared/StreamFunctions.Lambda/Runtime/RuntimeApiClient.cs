@@ -177,7 +177,7 @@ public sealed class RuntimeApiClient
         var authority = slash < 0 ? runtimeApi : runtimeApi![..slash];
         var prefix = slash < 0 ? string.Empty : runtimeApi![(slash + 1)..].TrimEnd('/');
         var colon = authority?.LastIndexOf(':') ?? -1;
-        var valid = authority is not null && colon > 0 && colon > authority.LastIndexOf(']')
+        var valid = authority is not null && colon > 0 && colon > authority.LastIndexOf(']') && IsHost(authority[..colon])
             && ushort.TryParse(authority.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _)
             && Uri.TryCreate($"http://{authority}/", UriKind.Absolute, out var root)
             && root.UserInfo.Length == 0 && root.PathAndQuery == "/" && root.Fragment.Length == 0
@@ -186,6 +186,12 @@ public sealed class RuntimeApiClient
             ? new Uri($"http://{authority}/{(prefix.Length == 0 ? string.Empty : prefix + "/")}{Version}/runtime/")
             : throw new RuntimeApiException($"AWS_LAMBDA_RUNTIME_API '{runtimeApi}' is not host:port or host:port/prefix: this executable must run under the Lambda Runtime API (on Lambda, 'sam local', or 'sfn invoke').");
     }
+
+    // A host name or IPv4 address (letters, digits, '-', '.'), or an IPv6 address in brackets: nothing else, so no user
+    // information ("@host", which a URL parser reads as an empty user) and nothing a URL parser would reinterpret.
+    private static bool IsHost(string host) =>
+        host.Length > 0 && (host.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')
+            || (host.Length > 2 && host[0] == '[' && host[^1] == ']' && host[1..^1].All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')));
 
     // One path segment of unreserved characters (RFC 3986), not '.' or '..': nothing a URL would resolve or split.
     private static bool IsPathSegment(string segment) =>
