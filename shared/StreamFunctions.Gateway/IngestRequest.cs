@@ -48,7 +48,10 @@ public sealed class IngestRequestException : Exception
 /// </list>
 /// Limits: 1–500 records; a record's data plus partition key at most 1 MiB; all of them at most 5 MiB;
 /// partition key 1–256 characters; explicit hash key a decimal 0…2^128−1; idempotency key 1–256 characters;
-/// JSON nesting at most 64 deep. Every broken rule is reported with the record's index.
+/// JSON nesting at most 64 deep; no name given twice in one object — of the body, of a record, or inside
+/// <c>data</c> (RFC 8259 leaves what a repeated name means to each reader, I-JSON (RFC 7493) forbids it, and the
+/// stream's consumers would disagree on which value a record holds). Every broken rule is reported with the
+/// record's index.
 /// </summary>
 public static class IngestRequestReader
 {
@@ -115,6 +118,7 @@ public static class IngestRequestReader
 
         var records = new List<IngestRecord>();
         var errors = new List<IngestError>();
+        var names = new UniqueNames();
         long total = 0;
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
         try
@@ -128,6 +132,11 @@ public static class IngestRequestReader
                     throw new IngestRequestException(400, [new IngestError(null, "body.property", $"Unknown property '{reader.GetString()}': the body holds only \"records\".")]);
                 }
 
+                if (sawRecords)
+                {
+                    throw new IngestRequestException(400, [new IngestError(null, "body.duplicateKey", $"The body gives \"records\" twice: send one array of at most {MaxRecords} records.")]);
+                }
+
                 sawRecords = true;
                 Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray, "\"records\" must be an array.");
                 var index = 0;
@@ -138,7 +147,7 @@ public static class IngestRequestReader
                         throw new IngestRequestException(413, [new IngestError(index, "records.count", $"A request holds at most {MaxRecords} records.")]);
                     }
 
-                    var record = ReadRecord(ref reader, body, index, errors);
+                    var record = ReadRecord(ref reader, body, index, names, errors);
                     if (record is not null)
                     {
                         total += record.Record.Data.Length + Encoding.UTF8.GetByteCount(record.Record.PartitionKey);
@@ -176,7 +185,7 @@ public static class IngestRequestReader
             : records;
     }
 
-    private static IngestRecord? ReadRecord(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index, List<IngestError> errors)
+    private static IngestRecord? ReadRecord(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index, UniqueNames names, List<IngestError> errors)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -187,28 +196,38 @@ public static class IngestRequestReader
 
         string? partitionKey = null, hashKey = null, idempotencyKey = null;
         ReadOnlyMemory<byte>? data = null;
+        var seen = RecordProperties.None;
         var before = errors.Count;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("partitionKey"u8))
             {
+                Once(ref seen, RecordProperties.PartitionKey, "partitionKey", index, errors);
                 partitionKey = ReadString(ref reader, index, "partitionKey", errors);
             }
             else if (reader.ValueTextEquals("explicitHashKey"u8))
             {
+                Once(ref seen, RecordProperties.ExplicitHashKey, "explicitHashKey", index, errors);
                 hashKey = ReadString(ref reader, index, "explicitHashKey", errors);
             }
             else if (reader.ValueTextEquals("idempotencyKey"u8))
             {
+                Once(ref seen, RecordProperties.IdempotencyKey, "idempotencyKey", index, errors);
                 idempotencyKey = ReadString(ref reader, index, "idempotencyKey", errors);
             }
             else if (reader.ValueTextEquals("data"u8))
             {
+                Once(ref seen, RecordProperties.Data, "data", index, errors);
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
+                var repeated = names.Read(ref reader, body);
                 var end = (int)reader.BytesConsumed;
-                if (data is not null)
+                if (repeated >= 0)
+                {
+                    errors.Add(new IngestError(index, "data.duplicateKey", $"Record {index}: the object at {UniqueNames.PathOf(body.Span[start..end], repeated - start)} of \"data\" gives \"{NameAt(body.Span, repeated)}\" twice; names in a JSON object must be unique (RFC 8259, I-JSON)."));
+                }
+
+                if ((seen & RecordProperties.DataBase64) != 0)
                 {
                     errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
                 }
@@ -217,8 +236,9 @@ public static class IngestRequestReader
             }
             else if (reader.ValueTextEquals("dataBase64"u8))
             {
+                Once(ref seen, RecordProperties.DataBase64, "dataBase64", index, errors);
                 var text = ReadString(ref reader, index, "dataBase64", errors);
-                if (data is not null)
+                if ((seen & RecordProperties.Data) != 0)
                 {
                     errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
                 }
@@ -257,6 +277,32 @@ public static class IngestRequestReader
 
         var record = Validate(index, data.Value, partitionKey, hashKey, idempotencyKey, errors);
         return errors.Count > before ? null : record;
+    }
+
+    // A record's property given a second time is refused, whichever value would have won.
+    private static void Once(ref RecordProperties seen, RecordProperties property, string name, int index, List<IngestError> errors)
+    {
+        if ((seen & property) != 0)
+        {
+            errors.Add(new IngestError(index, "record.duplicateKey", $"Record {index} gives \"{name}\" twice."));
+        }
+
+        seen |= property;
+    }
+
+    // The name whose token starts at this offset of the body, unescaped.
+    private static string NameAt(ReadOnlySpan<byte> body, long offset)
+    {
+        var reader = new Utf8JsonReader(body[(int)offset..]);
+        reader.Read();
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
     }
 
     private static string? ReadString(ref Utf8JsonReader reader, int index, string name, List<IngestError> errors)
@@ -395,4 +441,15 @@ public static class IngestRequestReader
     }
 
     private static IngestRequestException Invalid(List<IngestError> errors) => new(400, errors);
+
+    [Flags]
+    private enum RecordProperties
+    {
+        None = 0,
+        PartitionKey = 1,
+        ExplicitHashKey = 2,
+        IdempotencyKey = 4,
+        Data = 8,
+        DataBase64 = 16,
+    }
 }

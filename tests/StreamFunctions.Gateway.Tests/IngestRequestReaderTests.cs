@@ -160,6 +160,60 @@ public sealed class IngestRequestReaderTests
     }
 
     [Fact]
+    public void Read_RecordsGivenTwice_Is400NamingTheKey()
+    {
+        // Each array kept within the 500-record limit on its own: together they were 600 records written.
+        var records = string.Join(",", Enumerable.Repeat("""{"partitionKey":"k","data":1}""", 300));
+
+        var error = Refused($$"""{"records":[{{records}}],"records":[{{records}}]}""");
+
+        Assert.Equal(400, error.StatusCode);
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("body.duplicateKey", (int?)null), (found.Rule, found.RecordIndex));
+        Assert.Equal("The body gives \"records\" twice: send one array of at most 500 records.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"partitionKey":"a","partitionKey":"b","data":1}""", "partitionKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"data":2}""", "data")]
+    [InlineData("""{"partitionKey":"a","dataBase64":"AA==","dataBase64":"AQ=="}""", "dataBase64")]
+    [InlineData("""{"partitionKey":"a","data":1,"explicitHashKey":"1","explicitHashKey":"2"}""", "explicitHashKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"idempotencyKey":"x","idempotencyKey":"x"}""", "idempotencyKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"\u0070artitionKey":"b"}""", "partitionKey")]
+    public void Read_RecordGivesAKeyTwice_Is400NamingTheRecordAndTheKey(string record, string key)
+    {
+        var error = Refused($$"""{"records":[{"partitionKey":"ok","data":0},{{record}}]}""");
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("record.duplicateKey", (int?)1), (found.Rule, found.RecordIndex));
+        Assert.Equal($"Record 1 gives \"{key}\" twice.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"a":1,"a":2}""", "a", "$")]
+    [InlineData("""{"a":{"b":1,"c":[{"d":1},{"d":2,"d":3}]}}""", "d", "$.a.c[1]")]
+    [InlineData("""{"n\u0061me":1,"name":2}""", "name", "$")]
+    [InlineData("""[{"x":1},{"y":{"x":1,"x":1}}]""", "x", "$[1].y")]
+    public void Read_DataGivesANameTwiceInOneObject_Is400NamingTheRecordTheNameAndTheObject(string data, string name, string where)
+    {
+        var error = Refused($$"""{"records":[{"partitionKey":"ok","data":0},{"partitionKey":"k","data":{{data}}}]}""");
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("data.duplicateKey", (int?)1), (found.Rule, found.RecordIndex));
+        Assert.Equal($"Record 1: the object at {where} of \"data\" gives \"{name}\" twice; names in a JSON object must be unique (RFC 8259, I-JSON).", found.Message);
+    }
+
+    [Fact]
+    public void Read_DataRepeatingNamesInDifferentObjects_IsAcceptedAsSent()
+    {
+        const string data = """{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}],"c":{"b":1},"d":[["a"],{"d":{}}]}""";
+
+        var record = Assert.Single(Read($$"""{"records":[{"partitionKey":"k","data":{{data}}}]}"""));
+
+        Assert.Equal(data, Encoding.UTF8.GetString(record.Record.Data.Span));
+    }
+
+    [Fact]
     public void Read_OtherContentType_Is415()
     {
         Assert.Equal(415, Refused("a,b", "text/csv").StatusCode);
