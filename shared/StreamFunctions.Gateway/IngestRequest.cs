@@ -64,9 +64,6 @@ public static class IngestRequestReader
     /// <summary>All records' data plus partition keys, in bytes (PutRecords: 5 MiB).</summary>
     public const int MaxRequestBytes = 5 * 1024 * 1024;
 
-    /// <summary>Partition key length in characters (Kinesis: 256).</summary>
-    public const int MaxPartitionKeyLength = 256;
-
     /// <summary>Idempotency key length in characters.</summary>
     public const int MaxIdempotencyKeyLength = 256;
 
@@ -329,26 +326,27 @@ public static class IngestRequestReader
     private static IngestRecord? Validate(int index, ReadOnlyMemory<byte> data, string? partitionKey, string? hashKey, string? idempotencyKey, List<IngestError> errors)
     {
         var before = errors.Count;
-        if (partitionKey is null)
+        var keyProblem = PartitionKeys.Check(partitionKey);
+        if (keyProblem != PartitionKeyProblem.None)
         {
-            errors.Add(new IngestError(index, "partitionKey.required", $"Record {index} has no partition key."));
+            var rule = keyProblem switch
+            {
+                PartitionKeyProblem.Missing => "partitionKey.required",
+                PartitionKeyProblem.Length => "partitionKey.length",
+                _ => "partitionKey.unicode",
+            };
+            errors.Add(new IngestError(index, rule, $"Record {index}: {PartitionKeys.Describe(keyProblem, partitionKey)}."));
         }
-        else if (partitionKey.Length is 0 or > MaxPartitionKeyLength)
-        {
-            errors.Add(new IngestError(index, "partitionKey.length", $"Record {index}: the partition key has {partitionKey.Length} characters; it must have 1 to {MaxPartitionKeyLength}."));
-        }
-        else if (!IsValidUtf16(partitionKey))
-        {
-            errors.Add(new IngestError(index, "partitionKey.unicode", $"Record {index}: the partition key is not valid Unicode (a lone surrogate)."));
-        }
-        else if (data.Length + Encoding.UTF8.GetByteCount(partitionKey) > MaxRecordBytes)
+        else if (data.Length + Encoding.UTF8.GetByteCount(partitionKey!) > MaxRecordBytes)
         {
             errors.Add(new IngestError(index, "record.size", $"Record {index}: data ({data.Length} bytes) and partition key exceed {MaxRecordBytes} bytes (1 MiB)."));
         }
 
         if (hashKey is not null && !HashKeys.TryParse(hashKey, out _))
         {
-            errors.Add(new IngestError(index, "explicitHashKey.range", $"Record {index}: the explicit hash key must be a decimal integer from 0 to 2^128-1."));
+            errors.Add(HashKeys.MatchesPattern(hashKey)
+                ? new IngestError(index, "explicitHashKey.range", $"Record {index}: the explicit hash key is above 2^128 - 1; Kinesis takes {HashKeys.Rule}.")
+                : new IngestError(index, "explicitHashKey.format", $"Record {index}: the explicit hash key is not one Kinesis takes: {HashKeys.Rule}."));
         }
 
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || !IsValidUtf16(idempotencyKey)))
