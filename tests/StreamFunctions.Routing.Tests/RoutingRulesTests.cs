@@ -124,6 +124,18 @@ public sealed class RoutingRulesTests
     }
 
     [Fact]
+    public void Decide_KeyALoneSurrogate_IsPoisonNotAnException()
+    {
+        // Valid JSON, but "\ud800" has no UTF-8 form: Kinesis cannot take it as a partition key.
+        var rules = RoutingRules.Parse("""{"routes":[{"name":"by-user","to":["kinesis:out"],"partitionKey":"$.user"}]}""");
+
+        var decision = Decide(rules, """{"user":"a\ud800"}""");
+
+        Assert.Empty(decision.Targets);
+        Assert.Equal("Route 'by-user' keys records by $.user, which is not valid Unicode here (a lone surrogate); a partition key is 1 to 256 characters of valid Unicode.", decision.Error);
+    }
+
+    [Fact]
     public void Decide_NonJsonRecordAndOnlyKeyFreeRoutes_IsRoutedAsIs()
     {
         var rules = RoutingRules.Bridge("kafka:mirror");
