@@ -89,6 +89,17 @@ public sealed class PartitionTemplateTests
     }
 
     [Fact]
+    public void Extract_KeyALoneSurrogate_PartitioningExceptionNotAnother()
+    {
+        // Valid JSON whose string has no text (an escaped lone surrogate): the record fails its partitioning alone.
+        var query = new PartitionKeyQuery(new Dictionary<string, string> { ["c"] = ".customer.id" });
+
+        var error = Assert.Throws<PartitioningException>(() => query.Extract("""{"customer":{"id":"a\ud800"}}"""u8.ToArray()));
+
+        Assert.Equal("partitionKeyFromQuery 'c': $.customer.id is not valid Unicode (a lone surrogate).", error.Message);
+    }
+
+    [Fact]
     public void KeyLimitProblem_KeyOf1024BytesIsTaken_1025IsNot()
     {
         var prefix = "data/" + new string('x', 1024 - 5 - 100);
