@@ -95,9 +95,15 @@ public static class IngestRequestReader
 
     private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query)
     {
-        var partitionKey = Header(headers, "x-partition-key") ?? (query is not null && query.TryGetValue("partitionKey", out var q) ? q : null);
+        var header = Header(headers, "x-partition-key");
+        var fromQuery = query is not null && query.TryGetValue("partitionKey", out var q) ? q : null;
+        if (header is not null && fromQuery is not null)
+        {
+            throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", "Record 0 gives its partition key twice, in the x-partition-key header and the partitionKey query parameter: give one.")]);
+        }
+
         var errors = new List<IngestError>();
-        var record = Validate(0, body, partitionKey, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
+        var record = Validate(0, body, header ?? fromQuery, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
         return errors.Count > 0 ? throw Invalid(errors) : [record!];
     }
 
@@ -357,10 +363,15 @@ public static class IngestRequestReader
         return errors.Count > before ? null : new IngestRecord(new ProducerRecord(data, partitionKey!, hashKey), idempotencyKey);
     }
 
-    /// <summary>A header's value, by case-insensitive name (HTTP APIs and Function URLs send lower-case names; other callers may not).</summary>
+    /// <summary>
+    /// A header's value, by case-insensitive name (HTTP APIs and Function URLs send lower-case names, a repeated
+    /// header joined with commas; other callers may not). Names are case-insensitive, so two that differ only in
+    /// case are the header given twice: refused, as no value would be the one sent.
+    /// </summary>
     /// <param name="headers">The headers, or null.</param>
-    /// <param name="name">The name.</param>
+    /// <param name="name">The name, in lower case.</param>
     /// <returns>The value, or null.</returns>
+    /// <exception cref="IngestRequestException">The header is given twice.</exception>
     internal static string? Header(IDictionary<string, string>? headers, string name)
     {
         if (headers is null)
@@ -368,20 +379,24 @@ public static class IngestRequestReader
             return null;
         }
 
-        if (headers.TryGetValue(name, out var exact))
-        {
-            return exact;
-        }
-
+        string? found = null, foundAs = null;
         foreach (var (key, value) in headers)
         {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return value;
+                continue;
             }
+
+            if (foundAs is not null)
+            {
+                var (first, second) = string.Equals(foundAs, name, StringComparison.Ordinal) ? (foundAs, key) : (key, foundAs);
+                throw new IngestRequestException(400, [new IngestError(null, "header.duplicateKey", $"The header {name} is given twice (as {first} and {second}): give it once.")]);
+            }
+
+            (found, foundAs) = (value, key);
         }
 
-        return null;
+        return found;
     }
 
     /// <summary>Decodes base64 into a buffer of the decoded size.</summary>

@@ -34,6 +34,33 @@ public sealed class IngestRequestReaderTests
     }
 
     [Fact]
+    public void Read_BinaryWithThePartitionKeyInTheHeaderAndTheQuery_Is400NamingBoth()
+    {
+        var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(
+            new byte[] { 1 }, "application/octet-stream", new Dictionary<string, string> { ["x-partition-key"] = "a" }, new Dictionary<string, string> { ["partitionKey"] = "b" }));
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("partitionKey.duplicateKey", (int?)0), (found.Rule, found.RecordIndex));
+        Assert.Equal("Record 0 gives its partition key twice, in the x-partition-key header and the partitionKey query parameter: give one.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("x-partition-key", "X-Partition-Key")]
+    [InlineData("idempotency-key", "Idempotency-Key")]
+    [InlineData("content-type", "Content-Type")]
+    public void Read_AHeaderGivenTwiceUnderNamesThatDifferInCase_Is400NamingIt(string name, string otherCase)
+    {
+        var headers = new Dictionary<string, string> { ["x-partition-key"] = "a", ["idempotency-key"] = "i", ["content-type"] = "application/octet-stream" };
+        headers[otherCase] = "other";
+
+        var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(new byte[] { 1 }, IngestRequestReader.Header(headers, "content-type"), headers));
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("header.duplicateKey", (int?)null), (found.Rule, found.RecordIndex));
+        Assert.Equal($"The header {name} is given twice (as {name} and {otherCase}): give it once.", found.Message);
+    }
+
+    [Fact]
     public void Read_BinaryWithoutPartitionKey_NamesTheRule()
     {
         var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(new byte[] { 1 }, "application/octet-stream"));
