@@ -127,7 +127,7 @@ internal sealed class RecordReader(AggregatorConfig config)
             case JsonValueKind.Number when RawJson.TryGetDouble(raw, out var ms) && double.IsFinite(ms):
                 time = (long)ms;
                 return null;
-            case JsonValueKind.String when DateTimeOffset.TryParse(RawJson.GetString(raw), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
+            case JsonValueKind.String when RawJson.TryGetString(raw, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
                 time = at.ToUnixTimeMilliseconds();
                 return null;
             case JsonValueKind.Undefined:

@@ -135,6 +135,24 @@ public sealed class RoutingRulesTests
         Assert.Equal("Route 'by-user' keys records by $.user, which is not valid Unicode here (a lone surrogate); a partition key is 1 to 256 characters of valid Unicode.", decision.Error);
     }
 
+    [Theory]
+    [InlineData("""[{"prefix":"a"}]""", false)]
+    [InlineData("""[{"suffix":"b"}]""", false)]
+    [InlineData("""[{"equals-ignore-case":"A"}]""", false)]
+    [InlineData("""[{"anything-but":{"prefix":"a"}}]""", true)]
+    public void Decide_ConditionOnAStringWithALoneSurrogate_NoTextConditionMatchesItAndNothingThrows(string condition, bool routed)
+    {
+        // "\ud800" alone is valid JSON but no text: a condition on the string's text cannot hold (an exception here
+        // failed the router's whole batch at every redelivery).
+        var rules = RoutingRules.Parse($$"""{"routes":[{"name":"r","match":{"$.f":{{condition}}},"to":["kinesis:out"]}],"unmatched":"dlq"}""");
+
+        var decision = Decide(rules, """{"f":"a\ud800b"}""");
+
+        string[] expected = routed ? ["kinesis:out"] : [];
+        Assert.Equal(expected, decision.Targets.Select(t => t.Destination));
+        Assert.Equal(!routed, decision.Unmatched);
+    }
+
     [Fact]
     public void Decide_NonJsonRecordAndOnlyKeyFreeRoutes_IsRoutedAsIs()
     {

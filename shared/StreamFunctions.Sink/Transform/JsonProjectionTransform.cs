@@ -325,7 +325,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
             var value = keyValues[k];
             if (RawJson.ScalarText(value.Of(record)) is not { } key)
             {
-                block.Failed(index, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
+                block.Failed(index, $"Partition key '{name}': {path} is {(!value.Found ? "missing" : RawJson.Kind(value.Of(record)) is JsonValueKind.String ? "not valid Unicode (a lone surrogate)" : RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant())}; a string, number or boolean is required.");
                 return null;
             }
 
