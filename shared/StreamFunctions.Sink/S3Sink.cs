@@ -645,22 +645,36 @@ public sealed class S3Sink
         }
     }
 
-    private static bool IsJsonObject(ReadOnlySpan<byte> data)
+    // Why a record cannot be a Parquet row, or null: it must be one JSON object, and its names and strings must have
+    // text (an escaped lone surrogate has none). Rows are read at delivery, where this would fail the whole shard's.
+    private static string? NotAParquetRow(ReadOnlySpan<byte> data)
     {
+        const string NotAnObject = "The record is not one JSON object: Parquet takes one object per row.";
         try
         {
             var reader = new Utf8JsonReader(data, new JsonReaderOptions { MaxDepth = 64 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return false;
+                return NotAnObject;
             }
 
-            reader.Skip();
-            return !reader.Read();
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0))
+            {
+                if (reader.ValueIsEscaped && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+                {
+                    _ = reader.GetString();
+                }
+            }
+
+            return reader.Read() ? NotAnObject : null;
         }
         catch (JsonException)
         {
-            return false;
+            return NotAnObject;
+        }
+        catch (InvalidOperationException)
+        {
+            return "The record holds a string that is not valid Unicode (an escaped lone surrogate): Parquet strings are text.";
         }
     }
 
@@ -871,9 +885,9 @@ public sealed class S3Sink
                 continue;
             }
 
-            if (_options.Format == SinkFormat.Parquet && !IsJsonObject(data.Span))
+            if (_options.Format == SinkFormat.Parquet && NotAParquetRow(data.Span) is { } notARow)
             {
-                encoder.AddError(FormatConversionFailed, "DataFormatConversion.MalformedData", "The record is not one JSON object: Parquet takes one object per row.", user);
+                encoder.AddError(FormatConversionFailed, "DataFormatConversion.MalformedData", notARow, user);
                 continue;
             }
 

@@ -1,13 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Amazon.S3;
-using Amazon.S3.Model;
-using StreamFunctions.Aws;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.LocalAws;
-using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Testing;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -18,56 +12,32 @@ namespace StreamFunctions.Sink.Tests;
 /// the limit is not met first by the final flush, which then delivered none of them. S3 here is the folder store
 /// of <c>sfn run</c>, which refuses keys as S3 does.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "xunit disposes them in IAsyncLifetime.DisposeAsync.")]
 public sealed class ObjectKeyLimitTests : IAsyncLifetime
 {
-    private static readonly DateTimeOffset Now = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "sfn-sink-keys-" + Guid.NewGuid().ToString("N"));
-    private FolderS3Server? _server;
-    private IAmazonS3? _s3;
+    internal static readonly DateTimeOffset Now = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
+    private FolderSinkStore? _store;
 
-    private IAmazonS3 S3 => _s3!;
+    private FolderSinkStore Store => _store!;
 
-    public async Task InitializeAsync()
-    {
-        _server = new FolderS3Server(_root);
-        _server.Start();
-        _s3 = new AwsClientFactory(AwsSettings.FromEnvironment(EnvironmentVariables.From(new Dictionary<string, string>
-        {
-            ["AWS_ENDPOINT_URL_S3"] = _server.Endpoint.ToString(),
-            ["AWS_ACCESS_KEY_ID"] = "local",
-            ["AWS_SECRET_ACCESS_KEY"] = "local",
-            ["AWS_REGION"] = "us-east-1",
-        }))).CreateS3Client();
-        await S3.PutBucketAsync("bucket");
-    }
+    public async Task InitializeAsync() => _store = await FolderSinkStore.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        _s3?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-
-        Directory.Delete(_root, recursive: true);
-    }
+    public async Task DisposeAsync() => await Store.DisposeAsync();
 
     [Fact]
     public async Task WriteAndFlush_PartitionValueOf1200BytesAmongGoodOnes_ItIsPartitioningFailedAndTheOthersDeliver()
     {
         // 400 × '€': 400 characters (under the 512 a key value may have) but 1,200 bytes of UTF-8.
         var euros = new string('€', 400);
-        var sink = CreateSut(new S3SinkOptions { Bucket = "bucket", Prefix = "data/customer=!{partitionKeyFromQuery:customer}/", PartitionKeyQueries = new Dictionary<string, string> { ["customer"] = ".customer" }, BufferInterval = TimeSpan.FromSeconds(60) });
+        var sink = Store.Sink(new S3SinkOptions { Bucket = FolderSinkStore.Bucket, Prefix = "data/customer=!{partitionKeyFromQuery:customer}/", PartitionKeyQueries = new Dictionary<string, string> { ["customer"] = ".customer" }, BufferInterval = TimeSpan.FromSeconds(60) }, Now);
 
         var written = await sink.WriteAsync(Event("a", "b", euros, "a", "c"), Now.AddMinutes(1));
         var (objects, error) = await sink.FlushAllAsync(Now.AddMinutes(1));
 
         Assert.Null(error);
         Assert.Equal((4, 1), (written.Delivered, written.Failed));
-        Assert.Equal([0, 1, 3, 4], (await LinesAsync("data/")).Select(l => N(l.Line)).Order());
-        Assert.Equal(["a", "b", "c"], (await LinesAsync("data/")).Select(l => l.Key.Split('/')[1]["customer=".Length..]).Distinct().Order());
-        var failed = Assert.Single(await LinesAsync("errors/partitioning-failed/"));
+        Assert.Equal([0, 1, 3, 4], (await Store.LinesAsync("data/")).Select(l => N(l.Line)).Order());
+        Assert.Equal(["a", "b", "c"], (await Store.LinesAsync("data/")).Select(l => l.Key.Split('/')[1]["customer=".Length..]).Distinct().Order());
+        var failed = Assert.Single(await Store.LinesAsync("errors/partitioning-failed/"));
         using var record = JsonDocument.Parse(failed.Line);
         Assert.Equal(2, N(Encoding.UTF8.GetString(record.RootElement.GetProperty("rawData").GetBytesFromBase64())));
         Assert.Equal("DynamicPartitioning.MetadataExtractionFailed", record.RootElement.GetProperty("errorCode").GetString());
@@ -82,53 +52,43 @@ public sealed class ObjectKeyLimitTests : IAsyncLifetime
     {
         // 300 bytes: a key S3 takes, a folder name a file system does not (NAME_MAX 255).
         var longValue = new string('x', 300);
-        var sink = CreateSut(new S3SinkOptions
-        {
-            Bucket = "bucket",
-            Prefix = "data/customer=!{partitionKeyFromQuery:customer}/",
-            PartitionKeyQueries = new Dictionary<string, string> { ["customer"] = ".customer" },
-            BufferInterval = TimeSpan.FromSeconds(60),
-            MaxKeySegmentBytes = 255,
-        });
+        var sink = Store.Sink(
+            new S3SinkOptions
+            {
+                Bucket = FolderSinkStore.Bucket,
+                Prefix = "data/customer=!{partitionKeyFromQuery:customer}/",
+                PartitionKeyQueries = new Dictionary<string, string> { ["customer"] = ".customer" },
+                BufferInterval = TimeSpan.FromSeconds(60),
+                MaxKeySegmentBytes = 255,
+            },
+            Now);
 
         var written = await sink.WriteAsync(Event("a", longValue, "b"), Now.AddMinutes(1));
         var (_, error) = await sink.FlushAllAsync(Now.AddMinutes(1));
 
         Assert.Null(error);
         Assert.Equal((2, 1), (written.Delivered, written.Failed));
-        Assert.Equal([0, 2], (await LinesAsync("data/")).Select(l => N(l.Line)).Order());
-        var failed = Assert.Single(await LinesAsync("errors/partitioning-failed/"));
+        Assert.Equal([0, 2], (await Store.LinesAsync("data/")).Select(l => N(l.Line)).Order());
+        var failed = Assert.Single(await Store.LinesAsync("errors/partitioning-failed/"));
         using var record = JsonDocument.Parse(failed.Line);
         Assert.Equal(
             "The prefix 'data/customer=" + longValue[..26] + "…' has a path segment of 309 bytes of UTF-8 ('customer=" + longValue[..31] + "…'); the store takes at most 255 bytes a segment.",
             record.RootElement.GetProperty("errorMessage").GetString());
     }
 
-    private S3Sink CreateSut(S3SinkOptions options) => new(S3, new InMemorySinkStateStore(), options, transform: null, new ManualTimeProvider(Now));
-
-    private async Task<List<(string Key, string Line)>> LinesAsync(string prefix)
-    {
-        var lines = new List<(string, string)>();
-        var page = await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = "bucket", Prefix = prefix });
-        foreach (var key in (page.S3Objects ?? []).Select(o => o.Key))
-        {
-            using var response = await S3.GetObjectAsync("bucket", key);
-            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
-            lines.AddRange((await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (key, l)));
-        }
-
-        return lines;
-    }
-
-    private static int N(string json)
+    internal static int N(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("n").GetInt32();
     }
 
-    private static KinesisEvent Event(params string[] customers) => new()
+    /// <summary>One JSON record per value of <c>customer</c>, numbered by <c>n</c>, on one shard of <c>clicks</c>.</summary>
+    internal static KinesisEvent Event(params string[] customers) => EventOf(customers.Select((c, i) => JsonSerializer.Serialize(new Dictionary<string, object> { ["customer"] = c, ["n"] = i })));
+
+    /// <summary>The records, as given, on one shard of <c>clicks</c>.</summary>
+    internal static KinesisEvent EventOf(IEnumerable<string> records) => new()
     {
-        Records = [.. customers.Select((c, i) => new KinesisEventRecord
+        Records = [.. records.Select((r, i) => new KinesisEventRecord
         {
             EventSource = "aws:kinesis",
             EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
@@ -137,7 +97,7 @@ public sealed class ObjectKeyLimitTests : IAsyncLifetime
             {
                 PartitionKey = "pk",
                 SequenceNumber = (49_600_000_000_000_000L + i).ToString(CultureInfo.InvariantCulture),
-                Data = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new Dictionary<string, object> { ["customer"] = c, ["n"] = i })),
+                Data = Encoding.UTF8.GetBytes(r),
                 ApproximateArrivalTimestamp = Now.AddSeconds(-30),
             },
         })],
