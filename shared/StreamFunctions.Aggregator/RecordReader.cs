@@ -5,6 +5,7 @@ using StreamFunctions.Routing.Rules;
 using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Records;
+using StreamFunctions.Streams;
 
 namespace StreamFunctions.Aggregator;
 
@@ -69,6 +70,13 @@ internal sealed class RecordReader(AggregatorConfig config)
                     var part = RawJson.ScalarText(values[k].Of(json));
                     problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
                     key = k == 0 ? part : key + "|" + part;
+                }
+
+                // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
+                // take would fail every batch that holds the record.
+                if (problem is null && key!.Length > PartitionKeys.MaxLength)
+                {
+                    problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
                 }
 
                 long time = 0;

@@ -37,6 +37,49 @@ public sealed class ResultTargetTests
     }
 
     [Fact]
+    public async Task StreamWriter_GroupKeyLongerThanAPartitionKey_ThatRecordIsInvalidAndTheBatchCommits()
+    {
+        // A result is keyed by its group key (Kinesis: 1-256 characters; DynamoDB: 2,048 bytes of resultKey): one key
+        // no result can be written under failed the batch at every redelivery.
+        var directory = Path.Combine(Path.GetTempPath(), "sfn-agg-results-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = directory });
+            await kinesis.CreateStreamAsync(new CreateStreamRequest("windows", 1));
+            var config = AggregatorConfig.Parse("""{"name":"n","key":"$.k","time":"$.t","window":{"type":"tumbling","size":"1m"},"aggregates":[{"name":"n","function":"count"}]}""");
+            var aggregator = new StreamWindowAggregator(config, new InMemoryAggregatorStateStore(), new StreamWindowResultWriter(new KinesisRecordProducer(kinesis, "windows")));
+            var longKey = new string('k', 257);
+            string[] records = ["""{"k":"a","t":1700000000000}""", $$"""{"k":"{{longKey}}","t":1700000000000}""", """{"k":"a","t":1700000100000}"""];
+            var evnt = new StreamFunctions.Lambda.Events.Kinesis.KinesisEvent
+            {
+                Records = [.. records.Select((r, i) => new StreamFunctions.Lambda.Events.Kinesis.KinesisEventRecord
+                {
+                    EventSource = "aws:kinesis",
+                    EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+                    EventId = $"shardId-000000000000:{100 + i}",
+                    Kinesis = new StreamFunctions.Lambda.Events.Kinesis.KinesisRecord
+                    {
+                        PartitionKey = "a",
+                        SequenceNumber = (100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        Data = System.Text.Encoding.UTF8.GetBytes(r),
+                        ApproximateArrivalTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(1700000100000),
+                    },
+                })],
+            };
+
+            var result = await aggregator.ProcessAsync(evnt);
+
+            Assert.Equal((3, 1, 1), (result.Records, result.Invalid, result.Results));
+            var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest("windows", "shardId-000000000000", ShardIteratorType.TrimHorizon));
+            Assert.Equal(["a"], (await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator.ShardIterator!))).Records.Select(r => r.PartitionKey));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StreamWriter_ResultsAsRecordsKeyedByGroupKey_OnTheEmbeddedLog()
     {
         var directory = Path.Combine(Path.GetTempPath(), "sfn-agg-results-" + Guid.NewGuid().ToString("N"));
