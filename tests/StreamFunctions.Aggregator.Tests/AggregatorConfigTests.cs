@@ -112,33 +112,14 @@ public sealed class StreamWindowAggregatorTests
     public async Task ProcessAsync_KeyOrTimeWithAnEscapedLoneSurrogate_ThatRecordIsInvalidAndTheOthersCount()
     {
         // "\ud800" alone is valid JSON but no text: the record goes to the side output, not an exception that fails the batch.
-        var config = AggregatorConfig.Parse("""{"name":"n","key":"$.k","time":"$.t","window":{"type":"tumbling","size":"1m"},"aggregates":[{"name":"n","function":"count"}]}""");
         var results = new InMemoryWindowResultWriter();
-        var aggregator = new StreamWindowAggregator(config, new InMemoryAggregatorStateStore(), results);
-        string[] records = ["""{"k":"a","t":1700000000000}""", """{"k":"a\ud800","t":1700000000000}""", """{"k":"a","t":"2023-11-14T22:13:\ud800"}""", """{"k":"a","t":1700000100000}"""];
-        var evnt = new StreamFunctions.Lambda.Events.Kinesis.KinesisEvent
-        {
-            Records = [.. records.Select((r, i) => new StreamFunctions.Lambda.Events.Kinesis.KinesisEventRecord
-            {
-                EventSource = "aws:kinesis",
-                EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/s",
-                EventId = $"shardId-000000000000:{100 + i}",
-                Kinesis = new StreamFunctions.Lambda.Events.Kinesis.KinesisRecord
-                {
-                    PartitionKey = "a",
-                    SequenceNumber = (100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Data = System.Text.Encoding.UTF8.GetBytes(r),
-                    ApproximateArrivalTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(1700000100000),
-                },
-            })],
-        };
+        var aggregator = new StreamWindowAggregator(AggregatorConfig.Parse(KinesisEvents.CountConfig), new InMemoryAggregatorStateStore(), results);
 
-        var result = await aggregator.ProcessAsync(evnt);
+        var result = await aggregator.ProcessAsync(KinesisEvents.Of(["""{"k":"a","t":1700000000000}""", """{"k":"a\ud800","t":1700000000000}""", """{"k":"a","t":"2023-11-14T22:13:\ud800"}""", """{"k":"a","t":1700000100000}"""]));
 
         Assert.Equal((4, 2), (result.Records, result.Invalid));
         Assert.Equal(1, results.Results["n/a/1699999980000-1700000040000"].Count);
     }
-
 
     [Fact]
     public async Task ProcessAsync_SampleEventWithExampleConfig_FirstMinuteFires()

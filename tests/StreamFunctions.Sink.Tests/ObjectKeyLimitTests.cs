@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events.Kinesis;
@@ -83,23 +82,6 @@ public sealed class ObjectKeyLimitTests : IAsyncLifetime
     }
 
     /// <summary>One JSON record per value of <c>customer</c>, numbered by <c>n</c>, on one shard of <c>clicks</c>.</summary>
-    internal static KinesisEvent Event(params string[] customers) => EventOf(customers.Select((c, i) => JsonSerializer.Serialize(new Dictionary<string, object> { ["customer"] = c, ["n"] = i })));
-
-    /// <summary>The records, as given, on one shard of <c>clicks</c>.</summary>
-    internal static KinesisEvent EventOf(IEnumerable<string> records) => new()
-    {
-        Records = [.. records.Select((r, i) => new KinesisEventRecord
-        {
-            EventSource = "aws:kinesis",
-            EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
-            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + i}",
-            Kinesis = new KinesisRecord
-            {
-                PartitionKey = "pk",
-                SequenceNumber = (49_600_000_000_000_000L + i).ToString(CultureInfo.InvariantCulture),
-                Data = Encoding.UTF8.GetBytes(r),
-                ApproximateArrivalTimestamp = Now.AddSeconds(-30),
-            },
-        })],
-    };
+    internal static KinesisEvent Event(params string[] customers) =>
+        KinesisEvents.Of(customers.Select((c, i) => JsonSerializer.Serialize(new Dictionary<string, object> { ["customer"] = c, ["n"] = i })), Now.AddSeconds(-30));
 }

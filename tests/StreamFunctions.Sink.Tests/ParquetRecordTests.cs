@@ -25,7 +25,7 @@ public sealed class ParquetRecordTests : IAsyncLifetime
         // "\ud800" alone is valid JSON but no text: no Parquet string (UTF-8) holds it.
         var sink = Store.Sink(new S3SinkOptions { Bucket = FolderSinkStore.Bucket, Prefix = "data/", Format = SinkFormat.Parquet, BufferInterval = TimeSpan.FromSeconds(60) }, ObjectKeyLimitTests.Now);
 
-        var written = await sink.WriteAsync(ObjectKeyLimitTests.EventOf(["""{"customer":"a","n":0}""", bad, """{"customer":"b","n":2}"""]), ObjectKeyLimitTests.Now.AddMinutes(1));
+        var written = await sink.WriteAsync(KinesisEvents.Of(["""{"customer":"a","n":0}""", bad, """{"customer":"b","n":2}"""], ObjectKeyLimitTests.Now), ObjectKeyLimitTests.Now.AddMinutes(1));
         var (_, error) = await sink.FlushAllAsync(ObjectKeyLimitTests.Now.AddMinutes(1));
 
         Assert.Null(error);

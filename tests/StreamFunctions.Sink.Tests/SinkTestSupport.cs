@@ -364,3 +364,24 @@ internal sealed class FolderSinkStore : IAsyncDisposable
         Directory.Delete(_root, recursive: true);
     }
 }
+
+/// <summary>Kinesis events of given records, on shard 0 of <c>clicks</c>, sequence numbers from 49,600,000,000,000,000.</summary>
+internal static class KinesisEvents
+{
+    public static Lambda.Events.Kinesis.KinesisEvent Of(IEnumerable<string> records, DateTimeOffset arrival) => new()
+    {
+        Records = [.. records.Select((r, i) => new Lambda.Events.Kinesis.KinesisEventRecord
+        {
+            EventSource = "aws:kinesis",
+            EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + i}",
+            Kinesis = new Lambda.Events.Kinesis.KinesisRecord
+            {
+                PartitionKey = "pk",
+                SequenceNumber = (49_600_000_000_000_000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Data = Encoding.UTF8.GetBytes(r),
+                ApproximateArrivalTimestamp = arrival,
+            },
+        })],
+    };
+}
