@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StreamFunctions.Routing.Rules;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -18,10 +19,10 @@ namespace StreamFunctions.Aggregator;
 public static class YamlToJson
 {
     /// <summary>The deepest nesting a YAML configuration may have.</summary>
-    public const int MaxDepth = 64;
+    public const int MaxDepth = ConfigurationJson.MaxDepth;
 
-    /// <summary>The longest configuration read, in characters (1 MiB; a Lambda function's whole environment is 4 KB).</summary>
-    public const int MaxLength = 1024 * 1024;
+    /// <summary>The longest configuration read, in characters (1 MiB).</summary>
+    public const int MaxLength = ConfigurationJson.MaxLength;
 
     /// <summary>
     /// Reads a configuration given as JSON (it starts with <c>{</c>; comments and trailing commas allowed) or YAML,
@@ -34,21 +35,8 @@ public static class YamlToJson
     /// <see cref="MaxDepth"/>, a key given twice in one object, or YAML anchors and aliases.</exception>
     public static JsonDocument ParseConfiguration(string text, string notJson)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        if (text.Length > MaxLength)
-        {
-            throw new FormatException($"The configuration is {text.Length:N0} characters; at most {MaxLength:N0} are read.");
-        }
-
-        var json = text.TrimStart().StartsWith('{') ? text : Convert(text);
-        try
-        {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = MaxDepth, AllowDuplicateProperties = false });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{notJson}: {e.Message}", e);
-        }
+        ConfigurationJson.CheckLength(text);
+        return ConfigurationJson.Parse(text.TrimStart().StartsWith('{') ? text : Convert(text), notJson);
     }
 
     /// <summary>Converts one YAML document.</summary>

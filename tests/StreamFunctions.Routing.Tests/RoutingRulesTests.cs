@@ -207,8 +207,18 @@ public sealed class RoutingRulesTests
     [InlineData("""{"routes":[{"to":["kinesis:x"]}],"mode":"some"}""", "mode: 'some'")]
     [InlineData("""{"routes":[{"to":["kinesis:x"]}],"unmatched":"ignore"}""", "unmatched: 'ignore'")]
     [InlineData("""{"routes":""", "not valid JSON")]
+    [InlineData("""{"routes":[{"to":["kinesis:x"]}],"routes":[{"to":["kinesis:y"]}]}""", "Routing rules are not valid JSON: Duplicate property 'routes'")]
+    [InlineData("""{"routes":[{"to":["kinesis:x"],"partitionKey":"$.a","partitionKey":"$.b"}]}""", "Duplicate property 'partitionKey'")]
     public void Parse_BadRules_ThrowsNamingThePlace(string json, string message) =>
         Assert.Contains(message, Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_RulesOverOneMebibyte_RefusedBeforeParsing()
+    {
+        var json = """{"routes":[{"to":["kinesis:x"]}]}""" + new string(' ', 1024 * 1024);
+
+        Assert.Equal($"The configuration is {json.Length:N0} characters; at most 1,048,576 are read.", Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message);
+    }
 
     [Fact]
     public void Destinations_ListsEveryDestinationOnce() =>

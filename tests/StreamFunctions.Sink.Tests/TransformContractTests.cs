@@ -176,6 +176,8 @@ public sealed class TransformContractTests
     [InlineData("""{"missing": "maybe"}""", "missing")]
     [InlineData("""{"colour": 1}""", "unknown setting 'colour'")]
     [InlineData("""{"appendNewline": "yes"}""", "appendNewline")]
+    [InlineData("""{"fields": {"a": "$.a", "a": "$.b"}}""", "The transform configuration is not JSON: Duplicate property 'a'")]
+    [InlineData("""{"missing": "omit", "missing": "fail"}""", "Duplicate property 'missing'")]
     public void Projection_BadConfig_ErrorNamesTheSetting(string config, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => JsonProjectionTransform.Parse(config)).Message, StringComparison.Ordinal);
 

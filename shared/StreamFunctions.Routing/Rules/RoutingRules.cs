@@ -150,18 +150,7 @@ public sealed class RoutingRules
     /// <exception cref="FormatException">The rules are invalid; the message names the place (e.g. <c>routes[2].match.$.total[0]</c>) and the rule.</exception>
     public static RoutingRules Parse(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"Routing rules are not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (var document = ConfigurationJson.Parse(json, "Routing rules are not valid JSON"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)

@@ -75,18 +75,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
     /// <exception cref="FormatException">The configuration is malformed; the message says where.</exception>
     public static JsonProjectionTransform Parse(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"The transform configuration is not JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (var document = ConfigurationJson.Parse(json, "The transform configuration is not JSON"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
