@@ -5,6 +5,7 @@ using StreamFunctions.Routing.Rules;
 using StreamFunctions.Storage.Exceptions;
 using StreamFunctions.Storage.Kpl;
 using StreamFunctions.Storage.Records;
+using StreamFunctions.Streams;
 
 namespace StreamFunctions.Aggregator;
 
@@ -71,6 +72,13 @@ internal sealed class RecordReader(AggregatorConfig config)
                     key = k == 0 ? part : key + "|" + part;
                 }
 
+                // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
+                // take would fail every batch that holds the record.
+                if (problem is null && key!.Length > PartitionKeys.MaxLength)
+                {
+                    problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
+                }
+
                 long time = 0;
                 if (problem is null)
                 {
@@ -127,7 +135,7 @@ internal sealed class RecordReader(AggregatorConfig config)
             case JsonValueKind.Number when RawJson.TryGetDouble(raw, out var ms) && double.IsFinite(ms):
                 time = (long)ms;
                 return null;
-            case JsonValueKind.String when DateTimeOffset.TryParse(RawJson.GetString(raw), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
+            case JsonValueKind.String when RawJson.TryGetString(raw, out var text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at):
                 time = at.ToUnixTimeMilliseconds();
                 return null;
             case JsonValueKind.Undefined:

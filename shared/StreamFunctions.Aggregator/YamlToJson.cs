@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StreamFunctions.Routing.Rules;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -10,12 +11,18 @@ namespace StreamFunctions.Aggregator;
 /// <summary>
 /// Turns a YAML document into the equivalent JSON (YAML 1.2 core schema for plain scalars: numbers, true/false,
 /// null and ~; everything quoted, or any other plain text, is a string), so that YAML and JSON configurations
-/// share one parser and one set of error messages.
+/// share one parser and one set of error messages. A configuration is bounded before anything is built from it: at
+/// most <see cref="MaxLength"/> characters and <see cref="MaxDepth"/> levels, no key given twice, and no YAML anchors
+/// or aliases (YamlStream shares an aliased node, but writing it out copies it at every alias: nine lines of nine
+/// aliases each make 9^9 values, gigabytes from 600 bytes).
 /// </summary>
 public static class YamlToJson
 {
     /// <summary>The deepest nesting a YAML configuration may have.</summary>
-    public const int MaxDepth = 64;
+    public const int MaxDepth = ConfigurationJson.MaxDepth;
+
+    /// <summary>The longest configuration read, in characters (1 MiB).</summary>
+    public const int MaxLength = ConfigurationJson.MaxLength;
 
     /// <summary>
     /// Reads a configuration given as JSON (it starts with <c>{</c>; comments and trailing commas allowed) or YAML,
@@ -24,34 +31,28 @@ public static class YamlToJson
     /// <param name="text">The text.</param>
     /// <param name="notJson">How the error begins (e.g. <c>The aggregator configuration is not JSON</c>); the parser's reason follows.</param>
     /// <returns>The document; the caller disposes it.</returns>
-    /// <exception cref="FormatException">Neither valid JSON nor valid YAML.</exception>
+    /// <exception cref="FormatException">Neither valid JSON nor valid YAML, longer than <see cref="MaxLength"/>, nested deeper than
+    /// <see cref="MaxDepth"/>, a key given twice in one object, or YAML anchors and aliases.</exception>
     public static JsonDocument ParseConfiguration(string text, string notJson)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var json = text.TrimStart().StartsWith('{') ? text : Convert(text);
-        try
-        {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{notJson}: {e.Message}", e);
-        }
+        ConfigurationJson.CheckLength(text);
+        return ConfigurationJson.Parse(text.TrimStart().StartsWith('{') ? text : Convert(text), notJson);
     }
 
     /// <summary>Converts one YAML document.</summary>
     /// <param name="yaml">The YAML.</param>
     /// <returns>The JSON.</returns>
-    /// <exception cref="FormatException">Not YAML, several documents, anchors and aliases, or a key that is not a scalar; the message gives the line.</exception>
+    /// <exception cref="FormatException">Not YAML, several documents, anchors and aliases, nested deeper than <see cref="MaxDepth"/>,
+    /// or a key that is not a scalar or is given twice; the message gives the line.</exception>
     public static string Convert(string yaml)
     {
         ArgumentNullException.ThrowIfNull(yaml);
         var stream = new YamlStream();
         try
         {
-            // YamlStream builds its nodes recursively: refuse deep nesting first (the parser itself is not recursive),
-            // so that a hostile file gives an error rather than overflowing the stack.
-            CheckDepth(yaml);
+            // The parser itself is neither recursive nor expanding: its events are checked before YamlStream builds
+            // nodes (recursively: deep nesting would overflow the stack) and Write copies aliased ones.
+            CheckEvents(yaml);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -79,7 +80,7 @@ public static class YamlToJson
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void CheckDepth(string yaml)
+    private static void CheckEvents(string yaml)
     {
         var parser = new Parser(new StringReader(yaml));
         var depth = 0;
@@ -87,6 +88,10 @@ public static class YamlToJson
         {
             switch (parser.Current)
             {
+                case AnchorAlias alias:
+                    throw new FormatException($"The configuration uses the YAML alias '*{alias.Value}' (line {alias.Start.Line}): anchors and aliases are not supported; write the value out.");
+                case NodeEvent { Anchor.IsEmpty: false } node:
+                    throw new FormatException($"The configuration uses the YAML anchor '&{node.Anchor}' (line {node.Start.Line}): anchors and aliases are not supported; write the value out.");
                 case MappingStart or SequenceStart:
                     if (++depth > MaxDepth)
                     {
@@ -149,7 +154,7 @@ public static class YamlToJson
 
                 break;
             default:
-                throw new FormatException($"Line {node.Start.Line}: YAML anchors and aliases are not supported.");
+                throw new FormatException($"Line {node.Start.Line}: a YAML {node.NodeType} is not supported.");
         }
     }
 }

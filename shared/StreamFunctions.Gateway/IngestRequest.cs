@@ -48,7 +48,10 @@ public sealed class IngestRequestException : Exception
 /// </list>
 /// Limits: 1–500 records; a record's data plus partition key at most 1 MiB; all of them at most 5 MiB;
 /// partition key 1–256 characters; explicit hash key a decimal 0…2^128−1; idempotency key 1–256 characters;
-/// JSON nesting at most 64 deep. Every broken rule is reported with the record's index.
+/// JSON nesting at most 64 deep; no name given twice in one object — of the body, of a record, or inside
+/// <c>data</c> (RFC 8259 leaves what a repeated name means to each reader, I-JSON (RFC 7493) forbids it, and the
+/// stream's consumers would disagree on which value a record holds). Every broken rule is reported with the
+/// record's index.
 /// </summary>
 public static class IngestRequestReader
 {
@@ -60,9 +63,6 @@ public static class IngestRequestReader
 
     /// <summary>All records' data plus partition keys, in bytes (PutRecords: 5 MiB).</summary>
     public const int MaxRequestBytes = 5 * 1024 * 1024;
-
-    /// <summary>Partition key length in characters (Kinesis: 256).</summary>
-    public const int MaxPartitionKeyLength = 256;
 
     /// <summary>Idempotency key length in characters.</summary>
     public const int MaxIdempotencyKeyLength = 256;
@@ -95,9 +95,15 @@ public static class IngestRequestReader
 
     private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query)
     {
-        var partitionKey = Header(headers, "x-partition-key") ?? (query is not null && query.TryGetValue("partitionKey", out var q) ? q : null);
+        var header = Header(headers, "x-partition-key");
+        var fromQuery = query is not null && query.TryGetValue("partitionKey", out var q) ? q : null;
+        if (header is not null && fromQuery is not null)
+        {
+            throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", "Record 0 gives its partition key twice, in the x-partition-key header and the partitionKey query parameter: give one.")]);
+        }
+
         var errors = new List<IngestError>();
-        var record = Validate(0, body, partitionKey, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
+        var record = Validate(0, body, header ?? fromQuery, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
         return errors.Count > 0 ? throw Invalid(errors) : [record!];
     }
 
@@ -115,6 +121,7 @@ public static class IngestRequestReader
 
         var records = new List<IngestRecord>();
         var errors = new List<IngestError>();
+        var names = new UniqueNames();
         long total = 0;
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { MaxDepth = MaxDepth, CommentHandling = JsonCommentHandling.Disallow });
         try
@@ -128,6 +135,11 @@ public static class IngestRequestReader
                     throw new IngestRequestException(400, [new IngestError(null, "body.property", $"Unknown property '{reader.GetString()}': the body holds only \"records\".")]);
                 }
 
+                if (sawRecords)
+                {
+                    throw new IngestRequestException(400, [new IngestError(null, "body.duplicateKey", $"The body gives \"records\" twice: send one array of at most {MaxRecords} records.")]);
+                }
+
                 sawRecords = true;
                 Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray, "\"records\" must be an array.");
                 var index = 0;
@@ -138,7 +150,7 @@ public static class IngestRequestReader
                         throw new IngestRequestException(413, [new IngestError(index, "records.count", $"A request holds at most {MaxRecords} records.")]);
                     }
 
-                    var record = ReadRecord(ref reader, body, index, errors);
+                    var record = ReadRecord(ref reader, body, index, names, errors);
                     if (record is not null)
                     {
                         total += record.Record.Data.Length + Encoding.UTF8.GetByteCount(record.Record.PartitionKey);
@@ -176,7 +188,7 @@ public static class IngestRequestReader
             : records;
     }
 
-    private static IngestRecord? ReadRecord(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index, List<IngestError> errors)
+    private static IngestRecord? ReadRecord(ref Utf8JsonReader reader, ReadOnlyMemory<byte> body, int index, UniqueNames names, List<IngestError> errors)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -187,28 +199,38 @@ public static class IngestRequestReader
 
         string? partitionKey = null, hashKey = null, idempotencyKey = null;
         ReadOnlyMemory<byte>? data = null;
+        var seen = RecordProperties.None;
         var before = errors.Count;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("partitionKey"u8))
             {
+                Once(ref seen, RecordProperties.PartitionKey, "partitionKey", index, errors);
                 partitionKey = ReadString(ref reader, index, "partitionKey", errors);
             }
             else if (reader.ValueTextEquals("explicitHashKey"u8))
             {
+                Once(ref seen, RecordProperties.ExplicitHashKey, "explicitHashKey", index, errors);
                 hashKey = ReadString(ref reader, index, "explicitHashKey", errors);
             }
             else if (reader.ValueTextEquals("idempotencyKey"u8))
             {
+                Once(ref seen, RecordProperties.IdempotencyKey, "idempotencyKey", index, errors);
                 idempotencyKey = ReadString(ref reader, index, "idempotencyKey", errors);
             }
             else if (reader.ValueTextEquals("data"u8))
             {
+                Once(ref seen, RecordProperties.Data, "data", index, errors);
                 reader.Read();
                 var start = (int)reader.TokenStartIndex;
-                reader.Skip();
+                var repeated = names.Read(ref reader, body);
                 var end = (int)reader.BytesConsumed;
-                if (data is not null)
+                if (repeated >= 0)
+                {
+                    errors.Add(new IngestError(index, "data.duplicateKey", $"Record {index}: the object at {UniqueNames.PathOf(body.Span[start..end], repeated - start)} of \"data\" gives \"{NameAt(body.Span, repeated)}\" twice; names in a JSON object must be unique (RFC 8259, I-JSON)."));
+                }
+
+                if ((seen & RecordProperties.DataBase64) != 0)
                 {
                     errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
                 }
@@ -217,8 +239,9 @@ public static class IngestRequestReader
             }
             else if (reader.ValueTextEquals("dataBase64"u8))
             {
+                Once(ref seen, RecordProperties.DataBase64, "dataBase64", index, errors);
                 var text = ReadString(ref reader, index, "dataBase64", errors);
-                if (data is not null)
+                if ((seen & RecordProperties.Data) != 0)
                 {
                     errors.Add(new IngestError(index, "data.exclusive", $"Record {index} has both \"data\" and \"dataBase64\": send one."));
                 }
@@ -259,6 +282,32 @@ public static class IngestRequestReader
         return errors.Count > before ? null : record;
     }
 
+    // A record's property given a second time is refused, whichever value would have won.
+    private static void Once(ref RecordProperties seen, RecordProperties property, string name, int index, List<IngestError> errors)
+    {
+        if ((seen & property) != 0)
+        {
+            errors.Add(new IngestError(index, "record.duplicateKey", $"Record {index} gives \"{name}\" twice."));
+        }
+
+        seen |= property;
+    }
+
+    // The name whose token starts at this offset of the body, unescaped.
+    private static string NameAt(ReadOnlySpan<byte> body, long offset)
+    {
+        var reader = new Utf8JsonReader(body[(int)offset..]);
+        reader.Read();
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            return Encoding.UTF8.GetString(reader.ValueSpan);
+        }
+    }
+
     private static string? ReadString(ref Utf8JsonReader reader, int index, string name, List<IngestError> errors)
     {
         reader.Read();
@@ -283,26 +332,27 @@ public static class IngestRequestReader
     private static IngestRecord? Validate(int index, ReadOnlyMemory<byte> data, string? partitionKey, string? hashKey, string? idempotencyKey, List<IngestError> errors)
     {
         var before = errors.Count;
-        if (partitionKey is null)
+        var keyProblem = PartitionKeys.Check(partitionKey);
+        if (keyProblem != PartitionKeyProblem.None)
         {
-            errors.Add(new IngestError(index, "partitionKey.required", $"Record {index} has no partition key."));
+            var rule = keyProblem switch
+            {
+                PartitionKeyProblem.Missing => "partitionKey.required",
+                PartitionKeyProblem.Length => "partitionKey.length",
+                _ => "partitionKey.unicode",
+            };
+            errors.Add(new IngestError(index, rule, $"Record {index}: {PartitionKeys.Describe(keyProblem, partitionKey)}."));
         }
-        else if (partitionKey.Length is 0 or > MaxPartitionKeyLength)
-        {
-            errors.Add(new IngestError(index, "partitionKey.length", $"Record {index}: the partition key has {partitionKey.Length} characters; it must have 1 to {MaxPartitionKeyLength}."));
-        }
-        else if (!IsValidUtf16(partitionKey))
-        {
-            errors.Add(new IngestError(index, "partitionKey.unicode", $"Record {index}: the partition key is not valid Unicode (a lone surrogate)."));
-        }
-        else if (data.Length + Encoding.UTF8.GetByteCount(partitionKey) > MaxRecordBytes)
+        else if (data.Length + Encoding.UTF8.GetByteCount(partitionKey!) > MaxRecordBytes)
         {
             errors.Add(new IngestError(index, "record.size", $"Record {index}: data ({data.Length} bytes) and partition key exceed {MaxRecordBytes} bytes (1 MiB)."));
         }
 
         if (hashKey is not null && !HashKeys.TryParse(hashKey, out _))
         {
-            errors.Add(new IngestError(index, "explicitHashKey.range", $"Record {index}: the explicit hash key must be a decimal integer from 0 to 2^128-1."));
+            errors.Add(HashKeys.MatchesPattern(hashKey)
+                ? new IngestError(index, "explicitHashKey.range", $"Record {index}: the explicit hash key is above 2^128 - 1; Kinesis takes {HashKeys.Rule}.")
+                : new IngestError(index, "explicitHashKey.format", $"Record {index}: the explicit hash key is not one Kinesis takes: {HashKeys.Rule}."));
         }
 
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || !IsValidUtf16(idempotencyKey)))
@@ -313,10 +363,15 @@ public static class IngestRequestReader
         return errors.Count > before ? null : new IngestRecord(new ProducerRecord(data, partitionKey!, hashKey), idempotencyKey);
     }
 
-    /// <summary>A header's value, by case-insensitive name (HTTP APIs and Function URLs send lower-case names; other callers may not).</summary>
+    /// <summary>
+    /// A header's value, by case-insensitive name (HTTP APIs and Function URLs send lower-case names, a repeated
+    /// header joined with commas; other callers may not). Names are case-insensitive, so two that differ only in
+    /// case are the header given twice: refused, as no value would be the one sent.
+    /// </summary>
     /// <param name="headers">The headers, or null.</param>
-    /// <param name="name">The name.</param>
+    /// <param name="name">The name, in lower case.</param>
     /// <returns>The value, or null.</returns>
+    /// <exception cref="IngestRequestException">The header is given twice.</exception>
     internal static string? Header(IDictionary<string, string>? headers, string name)
     {
         if (headers is null)
@@ -324,20 +379,24 @@ public static class IngestRequestReader
             return null;
         }
 
-        if (headers.TryGetValue(name, out var exact))
-        {
-            return exact;
-        }
-
+        string? found = null, foundAs = null;
         foreach (var (key, value) in headers)
         {
-            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return value;
+                continue;
             }
+
+            if (foundAs is not null)
+            {
+                var (first, second) = string.Equals(foundAs, name, StringComparison.Ordinal) ? (foundAs, key) : (key, foundAs);
+                throw new IngestRequestException(400, [new IngestError(null, "header.duplicateKey", $"The header {name} is given twice (as {first} and {second}): give it once.")]);
+            }
+
+            (found, foundAs) = (value, key);
         }
 
-        return null;
+        return found;
     }
 
     /// <summary>Decodes base64 into a buffer of the decoded size.</summary>
@@ -395,4 +454,15 @@ public static class IngestRequestReader
     }
 
     private static IngestRequestException Invalid(List<IngestError> errors) => new(400, errors);
+
+    [Flags]
+    private enum RecordProperties
+    {
+        None = 0,
+        PartitionKey = 1,
+        ExplicitHashKey = 2,
+        IdempotencyKey = 4,
+        Data = 8,
+        DataBase64 = 16,
+    }
 }

@@ -95,6 +95,14 @@ public sealed class KinesisRecordProducer : IRecordProducer
     {
         ArgumentNullException.ThrowIfNull(records);
         var state = new State(records);
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (Refusal(records[i], i) is { } why)
+            {
+                state.Fail([i], ProduceErrorCodes.InvalidRecord, why, _options.Ordering);
+            }
+        }
+
         while (state.Pending.Count > 0)
         {
             if (_time.GetUtcNow() >= deadline)
@@ -226,6 +234,27 @@ public sealed class KinesisRecordProducer : IRecordProducer
 
         state.Compact();
         return retry;
+    }
+
+    // Why Kinesis would refuse the record, if it would: for one such entry it refuses the whole PutRecords call, and an
+    // aggregate cannot hold it, so it fails alone, before anything is sent.
+    private static string? Refusal(ProducerRecord record, int index)
+    {
+        var keyProblem = PartitionKeys.Check(record.PartitionKey);
+        if (keyProblem != PartitionKeyProblem.None)
+        {
+            return $"Record {index}: {PartitionKeys.Describe(keyProblem, record.PartitionKey)}.";
+        }
+
+        if (record.ExplicitHashKey is { } hashKey && !HashKeys.TryParse(hashKey, out _))
+        {
+            return $"Record {index}: the explicit hash key '{hashKey}' is not one Kinesis takes: {HashKeys.Rule}.";
+        }
+
+        var keyBytes = Encoding.UTF8.GetByteCount(record.PartitionKey);
+        return (long)record.Data.Length + keyBytes > KplFormat.MaxKinesisRecordSize
+            ? $"Record {index}: data ({record.Data.Length} bytes) and partition key ({keyBytes} bytes) exceed {KplFormat.MaxKinesisRecordSize} bytes (1 MiB)."
+            : null;
     }
 
     private static bool IsRetryable(string errorCode) => errorCode is KinesisErrorCodes.ProvisionedThroughputExceeded or KinesisErrorCodes.InternalFailure or "KMSThrottlingException";

@@ -645,22 +645,36 @@ public sealed class S3Sink
         }
     }
 
-    private static bool IsJsonObject(ReadOnlySpan<byte> data)
+    // Why a record cannot be a Parquet row, or null: it must be one JSON object, and its names and strings must have
+    // text (an escaped lone surrogate has none). Rows are read at delivery, where this would fail the whole shard's.
+    private static string? NotAParquetRow(ReadOnlySpan<byte> data)
     {
+        const string NotAnObject = "The record is not one JSON object: Parquet takes one object per row.";
         try
         {
             var reader = new Utf8JsonReader(data, new JsonReaderOptions { MaxDepth = 64 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return false;
+                return NotAnObject;
             }
 
-            reader.Skip();
-            return !reader.Read();
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0))
+            {
+                if (reader.ValueIsEscaped && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+                {
+                    _ = reader.GetString();
+                }
+            }
+
+            return reader.Read() ? NotAnObject : null;
         }
         catch (JsonException)
         {
-            return false;
+            return NotAnObject;
+        }
+        catch (InvalidOperationException)
+        {
+            return "The record holds a string that is not valid Unicode (an escaped lone surrogate): Parquet strings are text.";
         }
     }
 
@@ -718,7 +732,7 @@ public sealed class S3Sink
     {
         var encoder = new BatchEncoder(this, state);
         var keySets = new KeySetCache();
-        var prefixes = new PrefixCache();
+        var prefixes = new PrefixCache(NameBytes(state, fresh[^1].Sequence));
 
         // In blocks of source records, so that a block's bytes are still in the core's cache when they are
         // transformed, partitioned and copied after their checksums were checked (a 6 MB batch is several times
@@ -858,6 +872,12 @@ public sealed class S3Sink
                 continue;
             }
 
+            if (route.Refused is { } why)
+            {
+                encoder.AddError(PartitioningFailed, "DynamicPartitioning.MetadataExtractionFailed", why, user);
+                continue;
+            }
+
             // A route with a buffer already holds a record, so its partition is open.
             if (route.Data is null && !encoder.CanOpen(route.Prefix))
             {
@@ -865,9 +885,9 @@ public sealed class S3Sink
                 continue;
             }
 
-            if (_options.Format == SinkFormat.Parquet && !IsJsonObject(data.Span))
+            if (_options.Format == SinkFormat.Parquet && NotAParquetRow(data.Span) is { } notARow)
             {
-                encoder.AddError(FormatConversionFailed, "DataFormatConversion.MalformedData", "The record is not one JSON object: Parquet takes one object per row.", user);
+                encoder.AddError(FormatConversionFailed, "DataFormatConversion.MalformedData", notARow, user);
                 continue;
             }
 
@@ -878,18 +898,26 @@ public sealed class S3Sink
     }
 
     // A batch's records share a few key sets (KeySetCache) and arrival seconds, so their prefix is rendered (and its
-    // buffer found) once per combination.
+    // buffer found, and its length checked) once per combination.
     private Route RouteOf(PrefixCache rendered, in PartitionValues values)
     {
         var seconds = values.Arrival.ToUnixTimeSeconds();
         if (!rendered.TryGet(values.QueryKeys, values.LambdaKeys, seconds, out var route))
         {
-            route = new Route(_prefix.Render(values));
+            var prefix = _prefix.Render(values);
+            route = new Route(prefix, PartitionTemplate.KeyLimitProblem(prefix, rendered.NameBytes, _options.MaxKeySegmentBytes));
             rendered.Add(values.QueryKeys, values.LambdaKeys, seconds, route);
         }
 
         return route;
     }
+
+    // The longest object name (<stream>-<shard>-<firstSeq>-<lastSeq><ext>) a partition holding this batch's records
+    // can get, in bytes: sequence numbers grow within a shard, so none of its partitions' is longer than the batch's
+    // last; the longest extension is .parquet or .jsonl with the compression's (a backup's .bin is shorter).
+    private int NameBytes(SinkShardState state, string lastSequence) =>
+        Encoding.UTF8.GetByteCount(state.Stream) + Encoding.UTF8.GetByteCount(state.Shard) + (2 * lastSequence.Length) + 3
+        + Math.Max(".parquet".Length, ".jsonl".Length + _options.Compression.FileExtension.Length);
 
     // The block's records (those not already failed) through an in-process block transform; their info is made
     // only if the transform asks for it (the block's info function, by index in users).
@@ -976,10 +1004,13 @@ public sealed class S3Sink
 
     // Routes by (query key set, Lambda key set, arrival second), the sets compared as instances (KeySetCache shares
     // them): the last few combinations are compared in place, the rest looked up.
-    private sealed class PrefixCache
+    private sealed class PrefixCache(int nameBytes)
     {
         private readonly Dictionary<(object?, object?, long), Route> _all = [];
         private readonly RecentEntries<(object? Query, object? Lambda, long Seconds, Route Route)> _recent = new();
+
+        // The longest object name of the batch's partitions, in bytes.
+        public int NameBytes { get; } = nameBytes;
 
         public bool TryGet(object? query, object? lambda, long seconds, [NotNullWhen(true)] out Route? route)
         {
@@ -1008,10 +1039,13 @@ public sealed class S3Sink
         }
     }
 
-    // A rendered data prefix of a batch, and its buffer once a record was delivered to it.
-    private sealed class Route(string prefix)
+    // A rendered data prefix of a batch, why objects cannot be written under it (a key over the store's limits), and
+    // its buffer once a record was delivered to it.
+    private sealed class Route(string prefix, string? refused)
     {
         public string Prefix { get; } = prefix;
+
+        public string? Refused { get; } = refused;
 
         public Pending? Data { get; set; }
     }

@@ -74,6 +74,14 @@ public sealed class S3SinkOptions
     /// <summary>When a shard's state grows past this many bytes, its largest partitions are delivered early (DynamoDB items hold 400 KB).</summary>
     public int StateFlushBytes { get; init; } = 200 * 1024;
 
+    /// <summary>
+    /// The longest path segment (the text between two <c>/</c>) of an object key the store takes, in bytes of UTF-8: a
+    /// record whose prefix would make a longer one goes to the error prefix as <c>partitioning-failed</c>. Null for
+    /// S3, which limits only the whole key (1,024 bytes); 255 for a folder store on a file system (NAME_MAX).
+    /// </summary>
+    /// <value>The default is null (S3); allowed 1–1,024.</value>
+    public int? MaxKeySegmentBytes { get; init; }
+
     /// <summary>The function name shown in error records (<c>lambdaArn</c>), if a transformation Lambda is used.</summary>
     public string? TransformFunction { get; init; }
 
@@ -105,6 +113,11 @@ public sealed class S3SinkOptions
         if (MaxActivePartitions is < 1 or > MaxActivePartitionsLimit)
         {
             throw new ArgumentException($"MaxActivePartitions is {MaxActivePartitions}; it must be from 1 to {MaxActivePartitionsLimit} (Firehose's active partitions: 500 by default, at most 5,000 on request).", nameof(MaxActivePartitions));
+        }
+
+        if (MaxKeySegmentBytes is < 1 or > PartitionTemplate.MaxObjectKeyBytes)
+        {
+            throw new ArgumentException($"MaxKeySegmentBytes is {MaxKeySegmentBytes}; it is null (S3: no limit but the key's 1,024 bytes) or 1–1,024.", nameof(MaxKeySegmentBytes));
         }
 
         if (StateFlushBytes is < 16 * 1024 or > 300 * 1024)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -36,21 +37,38 @@ public static class HashKeys
             System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
     }
 
-    /// <summary>Parses a decimal hash key (ExplicitHashKey, StartingHashKey) in 0 … 2^128 − 1.</summary>
-    /// <exception cref="FormatException">Not a decimal integer in range.</exception>
+    /// <summary>Kinesis's pattern of a hash key (ExplicitHashKey, StartingHashKey, NewStartingHashKey), whole: 0, or 1 to 39 digits without a leading zero.</summary>
+    public const string Pattern = @"0|([1-9]\d{0,38})";
+
+    /// <summary>The form Kinesis takes, for messages: <c>0, or a decimal integer without leading zeros (…) up to 2^128 - 1</c>.</summary>
+    public const string Rule = "0, or a decimal integer without leading zeros (" + Pattern + ") up to 2^128 - 1";
+
+    /// <summary>Parses a decimal hash key (ExplicitHashKey, StartingHashKey) in 0 … 2^128 − 1, written as Kinesis takes it.</summary>
+    /// <exception cref="FormatException">Not <see cref="Pattern"/> or out of range.</exception>
     public static UInt128 Parse(string value)
     {
         if (!TryParse(value, out var key))
         {
-            throw new FormatException($"'{value}' is not a hash key: expected a decimal integer from 0 to {UInt128.MaxValue}.");
+            throw new FormatException($"'{value}' is not a hash key: expected {Rule}.");
         }
 
         return key;
     }
 
-    /// <summary>Parses a decimal hash key; false when it is not a decimal integer in range.</summary>
-    public static bool TryParse(string? value, out UInt128 hashKey) =>
-        UInt128.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out hashKey);
+    /// <summary>
+    /// Parses a decimal hash key as Kinesis takes it: <see cref="Pattern"/> (no sign, space or leading zero: for one
+    /// entry that breaks it Kinesis refuses the whole PutRecords call) and at most 2^128 − 1. The one check of a hash
+    /// key the platform accepts, wherever it comes from.
+    /// </summary>
+    public static bool TryParse(string? value, out UInt128 hashKey)
+    {
+        hashKey = default;
+        return MatchesPattern(value) && UInt128.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out hashKey);
+    }
+
+    /// <summary>Whether a text has the form of <see cref="Pattern"/>, whatever its value (it may still exceed 2^128 − 1).</summary>
+    public static bool MatchesPattern([NotNullWhen(true)] string? value) =>
+        value is { Length: >= 1 and <= 39 } && (value == "0" || (char.IsAsciiDigit(value[0]) && value[0] != '0' && !value.AsSpan(1).ContainsAnyExceptInRange('0', '9')));
 
     /// <summary>The decimal form Kinesis's API uses.</summary>
     public static string Format(UInt128 hashKey) => hashKey.ToString(CultureInfo.InvariantCulture);

@@ -109,6 +109,19 @@ public sealed class AggregatorConfigTests
 public sealed class StreamWindowAggregatorTests
 {
     [Fact]
+    public async Task ProcessAsync_KeyOrTimeWithAnEscapedLoneSurrogate_ThatRecordIsInvalidAndTheOthersCount()
+    {
+        // "\ud800" alone is valid JSON but no text: the record goes to the side output, not an exception that fails the batch.
+        var results = new InMemoryWindowResultWriter();
+        var aggregator = new StreamWindowAggregator(AggregatorConfig.Parse(KinesisEvents.CountConfig), new InMemoryAggregatorStateStore(), results);
+
+        var result = await aggregator.ProcessAsync(KinesisEvents.Of(["""{"k":"a","t":1700000000000}""", """{"k":"a\ud800","t":1700000000000}""", """{"k":"a","t":"2023-11-14T22:13:\ud800"}""", """{"k":"a","t":1700000100000}"""]));
+
+        Assert.Equal((4, 2), (result.Records, result.Invalid));
+        Assert.Equal(1, results.Results["n/a/1699999980000-1700000040000"].Count);
+    }
+
+    [Fact]
     public async Task ProcessAsync_SampleEventWithExampleConfig_FirstMinuteFires()
     {
         var root = StreamFunctions.Testing.RepositoryPaths.Root();

@@ -5,6 +5,7 @@ using Amazon.S3.Model;
 using Parquet;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
+using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Local;
 using StreamFunctions.Producers;
 using StreamFunctions.Storage.Compression;
@@ -37,23 +38,44 @@ public sealed class ResultTargetTests
     }
 
     [Fact]
-    public async Task StreamWriter_ResultsAsRecordsKeyedByGroupKey_OnTheEmbeddedLog()
+    public Task StreamWriter_GroupKeyLongerThanAPartitionKey_ThatRecordIsInvalidAndTheBatchCommits() => OnEmbeddedStreamAsync(async kinesis =>
+    {
+        // A result is keyed by its group key (Kinesis: 1-256 characters; DynamoDB: 2,048 bytes of resultKey): one key
+        // no result can be written under failed the batch at every redelivery.
+        var aggregator = new StreamWindowAggregator(AggregatorConfig.Parse(KinesisEvents.CountConfig), new InMemoryAggregatorStateStore(), new StreamWindowResultWriter(new KinesisRecordProducer(kinesis, "windows")));
+        var longKey = new string('k', 257);
+
+        var result = await aggregator.ProcessAsync(KinesisEvents.Of(["""{"k":"a","t":1700000000000}""", $$"""{"k":"{{longKey}}","t":1700000000000}""", """{"k":"a","t":1700000100000}"""]));
+
+        Assert.Equal((3, 1, 1), (result.Records, result.Invalid, result.Results));
+        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest("windows", "shardId-000000000000", ShardIteratorType.TrimHorizon));
+        Assert.Equal(["a"], (await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator.ShardIterator!))).Records.Select(r => r.PartitionKey));
+    });
+
+    [Fact]
+    public Task StreamWriter_ResultsAsRecordsKeyedByGroupKey_OnTheEmbeddedLog() => OnEmbeddedStreamAsync(async kinesis =>
+    {
+        var aggregator = new StreamWindowAggregator(AggregatorConfig.Parse(KafkaEvents.Config), new InMemoryAggregatorStateStore(), new StreamWindowResultWriter(new KinesisRecordProducer(kinesis, "windows")));
+
+        await aggregator.ProcessAsync(KafkaEvents.Orders(0, 60));
+
+        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest("windows", "shardId-000000000000", ShardIteratorType.TrimHorizon));
+        var records = (await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator.ShardIterator!))).Records;
+        var lines = records.Select(r => (r.PartitionKey, Json: JsonDocument.Parse(r.Data))).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(l.PartitionKey, l.Json.RootElement.GetProperty("groupKey").GetString()));
+        Assert.Equal(KafkaEvents.Expected(0, 60, closedOnly: true), KafkaEvents.Latest(lines.Select(l => l.Json.RootElement)));
+    });
+
+    // An embedded stream log with a one-shard stream "windows", in a folder removed afterwards.
+    private static async Task OnEmbeddedStreamAsync(Func<EmbeddedKinesis, Task> test)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sfn-agg-results-" + Guid.NewGuid().ToString("N"));
         try
         {
             using var kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = directory });
             await kinesis.CreateStreamAsync(new CreateStreamRequest("windows", 1));
-            var aggregator = new StreamWindowAggregator(AggregatorConfig.Parse(KafkaEvents.Config), new InMemoryAggregatorStateStore(), new StreamWindowResultWriter(new KinesisRecordProducer(kinesis, "windows")));
-
-            await aggregator.ProcessAsync(KafkaEvents.Orders(0, 60));
-
-            var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest("windows", "shardId-000000000000", ShardIteratorType.TrimHorizon));
-            var records = (await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator.ShardIterator!))).Records;
-            var lines = records.Select(r => (r.PartitionKey, Json: JsonDocument.Parse(r.Data))).ToList();
-            Assert.NotEmpty(lines);
-            Assert.All(lines, l => Assert.Equal(l.PartitionKey, l.Json.RootElement.GetProperty("groupKey").GetString()));
-            Assert.Equal(KafkaEvents.Expected(0, 60, closedOnly: true), KafkaEvents.Latest(lines.Select(l => l.Json.RootElement)));
+            await test(kinesis);
         }
         finally
         {
@@ -207,6 +229,30 @@ public sealed class S3ResultsFromKafkaTests(LocalAwsFixture aws) : IAsyncLifetim
     }
 
     private static string Normalize(string line) => System.Text.RegularExpressions.Regex.Replace(line, "orders-(clean|crashed)", "orders");
+}
+
+/// <summary>Kinesis batches of JSON records, one shard, arriving at 1700000100000.</summary>
+internal static class KinesisEvents
+{
+    /// <summary>A count per <c>$.k</c> in one-minute windows of <c>$.t</c>.</summary>
+    public const string CountConfig = """{"name":"n","key":"$.k","time":"$.t","window":{"type":"tumbling","size":"1m"},"aggregates":[{"name":"n","function":"count"}]}""";
+
+    public static KinesisEvent Of(IEnumerable<string> records) => new()
+    {
+        Records = [.. records.Select((r, i) => new KinesisEventRecord
+        {
+            EventSource = "aws:kinesis",
+            EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+            EventId = $"shardId-000000000000:{100 + i}",
+            Kinesis = new Lambda.Events.Kinesis.KinesisRecord
+            {
+                PartitionKey = "a",
+                SequenceNumber = (100 + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Data = Encoding.UTF8.GetBytes(r),
+                ApproximateArrivalTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(1700000100000),
+            },
+        })],
+    };
 }
 
 /// <summary>Kafka batches of orders and what their windows must hold.</summary>

@@ -34,6 +34,33 @@ public sealed class IngestRequestReaderTests
     }
 
     [Fact]
+    public void Read_BinaryWithThePartitionKeyInTheHeaderAndTheQuery_Is400NamingBoth()
+    {
+        var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(
+            new byte[] { 1 }, "application/octet-stream", new Dictionary<string, string> { ["x-partition-key"] = "a" }, new Dictionary<string, string> { ["partitionKey"] = "b" }));
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("partitionKey.duplicateKey", (int?)0), (found.Rule, found.RecordIndex));
+        Assert.Equal("Record 0 gives its partition key twice, in the x-partition-key header and the partitionKey query parameter: give one.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("x-partition-key", "X-Partition-Key")]
+    [InlineData("idempotency-key", "Idempotency-Key")]
+    [InlineData("content-type", "Content-Type")]
+    public void Read_AHeaderGivenTwiceUnderNamesThatDifferInCase_Is400NamingIt(string name, string otherCase)
+    {
+        var headers = new Dictionary<string, string> { ["x-partition-key"] = "a", ["idempotency-key"] = "i", ["content-type"] = "application/octet-stream" };
+        headers[otherCase] = "other";
+
+        var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(new byte[] { 1 }, IngestRequestReader.Header(headers, "content-type"), headers));
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("header.duplicateKey", (int?)null), (found.Rule, found.RecordIndex));
+        Assert.Equal($"The header {name} is given twice (as {name} and {otherCase}): give it once.", found.Message);
+    }
+
+    [Fact]
     public void Read_BinaryWithoutPartitionKey_NamesTheRule()
     {
         var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(new byte[] { 1 }, "application/octet-stream"));
@@ -50,7 +77,10 @@ public sealed class IngestRequestReaderTests
     [InlineData("""{"records":[{"partitionKey":"k","data":1,"dataBase64":"AA=="}]}""", "data.exclusive")]
     [InlineData("""{"records":[{"partitionKey":"k","dataBase64":"not base64!"}]}""", "dataBase64.encoding")]
     [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"340282366920938463463374607431768211456"}]}""", "explicitHashKey.range")]
-    [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"-1"}]}""", "explicitHashKey.range")]
+    [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"-1"}]}""", "explicitHashKey.format")]
+    [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"007"}]}""", "explicitHashKey.format")]
+    [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"00"}]}""", "explicitHashKey.format")]
+    [InlineData("""{"records":[{"partitionKey":"k","data":1,"explicitHashKey":"+7"}]}""", "explicitHashKey.format")]
     [InlineData("""{"records":[{"partitionKey":"k","data":1,"idempotencyKey":""}]}""", "idempotencyKey.length")]
     [InlineData("""{"records":[{"partitionKey":"k","data":1,"color":"red"}]}""", "record.property")]
     [InlineData("""{"records":["k"]}""", "record.type")]
@@ -157,6 +187,60 @@ public sealed class IngestRequestReaderTests
 
         Assert.Equal("body.utf8", Assert.Single(error.Errors).Rule);
         Assert.Contains($"offset {body.Length - 6}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_RecordsGivenTwice_Is400NamingTheKey()
+    {
+        // Each array kept within the 500-record limit on its own: together they were 600 records written.
+        var records = string.Join(",", Enumerable.Repeat("""{"partitionKey":"k","data":1}""", 300));
+
+        var error = Refused($$"""{"records":[{{records}}],"records":[{{records}}]}""");
+
+        Assert.Equal(400, error.StatusCode);
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("body.duplicateKey", (int?)null), (found.Rule, found.RecordIndex));
+        Assert.Equal("The body gives \"records\" twice: send one array of at most 500 records.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"partitionKey":"a","partitionKey":"b","data":1}""", "partitionKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"data":2}""", "data")]
+    [InlineData("""{"partitionKey":"a","dataBase64":"AA==","dataBase64":"AQ=="}""", "dataBase64")]
+    [InlineData("""{"partitionKey":"a","data":1,"explicitHashKey":"1","explicitHashKey":"2"}""", "explicitHashKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"idempotencyKey":"x","idempotencyKey":"x"}""", "idempotencyKey")]
+    [InlineData("""{"partitionKey":"a","data":1,"\u0070artitionKey":"b"}""", "partitionKey")]
+    public void Read_RecordGivesAKeyTwice_Is400NamingTheRecordAndTheKey(string record, string key)
+    {
+        var error = Refused($$"""{"records":[{"partitionKey":"ok","data":0},{{record}}]}""");
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("record.duplicateKey", (int?)1), (found.Rule, found.RecordIndex));
+        Assert.Equal($"Record 1 gives \"{key}\" twice.", found.Message);
+    }
+
+    [Theory]
+    [InlineData("""{"a":1,"a":2}""", "a", "$")]
+    [InlineData("""{"a":{"b":1,"c":[{"d":1},{"d":2,"d":3}]}}""", "d", "$.a.c[1]")]
+    [InlineData("""{"n\u0061me":1,"name":2}""", "name", "$")]
+    [InlineData("""[{"x":1},{"y":{"x":1,"x":1}}]""", "x", "$[1].y")]
+    public void Read_DataGivesANameTwiceInOneObject_Is400NamingTheRecordTheNameAndTheObject(string data, string name, string where)
+    {
+        var error = Refused($$"""{"records":[{"partitionKey":"ok","data":0},{"partitionKey":"k","data":{{data}}}]}""");
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("data.duplicateKey", (int?)1), (found.Rule, found.RecordIndex));
+        Assert.Equal($"Record 1: the object at {where} of \"data\" gives \"{name}\" twice; names in a JSON object must be unique (RFC 8259, I-JSON).", found.Message);
+    }
+
+    [Fact]
+    public void Read_DataRepeatingNamesInDifferentObjects_IsAcceptedAsSent()
+    {
+        const string data = """{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}],"c":{"b":1},"d":[["a"],{"d":{}}]}""";
+
+        var record = Assert.Single(Read($$"""{"records":[{"partitionKey":"k","data":{{data}}}]}"""));
+
+        Assert.Equal(data, Encoding.UTF8.GetString(record.Record.Data.Span));
     }
 
     [Fact]

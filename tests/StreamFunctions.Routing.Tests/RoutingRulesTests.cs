@@ -124,6 +124,36 @@ public sealed class RoutingRulesTests
     }
 
     [Fact]
+    public void Decide_KeyALoneSurrogate_IsPoisonNotAnException()
+    {
+        // Valid JSON, but "\ud800" has no UTF-8 form: Kinesis cannot take it as a partition key.
+        var rules = RoutingRules.Parse("""{"routes":[{"name":"by-user","to":["kinesis:out"],"partitionKey":"$.user"}]}""");
+
+        var decision = Decide(rules, """{"user":"a\ud800"}""");
+
+        Assert.Empty(decision.Targets);
+        Assert.Equal("Route 'by-user' keys records by $.user, which is not valid Unicode here (a lone surrogate); a partition key is 1 to 256 characters of valid Unicode.", decision.Error);
+    }
+
+    [Theory]
+    [InlineData("""[{"prefix":"a"}]""", false)]
+    [InlineData("""[{"suffix":"b"}]""", false)]
+    [InlineData("""[{"equals-ignore-case":"A"}]""", false)]
+    [InlineData("""[{"anything-but":{"prefix":"a"}}]""", true)]
+    public void Decide_ConditionOnAStringWithALoneSurrogate_NoTextConditionMatchesItAndNothingThrows(string condition, bool routed)
+    {
+        // "\ud800" alone is valid JSON but no text: a condition on the string's text cannot hold (an exception here
+        // failed the router's whole batch at every redelivery).
+        var rules = RoutingRules.Parse($$"""{"routes":[{"name":"r","match":{"$.f":{{condition}}},"to":["kinesis:out"]}],"unmatched":"dlq"}""");
+
+        var decision = Decide(rules, """{"f":"a\ud800b"}""");
+
+        string[] expected = routed ? ["kinesis:out"] : [];
+        Assert.Equal(expected, decision.Targets.Select(t => t.Destination));
+        Assert.Equal(!routed, decision.Unmatched);
+    }
+
+    [Fact]
     public void Decide_NonJsonRecordAndOnlyKeyFreeRoutes_IsRoutedAsIs()
     {
         var rules = RoutingRules.Bridge("kafka:mirror");
@@ -177,8 +207,18 @@ public sealed class RoutingRulesTests
     [InlineData("""{"routes":[{"to":["kinesis:x"]}],"mode":"some"}""", "mode: 'some'")]
     [InlineData("""{"routes":[{"to":["kinesis:x"]}],"unmatched":"ignore"}""", "unmatched: 'ignore'")]
     [InlineData("""{"routes":""", "not valid JSON")]
+    [InlineData("""{"routes":[{"to":["kinesis:x"]}],"routes":[{"to":["kinesis:y"]}]}""", "Routing rules are not valid JSON: Duplicate property 'routes'")]
+    [InlineData("""{"routes":[{"to":["kinesis:x"],"partitionKey":"$.a","partitionKey":"$.b"}]}""", "Duplicate property 'partitionKey'")]
     public void Parse_BadRules_ThrowsNamingThePlace(string json, string message) =>
         Assert.Contains(message, Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Parse_RulesOverOneMebibyte_RefusedBeforeParsing()
+    {
+        var json = """{"routes":[{"to":["kinesis:x"]}]}""" + new string(' ', 1024 * 1024);
+
+        Assert.Equal($"The configuration is {json.Length:N0} characters; at most 1,048,576 are read.", Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message);
+    }
 
     [Fact]
     public void Destinations_ListsEveryDestinationOnce() =>

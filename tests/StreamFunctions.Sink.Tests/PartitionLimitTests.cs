@@ -37,20 +37,6 @@ public sealed class PartitionLimitTests
         Assert.All(errors, e => Assert.Contains("would be one more", e, StringComparison.Ordinal));
     }
 
-    private static KinesisEvent Event(string[] keys) => new()
-    {
-        Records = [.. keys.Select((k, i) => new KinesisEventRecord
-        {
-            EventSource = "aws:kinesis",
-            EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
-            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + i}",
-            Kinesis = new KinesisRecord
-            {
-                PartitionKey = "pk",
-                SequenceNumber = (49_600_000_000_000_000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Data = Encoding.UTF8.GetBytes($$"""{"k":"{{k}}","n":{{i}}}"""),
-                ApproximateArrivalTimestamp = new DateTimeOffset(2026, 11, 24, 9, 59, 0, TimeSpan.Zero),
-            },
-        })],
-    };
+    private static KinesisEvent Event(string[] keys) =>
+        KinesisEvents.Of(keys.Select((k, i) => $$"""{"k":"{{k}}","n":{{i}}}"""), new DateTimeOffset(2026, 11, 24, 9, 59, 0, TimeSpan.Zero));
 }

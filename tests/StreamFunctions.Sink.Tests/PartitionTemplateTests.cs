@@ -88,6 +88,57 @@ public sealed class PartitionTemplateTests
         Assert.Contains(expected, Assert.Throws<PartitioningException>(() => query.Extract(System.Text.Encoding.UTF8.GetBytes(json))).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Extract_KeyALoneSurrogate_PartitioningExceptionNotAnother()
+    {
+        // Valid JSON whose string has no text (an escaped lone surrogate): the record fails its partitioning alone.
+        var query = new PartitionKeyQuery(new Dictionary<string, string> { ["c"] = ".customer.id" });
+
+        var error = Assert.Throws<PartitioningException>(() => query.Extract("""{"customer":{"id":"a\ud800"}}"""u8.ToArray()));
+
+        Assert.Equal("partitionKeyFromQuery 'c': $.customer.id is not valid Unicode (a lone surrogate).", error.Message);
+    }
+
+    [Fact]
+    public void KeyLimitProblem_KeyOf1024BytesIsTaken_1025IsNot()
+    {
+        var prefix = "data/" + new string('x', 1024 - 5 - 100);
+
+        Assert.Null(PartitionTemplate.KeyLimitProblem(prefix, nameBytes: 100, maxSegmentBytes: null));
+        Assert.Equal(
+            "The prefix 'data/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' is 924 bytes of UTF-8; with the object's name (up to 101 bytes here) the key could be 1,025 bytes, over S3's limit of 1,024.",
+            PartitionTemplate.KeyLimitProblem(prefix, nameBytes: 101, maxSegmentBytes: null));
+    }
+
+    [Fact]
+    public void KeyLimitProblem_CountsBytesOfUtf8NotCharacters()
+    {
+        // 300 characters, 900 bytes.
+        var prefix = new string('€', 300) + "/";
+
+        Assert.Null(PartitionTemplate.KeyLimitProblem(prefix, nameBytes: 123, maxSegmentBytes: null));
+        Assert.Contains("is 901 bytes of UTF-8", PartitionTemplate.KeyLimitProblem(prefix, nameBytes: 124, maxSegmentBytes: null), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("data/p=aaaa/", 251, null)]
+    [InlineData("data/p=aaaa/", 256, "The prefix 'data/p=aaaa/' ends in a path segment of 0 bytes of UTF-8 (''), which the object's name (up to 256 bytes here) continues; the store takes at most 255 bytes a segment.")]
+    [InlineData("data/p=aaaa", 249, null)]
+    [InlineData("data/p=aaaa", 250, "The prefix 'data/p=aaaa' ends in a path segment of 6 bytes of UTF-8 ('p=aaaa'), which the object's name (up to 250 bytes here) continues; the store takes at most 255 bytes a segment.")]
+    public void KeyLimitProblem_WithASegmentLimit_TheLastSegmentCarriesTheName(string prefix, int nameBytes, string? expected) =>
+        Assert.Equal(expected, PartitionTemplate.KeyLimitProblem(prefix, nameBytes, maxSegmentBytes: 255));
+
+    [Fact]
+    public void KeyLimitProblem_WithASegmentLimit_AnEarlierSegmentOverItIsNamed()
+    {
+        var segment = "p=" + new string('a', 254);
+
+        Assert.Equal(
+            $"The prefix 'data/{segment[..35]}…' has a path segment of 256 bytes of UTF-8 ('{segment[..40]}…'); the store takes at most 255 bytes a segment.",
+            PartitionTemplate.KeyLimitProblem($"data/{segment}/x/", nameBytes: 10, maxSegmentBytes: 255));
+        Assert.Null(PartitionTemplate.KeyLimitProblem($"data/{segment[1..]}/x/", nameBytes: 10, maxSegmentBytes: 255));
+    }
+
     [Theory]
     [InlineData("9", "10", -1)]
     [InlineData("49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692538361571095921575989136588899", -1)]

@@ -303,3 +303,85 @@ internal static class OfflineSink
         BlockBytes = blockBytes,
     };
 }
+
+/// <summary>
+/// A bucket in the folder store of <c>sfn run</c> (S3's key rules: at most 1,024 bytes of UTF-8; a file system's
+/// NAME_MAX a path segment), a sink over it with its state in memory and a fixed clock, and the lines written.
+/// </summary>
+internal sealed class FolderSinkStore : IAsyncDisposable
+{
+    public const string Bucket = "bucket";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "sfn-sink-folder-" + Guid.NewGuid().ToString("N"));
+    private readonly LocalAws.FolderS3Server _server;
+
+    private FolderSinkStore()
+    {
+        _server = new LocalAws.FolderS3Server(_root);
+        _server.Start();
+        S3 = new Aws.AwsClientFactory(Aws.AwsSettings.FromEnvironment(Aws.EnvironmentVariables.From(new Dictionary<string, string>
+        {
+            ["AWS_ENDPOINT_URL_S3"] = _server.Endpoint.ToString(),
+            ["AWS_ACCESS_KEY_ID"] = "local",
+            ["AWS_SECRET_ACCESS_KEY"] = "local",
+            ["AWS_REGION"] = "us-east-1",
+        }))).CreateS3Client();
+    }
+
+    public IAmazonS3 S3 { get; }
+
+    public static async Task<FolderSinkStore> CreateAsync()
+    {
+        var store = new FolderSinkStore();
+        await store.S3.PutBucketAsync(Bucket);
+        return store;
+    }
+
+    public S3Sink Sink(S3SinkOptions options, DateTimeOffset now) => new(S3, new InMemorySinkStateStore(), options, transform: null, new ManualTimeProvider(now));
+
+    /// <summary>The lines of every object under a prefix, with the key each came from.</summary>
+    public async Task<List<(string Key, string Line)>> LinesAsync(string prefix)
+    {
+        var lines = new List<(string, string)>();
+        var page = await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix });
+        foreach (var key in (page.S3Objects ?? []).Select(o => o.Key))
+        {
+            using var response = await S3.GetObjectAsync(Bucket, key);
+            using var reader = new StreamReader(response.ResponseStream, Encoding.UTF8);
+            lines.AddRange((await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (key, l)));
+        }
+
+        return lines;
+    }
+
+    /// <summary>The keys under a prefix.</summary>
+    public async Task<List<string>> KeysAsync(string prefix) =>
+        [.. ((await S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix })).S3Objects ?? []).Select(o => o.Key)];
+
+    public async ValueTask DisposeAsync()
+    {
+        S3.Dispose();
+        await _server.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+}
+
+/// <summary>Kinesis events of given records, on shard 0 of <c>clicks</c>, sequence numbers from 49,600,000,000,000,000.</summary>
+internal static class KinesisEvents
+{
+    public static Lambda.Events.Kinesis.KinesisEvent Of(IEnumerable<string> records, DateTimeOffset arrival) => new()
+    {
+        Records = [.. records.Select((r, i) => new Lambda.Events.Kinesis.KinesisEventRecord
+        {
+            EventSource = "aws:kinesis",
+            EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + i}",
+            Kinesis = new Lambda.Events.Kinesis.KinesisRecord
+            {
+                PartitionKey = "pk",
+                SequenceNumber = (49_600_000_000_000_000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Data = Encoding.UTF8.GetBytes(r),
+                ApproximateArrivalTimestamp = arrival,
+            },
+        })],
+    };
+}

@@ -106,6 +106,23 @@ public sealed class TransformContractTests
     }
 
     [Fact]
+    public async Task Projection_StringsWithAnEscapedLoneSurrogate_ThatRecordFailsOrIsDroppedAlone()
+    {
+        // Valid JSON whose string has no text ("\ud800" alone): a filter on it does not match, a key from it fails the record.
+        var keyed = JsonProjectionTransform.Parse("""{"partitionKeys": {"c": "$.c"}}""");
+        var filtered = JsonProjectionTransform.Parse("""{"filter": {"$.c": [{"prefix": "a"}]}}""");
+        TransformInput In(string json) => new(Guid.NewGuid().ToString(), At, Encoding.UTF8.GetBytes(json));
+        TransformInput[] records = [In("""{"c":"a\ud800"}"""), In("""{"c":"ab"}""")];
+
+        var keys = await keyed.TransformAsync(records);
+        var filters = await filtered.TransformAsync(records);
+
+        Assert.Equal([TransformResult.ProcessingFailed, TransformResult.Ok], keys.Select(o => o.Result));
+        Assert.Equal("Partition key 'c': $.c is not valid Unicode (a lone surrogate); a string, number or boolean is required.", keys[0].ErrorMessage);
+        Assert.Equal([TransformResult.Dropped, TransformResult.Ok], filters.Select(o => o.Result));
+    }
+
+    [Fact]
     public async Task Projection_ValuesAndNamesOfEveryShortLength_WrittenExactly()
     {
         // Names and values of 1 to 70 bytes: the output is written with a different copy for each range of lengths.
@@ -159,6 +176,8 @@ public sealed class TransformContractTests
     [InlineData("""{"missing": "maybe"}""", "missing")]
     [InlineData("""{"colour": 1}""", "unknown setting 'colour'")]
     [InlineData("""{"appendNewline": "yes"}""", "appendNewline")]
+    [InlineData("""{"fields": {"a": "$.a", "a": "$.b"}}""", "The transform configuration is not JSON: Duplicate property 'a'")]
+    [InlineData("""{"missing": "omit", "missing": "fail"}""", "Duplicate property 'missing'")]
     public void Projection_BadConfig_ErrorNamesTheSetting(string config, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => JsonProjectionTransform.Parse(config)).Message, StringComparison.Ordinal);
 

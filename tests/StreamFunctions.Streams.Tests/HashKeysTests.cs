@@ -80,6 +80,26 @@ public sealed class HashKeysTests
         Assert.Contains("hash key", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0", true)]
+    [InlineData("7", true)]
+    [InlineData("340282366920938463463374607431768211455", true)]
+    [InlineData("007", false)]
+    [InlineData("00", false)]
+    [InlineData("0340282366920938463463374607431768211455", false)]
+    [InlineData("+7", false)]
+    [InlineData(" 7", false)]
+    [InlineData("7 ", false)]
+    [InlineData("٧", false)]
+    [InlineData("340282366920938463463374607431768211456", false)]
+    [InlineData(null, false)]
+    public void TryParse_KinesisPattern_ZeroOrDigitsWithoutALeadingZeroUpToTheLargestKey(string? value, bool accepted)
+    {
+        // PutRecordsRequestEntry.ExplicitHashKey: Pattern 0|([1-9]\d{0,38}); Kinesis refuses the whole call otherwise.
+        Assert.Equal(accepted, HashKeys.TryParse(value, out var key));
+        Assert.Equal(accepted, value is not null && System.Text.RegularExpressions.Regex.IsMatch(value, @"^(0|([1-9][0-9]{0,38}))\z") && key.ToString(System.Globalization.CultureInfo.InvariantCulture) == value);
+    }
+
     [Fact]
     public void HashKeyRange_Contains_IncludesBothEnds()
     {

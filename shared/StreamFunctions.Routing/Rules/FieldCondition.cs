@@ -153,8 +153,9 @@ public abstract class FieldCondition
                 return suffix ? content.EndsWith(_utf8) : content.StartsWith(_utf8);
             }
 
-            var s = RawJson.GetString(value);
-            return whole ? string.Equals(s, text, comparison) : suffix ? s.EndsWith(text, comparison) : s.StartsWith(text, comparison);
+            // A string without text (an escaped lone surrogate) holds no condition on its text.
+            return RawJson.TryGetString(value, out var s)
+                && (whole ? string.Equals(s, text, comparison) : suffix ? s.EndsWith(text, comparison) : s.StartsWith(text, comparison));
         }
     }
 

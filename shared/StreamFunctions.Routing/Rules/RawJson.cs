@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
@@ -39,19 +40,34 @@ public static class RawJson
         return reader.ValueTextEquals(utf8);
     }
 
-    /// <summary>A string value's text.</summary>
+    /// <summary>
+    /// A string value's text; false when it has none: JSON may escape a lone surrogate (<c>"\ud800"</c>), which no
+    /// UTF-16 or UTF-8 text holds (<see cref="Utf8JsonReader.GetString"/> throws on it). A record is outside input:
+    /// such a string must fail only the record, never the batch it came in.
+    /// </summary>
     /// <param name="value">A raw string value.</param>
-    /// <returns>The unescaped text.</returns>
-    public static string GetString(ReadOnlySpan<byte> value)
+    /// <param name="text">The unescaped text.</param>
+    /// <returns>Whether the string has text.</returns>
+    public static bool TryGetString(ReadOnlySpan<byte> value, [NotNullWhen(true)] out string? text)
     {
         var content = value[1..^1];
         if (content.IndexOf((byte)'\\') < 0)
         {
-            return Encoding.UTF8.GetString(content);
+            text = Encoding.UTF8.GetString(content);
+            return true;
         }
 
         var reader = Reader(value);
-        return reader.GetString()!;
+        try
+        {
+            text = reader.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = null;
+            return false;
+        }
     }
 
     /// <summary>A number value as a double.</summary>
@@ -66,10 +82,10 @@ public static class RawJson
 
     /// <summary>A scalar as text for keys: a string's text, a number or boolean as written; null for anything else.</summary>
     /// <param name="value">A raw value.</param>
-    /// <returns>The text, or null when the value is null, an object or an array.</returns>
+    /// <returns>The text, or null when the value is null, an object, an array or a string without text (<see cref="TryGetString"/>).</returns>
     public static string? ScalarText(ReadOnlySpan<byte> value) => Kind(value) switch
     {
-        JsonValueKind.String => GetString(value),
+        JsonValueKind.String => TryGetString(value, out var text) ? text : null,
         JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => Encoding.UTF8.GetString(value),
         _ => null,
     };

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StreamFunctions.Streams;
 
 namespace StreamFunctions.Routing.Rules;
 
@@ -101,7 +102,7 @@ public sealed class Route
 public sealed class RoutingRules
 {
     /// <summary>Kinesis's partition key limit, which routed keys must keep.</summary>
-    public const int MaxPartitionKeyLength = 256;
+    public const int MaxPartitionKeyLength = PartitionKeys.MaxLength;
 
     private readonly bool _needsJson;
 
@@ -149,18 +150,7 @@ public sealed class RoutingRules
     /// <exception cref="FormatException">The rules are invalid; the message names the place (e.g. <c>routes[2].match.$.total[0]</c>) and the rule.</exception>
     public static RoutingRules Parse(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"Routing rules are not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (var document = ConfigurationJson.Parse(json, "Routing rules are not valid JSON"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -273,18 +263,21 @@ public sealed class RoutingRules
                         return RoutingDecision.Poison($"Route '{route.Name}' keys records by {path}, which this record does not have.");
                     }
 
-                    key = field.ValueKind switch
+                    var text = field.ValueKind switch
                     {
-                        JsonValueKind.String => field.GetString()!,
+                        JsonValueKind.String => TextOf(field),
                         JsonValueKind.Number => field.GetRawText(),
-                        _ => null!,
+                        _ => null,
                     };
-                    if (key is null)
+                    if (text is null)
                     {
-                        return RoutingDecision.Poison($"Route '{route.Name}' keys records by {path}, which is {field.ValueKind} here, not a string or number.");
+                        return RoutingDecision.Poison(field.ValueKind == JsonValueKind.String
+                            ? $"Route '{route.Name}' keys records by {path}, which is not valid Unicode here (a lone surrogate); a partition key is 1 to {MaxPartitionKeyLength} characters of valid Unicode."
+                            : $"Route '{route.Name}' keys records by {path}, which is {field.ValueKind} here, not a string or number.");
                     }
 
-                    if (key.Length is 0 or > MaxPartitionKeyLength)
+                    key = text;
+                    if (PartitionKeys.Check(key) != PartitionKeyProblem.None)
                     {
                         return RoutingDecision.Poison($"Route '{route.Name}' keys records by {path}, which is {key.Length} characters here; a partition key has 1 to {MaxPartitionKeyLength}.");
                     }
@@ -318,6 +311,19 @@ public sealed class RoutingRules
                 UnmatchedAction.Fail => RoutingDecision.Poison("No route matched the record (unmatched: fail).", unmatched: true),
                 _ => RoutingDecision.To([], unmatched: true),
             };
+        }
+    }
+
+    // A string's text, or null when it holds an escaped lone surrogate (valid JSON, but no text: GetString throws).
+    private static string? TextOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using StreamFunctions.Routing.Rules;
 
 namespace StreamFunctions.Sink.Partitioning;
@@ -67,8 +68,9 @@ public sealed class PartitionKeyQuery
             }
 
             var value = found[i].Of(json);
-            values[name] = RawJson.ScalarText(value)
-                ?? throw new PartitioningException(string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {RawJson.Kind(value).ToString().ToLowerInvariant()}, not a string, number or boolean."));
+            values[name] = RawJson.ScalarText(value) ?? throw new PartitioningException(RawJson.Kind(value) == JsonValueKind.String
+                ? $"partitionKeyFromQuery '{name}': {path} is not valid Unicode (a lone surrogate)."
+                : string.Create(CultureInfo.InvariantCulture, $"partitionKeyFromQuery '{name}': {path} is {RawJson.Kind(value).ToString().ToLowerInvariant()}, not a string, number or boolean."));
         }
 
         cache?.Add(json, found, values);

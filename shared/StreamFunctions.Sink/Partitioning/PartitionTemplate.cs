@@ -30,6 +30,12 @@ public sealed class PartitionTemplate
     /// <summary>The longest key value accepted in a prefix.</summary>
     public const int MaxKeyValueLength = 512;
 
+    /// <summary>The longest object key S3 takes, in bytes of UTF-8.</summary>
+    public const int MaxObjectKeyBytes = 1024;
+
+    // How much of a prefix or segment a message shows.
+    private const int ShownLength = 40;
+
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
     private readonly IReadOnlyList<Part> _parts;
 
@@ -148,6 +154,51 @@ public sealed class PartitionTemplate
     /// <inheritdoc/>
     public override string ToString() => Text;
 
+    /// <summary>
+    /// Why a rendered prefix cannot hold objects, or null: with an object name of up to <paramref name="nameBytes"/>
+    /// bytes the key could pass S3's <see cref="MaxObjectKeyBytes"/> bytes of UTF-8, or (a folder store) a path
+    /// segment — the last one with the name — could pass <paramref name="maxSegmentBytes"/>. Checked once per
+    /// rendered prefix, so that a record is refused when it is partitioned, not by the store at delivery (which
+    /// would fail the delivery of the whole shard).
+    /// </summary>
+    /// <param name="prefix">The rendered prefix.</param>
+    /// <param name="nameBytes">The longest object name the prefix may get, in bytes.</param>
+    /// <param name="maxSegmentBytes">The longest path segment the store takes, in bytes; null for no limit (S3).</param>
+    /// <returns>The reason, naming the limit and the length, or null.</returns>
+    public static string? KeyLimitProblem(string prefix, int nameBytes, int? maxSegmentBytes)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var prefixBytes = Encoding.UTF8.GetByteCount(prefix);
+        if (prefixBytes + nameBytes > MaxObjectKeyBytes)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The prefix '{Shown(prefix)}' is {prefixBytes:N0} bytes of UTF-8; with the object's name (up to {nameBytes:N0} bytes here) the key could be {prefixBytes + nameBytes:N0} bytes, over S3's limit of {MaxObjectKeyBytes:N0}.");
+        }
+
+        if (maxSegmentBytes is not { } most)
+        {
+            return null;
+        }
+
+        for (var start = 0; ;)
+        {
+            var slash = prefix.IndexOf('/', start);
+            var segment = slash < 0 ? prefix[start..] : prefix[start..slash];
+            var bytes = Encoding.UTF8.GetByteCount(segment);
+            if (slash < 0)
+            {
+                return bytes + nameBytes <= most ? null : string.Create(CultureInfo.InvariantCulture,
+                    $"The prefix '{Shown(prefix)}' ends in a path segment of {bytes:N0} bytes of UTF-8 ('{Shown(segment)}'), which the object's name (up to {nameBytes:N0} bytes here) continues; the store takes at most {most:N0} bytes a segment.");
+            }
+
+            if (bytes > most)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"The prefix '{Shown(prefix)}' has a path segment of {bytes:N0} bytes of UTF-8 ('{Shown(segment)}'); the store takes at most {most:N0} bytes a segment.");
+            }
+
+            start = slash + 1;
+        }
+    }
+
     private static string KeyValue(IReadOnlyDictionary<string, string>? keys, string name, string kind)
     {
         if (keys is null || !keys.TryGetValue(name, out var value))
@@ -178,6 +229,18 @@ public sealed class PartitionTemplate
         }
 
         return value is "." or ".." ? throw new PartitioningException($"The {kind} key '{name}' is '{value}', which is not a usable key segment.") : value;
+    }
+
+    // The start of a long text, not splitting a surrogate pair.
+    private static string Shown(string text)
+    {
+        if (text.Length <= ShownLength)
+        {
+            return text;
+        }
+
+        var length = char.IsHighSurrogate(text[ShownLength - 1]) ? ShownLength - 1 : ShownLength;
+        return text[..length] + "…";
     }
 
     private static Part Expression(string text, int at, string body, bool isErrorPrefix)

@@ -75,18 +75,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
     /// <exception cref="FormatException">The configuration is malformed; the message says where.</exception>
     public static JsonProjectionTransform Parse(string json)
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"The transform configuration is not JSON: {e.Message}", e);
-        }
-
-        using (document)
+        using (var document = ConfigurationJson.Parse(json, "The transform configuration is not JSON"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -325,7 +314,7 @@ public sealed class JsonProjectionTransform : IRecordBlockTransform
             var value = keyValues[k];
             if (RawJson.ScalarText(value.Of(record)) is not { } key)
             {
-                block.Failed(index, $"Partition key '{name}': {path} is {(value.Found ? RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant() : "missing")}; a string, number or boolean is required.");
+                block.Failed(index, $"Partition key '{name}': {path} is {(!value.Found ? "missing" : RawJson.Kind(value.Of(record)) is JsonValueKind.String ? "not valid Unicode (a lone surrogate)" : RawJson.Kind(value.Of(record)).ToString().ToLowerInvariant())}; a string, number or boolean is required.");
                 return null;
             }
 

@@ -470,6 +470,6 @@ public sealed class KplAggregator : IDisposable
         var text = key.AsString()!;
         return HashKeys.TryParse(text, out _)
             ? text
-            : throw new InvalidUserRecordException($"User record {index} has explicit hash key '{text}', which is not a decimal integer from 0 to 2^128 − 1.", index);
+            : throw new InvalidUserRecordException($"User record {index} has explicit hash key '{text}', which is not {HashKeys.Rule}.", index);
     }
 }

@@ -896,9 +896,9 @@ public sealed class EmbeddedKinesis : IKinesisApi, IDisposable
         {
             var entry = records[i] ?? throw new KinesisInvalidArgumentException($"Records[{i}] of PutRecords to stream {streamName} is null.");
             var key = entry.PartitionKey;
-            if (string.IsNullOrEmpty(key) || key.Length > 256)
+            if (PartitionKeys.Check(key) is not PartitionKeyProblem.None and var problem)
             {
-                throw new KinesisInvalidArgumentException($"Records[{i}].PartitionKey of PutRecords to stream {streamName} has {key?.Length ?? 0} characters; it must have 1 to 256.");
+                throw new KinesisInvalidArgumentException($"Records[{i}].PartitionKey of PutRecords to stream {streamName}: {PartitionKeys.Describe(problem, key)}.");
             }
 
             var keyBytes = Encoding.UTF8.GetByteCount(key);
@@ -915,7 +915,7 @@ public sealed class EmbeddedKinesis : IKinesisApi, IDisposable
             }
             else if (!HashKeys.TryParse(entry.ExplicitHashKey, out hashKeys[i]))
             {
-                throw new KinesisInvalidArgumentException($"Records[{i}].ExplicitHashKey '{entry.ExplicitHashKey}' of PutRecords to stream {streamName} is not a decimal integer from 0 to 2^128 - 1.");
+                throw new KinesisInvalidArgumentException($"Records[{i}].ExplicitHashKey '{entry.ExplicitHashKey}' of PutRecords to stream {streamName} is not {HashKeys.Rule}.");
             }
         }
 

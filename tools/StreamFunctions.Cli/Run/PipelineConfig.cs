@@ -77,6 +77,7 @@ internal sealed record PipelineConfig
         Format = SinkFormat == "parquet" ? Sink.SinkFormat.Parquet : Sink.SinkFormat.JsonLines,
         Compression = new CompressionOptions { Codec = CompressionOptions.ParseCodec(SinkCompression, "sink.compression") },
         PartitionKeyQueries = SinkPartitionKeys,
+        MaxKeySegmentBytes = 255,
     }.Validate();
 
     /// <summary>
