@@ -27,4 +27,17 @@ namespace StreamFunctions.Lambda.Events;
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
-public sealed partial class LambdaEventsJsonContext : JsonSerializerContext;
+public sealed partial class LambdaEventsJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The same contracts written with only the escaping JSON itself requires (quotes, backslashes, control characters;
+    /// other text as UTF-8), as Lambda writes the events it sends: the default writer's <c>\u0022</c> for each quote
+    /// and <c>\uXXXX</c> for each non-ASCII character would make a 4 MB JSON body a 6 MB+ event, which Lambda's
+    /// payload limit would then refuse where AWS does not.
+    /// </summary>
+    public static LambdaEventsJsonContext Minimal { get; } = new(new System.Text.Json.JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.ApiGateway;
 using StreamFunctions.Lambda.Invocation;
@@ -133,7 +132,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
             var question = raw.IndexOf('?', StringComparison.Ordinal);
             var headers = request.Headers.AllKeys.Where(k => k is not null).SelectMany(k => request.Headers.GetValues(k)!.Select(v => new KeyValuePair<string, string>(k!, v)));
             var evnt = EventFor(request.HttpMethod, question < 0 ? raw : raw[..question], question < 0 ? string.Empty : raw[(question + 1)..], headers, body, request.RemoteEndPoint.Address.ToString(), _time.GetUtcNow());
-            var payload = JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest);
+            var payload = LambdaEventJson.Serialize(evnt, LambdaEventsJsonContext.Minimal.APIGatewayHttpApiV2ProxyRequest, evnt.Body?.Length ?? 0);
             if (payload.Length > MaxRequestBytes)
             {
                 await RefuseAsync(request, response, 413, TooLarge).ConfigureAwait(false);

@@ -101,6 +101,24 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Post_JsonOfQuotesAndNonAsciiUnderSixMegabytes_InvokedWithAnEventOfAboutItsSize()
+    {
+        // Lambda writes its events with JSON's own escaping only; the default writer's \u0022 per quote and \uXXXX per
+        // non-ASCII character made this 4 MB body an 18 MB event, refused with 413 where AWS takes it.
+        var body = Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Repeat("\"é\"", 4 * 1024 * 1024 / 5)) + "]");
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await _http.PostAsync(Url.Url, content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Each "é" (4 bytes) is \"é\" in the event (6 bytes), as JSON requires; not \u0022\u00E9\u0022 (18 bytes).
+        Assert.InRange(_function.LastPayload.Length, body.Length, (body.Length * 3 / 2) + 4096);
+        using var evnt = JsonDocument.Parse(_function.LastPayload);
+        Assert.Equal(body, Encoding.UTF8.GetBytes(evnt.RootElement.GetProperty("body").GetString()!));
+    }
+
+    [Fact]
     public async Task Post_BinaryBodyWhoseEventIsOverSixMegabytes_413()
     {
         // 5 MB of binary is 6.7 MB of base64: the event, not the body, is what Lambda's 6 MB applies to.
