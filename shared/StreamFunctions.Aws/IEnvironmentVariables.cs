@@ -64,10 +64,21 @@ public static class EnvironmentVariables
             return value;
         }
 
-        return environment.Setting(fileName) is { } file
-            ? File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(environment.Setting("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file))
-            : null;
+        if (environment.Setting(fileName) is not { } file)
+        {
+            return null;
+        }
+
+        // Bounded before it is read: a configuration is at most MaxFileBytes, and a larger file is refused by its size.
+        var path = Path.IsPathRooted(file) ? file : Path.Combine(environment.Setting("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file);
+        var length = new FileInfo(path).Length;
+        return length <= MaxFileBytes
+            ? File.ReadAllText(path)
+            : throw new Exceptions.AwsConfigurationException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fileName} is '{file}'; it must be a file of at most {MaxFileBytes:N0} bytes (it has {length:N0})."));
     }
+
+    /// <summary>The largest file <see cref="SettingOrFile"/> reads: 1 MiB, the limit of every configuration's text.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
 
     private sealed class ProcessEnvironmentVariables : IEnvironmentVariables
     {

@@ -181,6 +181,8 @@ public sealed class GatewayService
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static ReadOnlyMemory<byte> BodyOf(APIGatewayHttpApiV2ProxyRequest request)
     {
         if (string.IsNullOrEmpty(request.Body))
@@ -190,7 +192,16 @@ public sealed class GatewayService
 
         if (!request.IsBase64Encoded)
         {
-            return Encoding.UTF8.GetBytes(request.Body);
+            // A text body with a lone surrogate (an escaped \ud800 in the event) has no UTF-8 form: refused, never
+            // written with U+FFFD in its place.
+            try
+            {
+                return StrictUtf8.GetBytes(request.Body);
+            }
+            catch (EncoderFallbackException)
+            {
+                throw new IngestRequestException(400, [new IngestError(null, "body.utf8", "The body is text that is not valid Unicode (it holds a lone surrogate); send it as valid UTF-8, or base64-encoded.")]);
+            }
         }
 
         return IngestRequestReader.TryFromBase64(request.Body, out var bytes)

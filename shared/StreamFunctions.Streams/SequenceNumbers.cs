@@ -1,13 +1,13 @@
 namespace StreamFunctions.Streams;
 
 /// <summary>
-/// Kinesis sequence numbers are decimal strings of up to 128 digits that increase within a shard;
+/// Kinesis sequence numbers are decimal strings of up to 129 digits (its pattern is <c>0|([1-9]\d{0,128})</c>) that increase within a shard;
 /// they compare as integers, not as strings ("9" &lt; "10").
 /// </summary>
 public static class SequenceNumbers
 {
-    /// <summary>The largest length Kinesis allows.</summary>
-    public const int MaxLength = 128;
+    /// <summary>The largest length Kinesis allows: its pattern <c>0|([1-9]\d{0,128})</c> is at most 129 digits.</summary>
+    public const int MaxLength = 129;
 
     /// <summary>Compares two sequence numbers as non-negative integers.</summary>
     /// <returns>Negative, zero or positive as <paramref name="left"/> is less than, equal to or greater than <paramref name="right"/>.</returns>
@@ -24,7 +24,7 @@ public static class SequenceNumbers
         return a.SequenceCompareTo(b);
     }
 
-    /// <summary>Whether <paramref name="value"/> is a sequence number: 1–128 decimal digits.</summary>
+    /// <summary>Whether <paramref name="value"/> is a sequence number: 1–129 decimal digits.</summary>
     public static bool IsValid(string? value)
     {
         if (string.IsNullOrEmpty(value) || value.Length > MaxLength)

@@ -168,6 +168,27 @@ public sealed class SettingsReaderTests
     }
 
     [Fact]
+    public void Parsed_FromAFileOverOneMebibyte_RefusedByItsSizeBeforeItIsRead()
+    {
+        var folder = Directory.CreateTempSubdirectory("sfn-settings-").FullName;
+        try
+        {
+            using (var big = File.Create(Path.Combine(folder, "rules.json")))
+            {
+                big.SetLength(EnvironmentVariables.MaxFileBytes + 1);
+            }
+
+            var sut = CreateSut(("LAMBDA_TASK_ROOT", folder), ("RULES_FILE", "rules.json"));
+
+            Assert.Equal("RULES_FILE is 'rules.json'; it must be a file of at most 1,048,576 bytes (it has 1,048,577).", Error(() => sut.Parsed("RULES", "RULES_FILE", t => t, "rules")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Describe_LongOrMultiLineValues_StayOnOneShortLine()
     {
         var message = SettingsReader.Describe("CONFIG", "{\n" + new string('x', 200) + "\n}", "JSON");

@@ -133,6 +133,14 @@ public sealed class SequenceNumbersTests
             == x.CompareTo(y);
     }
 
+    [Fact]
+    public void IsValid_UpToThe129DigitsOfKinesissPattern()
+    {
+        // Kinesis's pattern for sequence numbers is 0|([1-9]\d{0,128}).
+        Assert.True(SequenceNumbers.IsValid("1" + new string('0', 128)));
+        Assert.False(SequenceNumbers.IsValid("1" + new string('0', 129)));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("12x")]

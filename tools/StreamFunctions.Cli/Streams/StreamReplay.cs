@@ -142,8 +142,9 @@ internal sealed class StreamReplay(IRecordProducer producer, TextWriter output)
                 ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()
                 : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Not JSON, or the field holds a string with no text (an escaped lone surrogate): keyed by the line's hash.
             return null;
         }
     }
