@@ -96,6 +96,12 @@ public static class LoopbackHttp
     {
         try
         {
+            if (!IsLoopbackHost(context.Request.Headers["Host"], context.Request.LocalEndPoint.Port))
+            {
+                await RefuseHostAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             await handle(context).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -107,6 +113,41 @@ public static class LoopbackHttp
         {
             slots.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether a request's <c>Host</c> names this server as a local client would: <c>127.0.0.1</c>, <c>localhost</c>, a
+    /// <c>*.localhost</c> name (RFC 6761: always loopback) or <c>[::1]</c>, with this server's port or none. A web page
+    /// that reaches 127.0.0.1 by DNS rebinding sends its own host name (<c>evil.example:PORT</c>): refused, so a page
+    /// can never read or write what a local server holds. A request without a <c>Host</c> (HTTP/1.0) is no browser's.
+    /// </summary>
+    /// <param name="host">The <c>Host</c> header, if any.</param>
+    /// <param name="port">This server's port.</param>
+    /// <returns>Whether the request may be served.</returns>
+    public static bool IsLoopbackHost(string? host, int port)
+    {
+        if (host is null)
+        {
+            return true;
+        }
+
+        var colon = host.LastIndexOf(':');
+        var (name, portText) = colon > host.LastIndexOf(']') ? (host[..colon], host[(colon + 1)..]) : (host, null);
+        var samePort = portText is null || (int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var given) && given == port);
+        return samePort && (name is "127.0.0.1" or "[::1]"
+            || name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static async Task RefuseHostAsync(HttpListenerContext context)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes($"The Host header '{context.Request.Headers["Host"]}' does not name this loopback server (127.0.0.1, localhost or [::1], port {context.Request.LocalEndPoint.Port}): refused, as a request a web page makes through DNS rebinding would be.\n");
+        await DrainAsync(context.Request, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        context.Response.StatusCode = 421;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.ContentLength64 = body.Length;
+        await context.Response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+        context.Response.Close();
     }
 
     /// <summary>

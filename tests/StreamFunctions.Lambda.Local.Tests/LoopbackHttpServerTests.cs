@@ -55,6 +55,43 @@ public sealed class LoopbackHttpServerTests
         Assert.Contains("InvalidOperationException: handler bug", log.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("evil.example:{port}", false)]
+    [InlineData("evil.example", false)]
+    [InlineData("127.0.0.1.evil.example:{port}", false)]
+    [InlineData("localhost.evil.example:{port}", false)]
+    [InlineData("127.0.0.1:1", false)]
+    [InlineData("[::1]:{port}", false)]
+    [InlineData("127.0.0.1:{port}", true)]
+    [InlineData("127.0.0.1", true)]
+    public async Task Request_HostHeader_OnlyThisServersOwnIsServed(string host, bool served)
+    {
+        // A web page that reaches 127.0.0.1 through DNS rebinding sends its own host name: it is never served. HttpListener
+        // answers 4xx for a name its prefix (127.0.0.1) does not have; IsLoopbackHost refuses another port with 421.
+        await using var sut = new GatedServer(4);
+        var port = sut.Start();
+        sut.Open();
+
+        var answer = await RawHttp.SendAsync(port, $"GET / HTTP/1.1\r\nHost: {host.Replace("{port}", port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)}\r\nConnection: close\r\n\r\n");
+
+        Assert.Matches(served ? "^HTTP/1.1 200 " : "^HTTP/1.1 4\\d\\d ", answer);
+        Assert.Equal(served ? 1 : 0, sut.MaxSeen);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:8080", true)]
+    [InlineData("localhost:8080", true)]
+    [InlineData("bucket.localhost:8080", true)]
+    [InlineData("[::1]:8080", true)]
+    [InlineData("127.0.0.1", true)]
+    [InlineData(null, true)]
+    [InlineData("127.0.0.1:8081", false)]
+    [InlineData("evil.example:8080", false)]
+    [InlineData("localhost.evil.example:8080", false)]
+    [InlineData("127.0.0.1:80x", false)]
+    public void IsLoopbackHost_NamesOnlyLoopbackWithThisPort(string? host, bool loopback) =>
+        Assert.Equal(loopback, LoopbackHttp.IsLoopbackHost(host, 8080));
+
     [Fact]
     public async Task Headers_OverHttpListenersBound_400BeforeAnyHandler()
     {
