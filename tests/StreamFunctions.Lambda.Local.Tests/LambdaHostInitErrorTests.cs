@@ -29,6 +29,25 @@ public sealed class LambdaHostInitErrorTests
         Assert.Equal(["Init error: Runtime.InvalidOperationException: a bug"], log);
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData("AWS_LAMBDA_LOG_LEVEL", "LOUD", "AWS_LAMBDA_LOG_LEVEL is 'LOUD'; it must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL.")]
+    [InlineData("AWS_LAMBDA_LOG_FORMAT", "XML", "AWS_LAMBDA_LOG_FORMAT is 'XML'; it must be JSON or Text.")]
+    public async Task Init_LambdasOwnSettingUnusable_IsRuntimeConfigInvalidWithoutStackTrace(string name, string value, string message)
+    {
+        await using var server = new LocalRuntimeApiServer();
+        server.Start();
+        using var log = new StringWriter();
+        var environment = new Dictionary<string, string> { ["AWS_LAMBDA_RUNTIME_API"] = server.RuntimeApi, [name] = value };
+
+        var exit = await LambdaHost.RunAsync((payload, _, _) => ValueTask.FromResult(payload), new LambdaHostOptions { Environment = n => environment.GetValueOrDefault(n), Output = log });
+
+        Assert.Equal(1, exit);
+        using var body = JsonDocument.Parse(server.InitError!);
+        Assert.Equal("Runtime.ConfigInvalid", body.RootElement.GetProperty("errorType").GetString());
+        Assert.Equal(message, body.RootElement.GetProperty("errorMessage").GetString());
+        Assert.Equal(0, body.RootElement.GetProperty("stackTrace").GetArrayLength());
+    }
+
     private static async Task<(int Exit, JsonDocument Body, string[] Log)> RunAsync(Exception thrown, Func<Exception, bool> isConfigurationError)
     {
         await using var server = new LocalRuntimeApiServer();

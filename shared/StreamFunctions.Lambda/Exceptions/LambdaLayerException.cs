@@ -15,3 +15,7 @@ public abstract class LambdaLayerException : Exception
 /// <summary>The Lambda Runtime API answered unexpectedly (or is not configured): the function cannot run.</summary>
 public sealed class RuntimeApiException(string message, Exception? innerException = null)
     : LambdaLayerException(message, innerException);
+
+/// <summary>One of Lambda's own settings (<c>AWS_LAMBDA_LOG_LEVEL</c>, <c>AWS_LAMBDA_LOG_FORMAT</c>) has a value Lambda does not take.</summary>
+public sealed class LambdaSettingException(string message)
+    : LambdaLayerException(message);

@@ -63,7 +63,12 @@ public static class LambdaHost
                 environment("AWS_LAMBDA_LOG_LEVEL") ?? "INFO");
             var level = Enum.TryParse<LambdaLogLevel>(function.LogLevel, ignoreCase: true, out var parsed)
                 ? parsed
-                : throw new ArgumentException($"AWS_LAMBDA_LOG_LEVEL '{function.LogLevel}' is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL.");
+                : throw new LambdaSettingException($"AWS_LAMBDA_LOG_LEVEL is '{function.LogLevel}'; it must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL.");
+            if (!function.LogFormat.Equals("JSON", StringComparison.OrdinalIgnoreCase) && !function.LogFormat.Equals("Text", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new LambdaSettingException($"AWS_LAMBDA_LOG_FORMAT is '{function.LogFormat}'; it must be JSON or Text.");
+            }
+
             logger = new LambdaLogger(output, function.LogFormat.Equals("JSON", StringComparison.OrdinalIgnoreCase), level, time);
             if (options.Initialize is not null)
             {
@@ -74,7 +79,7 @@ public static class LambdaHost
         {
             // A configuration error's message says all (the setting, its value, what is accepted): Lambda's documented
             // type for it and no stack trace. Any other error keeps its type and frames.
-            var report = options.IsConfigurationError?.Invoke(error) == true
+            var report = error is LambdaSettingException || options.IsConfigurationError?.Invoke(error) == true
                 ? new LambdaError(ConfigurationErrorType, OneLine(error.Message), [])
                 : LambdaError.From(error) with { ErrorType = "Runtime." + error.GetType().Name };
             await client.InitErrorAsync(report, cancellationToken).ConfigureAwait(false);
