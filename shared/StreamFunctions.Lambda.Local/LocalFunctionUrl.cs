@@ -122,7 +122,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
         var response = context.Response;
         try
         {
-            if (await LoopbackHttp.ReadBodyAsync(request, MaxRequestBytes).ConfigureAwait(false) is not { } body)
+            if (await LoopbackHttp.ReadBodyAsync(request, MaxRequestBytes, response, BodyIdleTimeout).ConfigureAwait(false) is not { } body)
             {
                 await RefuseAsync(request, response, 413, TooLarge).ConfigureAwait(false);
                 return;
@@ -170,6 +170,12 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
             }
 
             await WriteAsync(response, answer.StatusCode, answer.ContentType, answer.Body).ConfigureAwait(false);
+        }
+        catch (RequestBodyTimeoutException)
+        {
+            // A client that sends its body too slowly holds a slot others need: answered, and its connection closed.
+            await RefuseAsync(request, response, 408, "{\"Message\":\"Request Timeout\"}"u8.ToArray()).ConfigureAwait(false);
+            return;
         }
         catch (EndOfStreamException)
         {

@@ -141,7 +141,7 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
                     await NextAsync(response).ConfigureAwait(false);
                     break;
                 case RuntimeApiRouteKind.InitError:
-                    var report = await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false);
+                    var report = await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes, response, BodyIdleTimeout).ConfigureAwait(false);
                     InitError = report is null ? $"(an init error document of over {MaxPayloadBytes} bytes)" : Encoding.UTF8.GetString(report);
                     InitErrorReported?.Invoke(this, EventArgs.Empty);
                     FailAll(request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Runtime.InitError", "The function reported an init error: " + InitError);
@@ -151,6 +151,11 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
                     await CompleteAsync(request, response, route).ConfigureAwait(false);
                     break;
             }
+        }
+        catch (RequestBodyTimeoutException e)
+        {
+            // Sent too slowly (the invocation stays in flight: the function may post its result again).
+            await RespondAsync(request, response, 408, Error("InvalidRequestException", e.Message)).ConfigureAwait(false);
         }
         catch (EndOfStreamException e)
         {
@@ -178,7 +183,7 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
     // body has arrived whole (one that ends early is a 400, and the function may post again).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, RuntimeApiRoute route)
     {
-        var body = _inFlight.ContainsKey(route.RequestId!) ? await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes).ConfigureAwait(false) : [];
+        var body = _inFlight.ContainsKey(route.RequestId!) ? await LoopbackHttp.ReadBodyAsync(request, MaxPayloadBytes, response, BodyIdleTimeout).ConfigureAwait(false) : [];
         if (!_inFlight.TryRemove(route.RequestId!, out var pending))
         {
             await RespondAsync(request, response, 400, Error("InvalidRequestID", "Unknown or finished request id.")).ConfigureAwait(false);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace StreamFunctions.Lambda.Local;
 
@@ -161,7 +163,7 @@ public static class LoopbackHttp
     public static async Task DrainAsync(HttpListenerRequest request, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!request.HasEntityBody || request.ContentLength64 > DrainBytes)
+        if (!request.HasEntityBody || request.ContentLength64 > DrainBytes || Abandoned.TryGetValue(request, out _))
         {
             return;
         }
@@ -187,12 +189,77 @@ public static class LoopbackHttp
         }
     }
 
+    /// <summary>
+    /// How long a request body may go without a byte before it is given up on (<see cref="RequestBodyTimeoutException"/>),
+    /// and how long it may take before it must keep the pace of <see cref="MinBodyBytesPerSecond"/> on average: a slow
+    /// client (a byte every few seconds) would otherwise hold one of the <see cref="MaxConcurrentRequests"/> slots for as
+    /// long as it likes, and 64 of them would shut a server out. Loopback clients send megabytes a millisecond.
+    /// </summary>
+    public static readonly TimeSpan DefaultBodyIdleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The slowest average pace a body may arrive at once <see cref="DefaultBodyIdleTimeout"/> has passed: 64 KiB a second.</summary>
+    public const int MinBodyBytesPerSecond = 64 * 1024;
+
+    // Requests whose body read was given up on while a read was still pending: nothing reads them again (a second read on
+    // HttpListener's stream beside the pending one is not allowed), and their connection is closed after the answer.
+    private static readonly ConditionalWeakTable<HttpListenerRequest, object> Abandoned = [];
+
+    /// <summary>
+    /// Reads the next part of a request's body at a pace a live client keeps: no more than <paramref name="idleTimeout"/>
+    /// without a byte, and once <paramref name="idleTimeout"/> has passed since <paramref name="startedAt"/>, at least
+    /// <see cref="MinBodyBytesPerSecond"/> on average. A body that falls behind is given up on: the request is marked so
+    /// that nothing reads it again (<see cref="DrainAsync"/> returns at once) and its connection is closed after the answer.
+    /// </summary>
+    /// <param name="request">The request.</param>
+    /// <param name="buffer">Where the bytes go.</param>
+    /// <param name="received">How many bytes of the body were read before this call.</param>
+    /// <param name="startedAt">When reading the body began (<see cref="Stopwatch.GetTimestamp"/>).</param>
+    /// <param name="idleTimeout">How long a body may go without a byte (<see cref="DefaultBodyIdleTimeout"/> in the servers).</param>
+    /// <param name="response">The request's response: no longer kept alive once its body was given up on.</param>
+    /// <returns>The count of bytes read; 0 at the body's end.</returns>
+    /// <exception cref="RequestBodyTimeoutException">The body fell behind.</exception>
+    public static async ValueTask<int> ReadPacedAsync(HttpListenerRequest request, Memory<byte> buffer, long received, long startedAt, TimeSpan idleTimeout, HttpListenerResponse? response = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var elapsed = Stopwatch.GetElapsedTime(startedAt);
+        if (elapsed > idleTimeout && received < (elapsed - idleTimeout).TotalSeconds * MinBodyBytesPerSecond)
+        {
+            throw GiveUp(request, response, $"The request body arrived too slowly: {received} bytes in {elapsed.TotalSeconds:0.#} s, under {MinBodyBytesPerSecond / 1024} KiB a second on average after the first {idleTimeout.TotalSeconds:0.#} s.");
+        }
+
+        var read = request.InputStream.ReadAsync(buffer).AsTask();
+        try
+        {
+            return await read.WaitAsync(idleTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The read stays pending until the connection closes: its failure then is observed here, not left unobserved.
+            _ = read.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw GiveUp(request, response, $"The request body stopped: no byte for {idleTimeout.TotalSeconds:0.#} s after {received} bytes.");
+        }
+    }
+
+    private static RequestBodyTimeoutException GiveUp(HttpListenerRequest request, HttpListenerResponse? response, string message)
+    {
+        Abandoned.AddOrUpdate(request, Abandoned);
+        if (response is not null)
+        {
+            response.KeepAlive = false;
+        }
+
+        return new RequestBodyTimeoutException(message);
+    }
+
     /// <summary>A request's body in memory, read to one byte past <paramref name="max"/> and no further.</summary>
     /// <param name="request">The request.</param>
     /// <param name="max">The largest body accepted.</param>
+    /// <param name="response">The request's response: no longer kept alive if the body is given up on.</param>
+    /// <param name="idleTimeout">How long the body may go without a byte; <see cref="DefaultBodyIdleTimeout"/> when null.</param>
     /// <returns>The body; null when it is larger than <paramref name="max"/> (a Content-Length over it is not read at all).</returns>
     /// <exception cref="EndOfStreamException">The body ended before its Content-Length.</exception>
-    public static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, int max)
+    /// <exception cref="RequestBodyTimeoutException">The body arrived too slowly (see <see cref="ReadPacedAsync"/>).</exception>
+    public static async Task<byte[]?> ReadBodyAsync(HttpListenerRequest request, int max, HttpListenerResponse? response = null, TimeSpan? idleTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.ContentLength64 > max)
@@ -207,10 +274,12 @@ public static class LoopbackHttp
 
         var buffer = new byte[request.ContentLength64 is >= 0 and var length ? (int)length + 1 : max + 1];
         var filled = 0;
+        var startedAt = Stopwatch.GetTimestamp();
+        var idle = idleTimeout ?? DefaultBodyIdleTimeout;
         int read;
         try
         {
-            while (filled < buffer.Length && (read = await request.InputStream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false)) > 0)
+            while (filled < buffer.Length && (read = await ReadPacedAsync(request, buffer.AsMemory(filled), filled, startedAt, idle, response).ConfigureAwait(false)) > 0)
             {
                 filled += read;
             }
@@ -284,6 +353,13 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
         _maxConcurrentRequests = maxConcurrentRequests;
     }
 
+    /// <summary>How long a request body may go without a byte (and then keep <see cref="LoopbackHttp.MinBodyBytesPerSecond"/> on average) before it is answered as a timeout; <see cref="LoopbackHttp.DefaultBodyIdleTimeout"/> unless set.</summary>
+    public TimeSpan BodyIdleTimeout
+    {
+        get;
+        init => field = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "BodyIdleTimeout must be positive.");
+    } = LoopbackHttp.DefaultBodyIdleTimeout;
+
     /// <summary>Where failures inside the server are written (a 500 it answered, a request it could not).</summary>
     protected TextWriter Log { get; }
 
@@ -326,4 +402,28 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     /// <param name="context">The request.</param>
     /// <returns>A task.</returns>
     protected abstract Task HandleAsync(HttpListenerContext context);
+}
+
+/// <summary>A request body that arrived too slowly and was given up on (see <see cref="LoopbackHttp.ReadPacedAsync"/>): its server answers it as a timeout and closes the connection.</summary>
+public sealed class RequestBodyTimeoutException : TimeoutException
+{
+    /// <summary>Creates the exception.</summary>
+    public RequestBodyTimeoutException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What fell behind.</param>
+    public RequestBodyTimeoutException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What fell behind.</param>
+    /// <param name="innerException">The cause.</param>
+    public RequestBodyTimeoutException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }

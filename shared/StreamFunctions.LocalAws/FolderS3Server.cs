@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -275,7 +276,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(501, "NotImplemented", "A header you provided implies functionality that is not implemented: If-None-Match on PUT takes only '*'.");
         }
 
-        using var body = await ReceiveAsync(request).ConfigureAwait(false);
+        using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         var etag = Quote(body.Md5);
         lock (_writes)
         {
@@ -424,7 +425,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
         }
 
-        using var body = await ReceiveAsync(request).ConfigureAwait(false);
+        using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         lock (_writes)
         {
             File.Move(body.TemporaryFile, part, overwrite: true);
@@ -446,8 +447,12 @@ public sealed class FolderS3Server : LoopbackHttpServer
         byte[] xml;
         try
         {
-            xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes).ConfigureAwait(false)
+            xml = await LoopbackHttp.ReadBodyAsync(request, CompleteMultipartUploadXml.MaxBytes, response, BodyIdleTimeout).ConfigureAwait(false)
                 ?? throw new S3RequestException(400, "MaxMessageLengthExceeded", $"Your request was too big: a CompleteMultipartUpload body of over {CompleteMultipartUploadXml.MaxBytes} bytes.");
+        }
+        catch (RequestBodyTimeoutException e)
+        {
+            throw RequestTimeout(e);
         }
         catch (EndOfStreamException e)
         {
@@ -606,7 +611,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     // A PUT's or part's body into a temporary file, decoding aws-chunked (signed chunks or unsigned with trailers) when
     // the client streams it; sizes the headers declare are checked before anything is read, and reading stops at the limit.
-    private async Task<ReceivedBody> ReceiveAsync(HttpListenerRequest request)
+    private async Task<ReceivedBody> ReceiveAsync(HttpListenerRequest request, HttpListenerResponse response)
     {
         var max = _options.MaxPutBytes;
         var sha = request.Headers["x-amz-content-sha256"] ?? string.Empty;
@@ -636,10 +641,11 @@ public sealed class FolderS3Server : LoopbackHttpServer
             using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             var file = new FileStream(body.TemporaryFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferBytes, FileOptions.Asynchronous);
             long received = 0, payload = 0;
+            var startedAt = Stopwatch.GetTimestamp();
             await using (file.ConfigureAwait(false))
             {
                 int read;
-                while (decoder is not { IsComplete: true } && (read = await ReadAsync(request.InputStream, input, received).ConfigureAwait(false)) > 0)
+                while (decoder is not { IsComplete: true } && (read = await ReadAsync(request, response, input, received, startedAt).ConfigureAwait(false)) > 0)
                 {
                     received += read;
                     if (received > maxEncoded)
@@ -688,17 +694,25 @@ public sealed class FolderS3Server : LoopbackHttpServer
     }
 
     // HttpListener says a body that broke off (the client closed its side) with an HttpListenerException: IncompleteBody.
-    private static async Task<int> ReadAsync(Stream body, byte[] buffer, long received)
+    // A body sent too slowly holds a slot other clients need: S3's RequestTimeout, and the connection is closed.
+    private async Task<int> ReadAsync(HttpListenerRequest request, HttpListenerResponse response, byte[] buffer, long received, long startedAt)
     {
         try
         {
-            return await body.ReadAsync(buffer.AsMemory(0, BufferBytes)).ConfigureAwait(false);
+            return await LoopbackHttp.ReadPacedAsync(request, buffer.AsMemory(0, BufferBytes), received, startedAt, BodyIdleTimeout, response).ConfigureAwait(false);
         }
         catch (HttpListenerException e)
         {
             throw new S3RequestException(400, "IncompleteBody", $"You did not provide the number of bytes specified by the Content-Length HTTP header: the body broke off after {received} bytes.", e);
         }
+        catch (RequestBodyTimeoutException e)
+        {
+            throw RequestTimeout(e);
+        }
     }
+
+    private static S3RequestException RequestTimeout(RequestBodyTimeoutException e)
+        => new(400, "RequestTimeout", $"Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed. ({e.Message})", e);
 
     private static async Task CopyAsync(Stream from, Stream to, long count)
     {

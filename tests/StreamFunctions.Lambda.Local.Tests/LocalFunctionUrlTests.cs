@@ -140,6 +140,30 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
         Assert.Equal(0, _function.Calls);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(300)]
+    public async Task Post_BodySentTooSlowly_408WithinSecondsAndNotInvoked(int pauseMs)
+    {
+        // A client that stalls (0: five bytes, then nothing) or trickles a byte every 300 ms (never idle for the
+        // 1 s allowed, but far under 64 KiB a second): answered 408 within a few seconds and never invoked; the next
+        // request is served.
+        await using var url = new LocalFunctionUrl(_function, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        url.Start();
+        var body = pauseMs == 0 ? string.Empty : new string('a', 100);
+        var head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" + (pauseMs == 0 ? "{\"a\":" : string.Empty);
+
+        var (answer, after) = await RawHttp.TrickleAsync(url.Url.Port, head, body, TimeSpan.FromMilliseconds(Math.Max(pauseMs, 1)), TimeSpan.FromSeconds(20));
+        using var content = new StringContent("{}", Encoding.UTF8, "application/json");
+        using var next = await _http.PostAsync(url.Url, content);
+
+        Assert.StartsWith("HTTP/1.1 408", answer, StringComparison.Ordinal);
+        Assert.Contains("Request Timeout", answer, StringComparison.Ordinal);
+        Assert.InRange(after, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Equal(1, _function.Calls);
+    }
+
     [Fact]
     public void EventFor_BodyNotValidUtf8UnderATextType_Base64()
     {

@@ -121,6 +121,31 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Response_BodyThatStalls_408AndTheFunctionMayPostAgain()
+    {
+        await using var server = new LocalRuntimeApiServer(new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) }, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        server.Start();
+        var hostPort = server.RuntimeApi.Split('/')[0];
+        var invocation = server.InvokeAsync("{}"u8.ToArray());
+        using var next = await _http.GetAsync($"http://{server.RuntimeApi}/{Next}");
+        var requestId = next.Headers.GetValues("Lambda-Runtime-Aws-Request-Id").Single();
+
+        var (stalled, after) = await RawHttp.TrickleAsync(
+            int.Parse(hostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture),
+            $"POST {server.RuntimeApi[hostPort.Length..]}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial",
+            string.Empty,
+            TimeSpan.FromMilliseconds(1),
+            TimeSpan.FromSeconds(20));
+        using var whole = await _http.PostAsync($"http://{server.RuntimeApi}/2018-06-01/runtime/invocation/{requestId}/response", new StringContent("\"whole\""));
+
+        Assert.StartsWith("HTTP/1.1 408", stalled, StringComparison.Ordinal);
+        Assert.Contains("no byte for 1 s after 8 bytes", stalled, StringComparison.Ordinal);
+        Assert.InRange(after, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
+        Assert.Equal("\"whole\"", Encoding.UTF8.GetString((await invocation).Payload.Span));
+    }
+
+    [Fact]
     public async Task InitError_ChunkedBodyOverSixMegabytes_413AfterReadingAtMostTheLimit()
     {
         var chunk = new string('a', 1 << 20);

@@ -344,6 +344,34 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_parent, "small", ".uploads", "tmp")));
     }
 
+    [Theory]
+    [InlineData("PUT /data/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nhello")]
+    [InlineData("PUT /data/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")]
+    [InlineData("PUT /data/slow HTTP/1.1\r\nHost: 127.0.0.1\r\nx-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\nContent-Encoding: aws-chunked\r\nContent-Length: 100\r\n\r\n5\r\nhe")]
+    [InlineData("POST /data/big?uploadId={upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n<CompleteMultipartUpload>")]
+    public async Task Body_ThatStalls_RequestTimeoutWithinSecondsAndNothingKept(string request)
+    {
+        // A client that sends part of its body and then nothing would hold one of the server's request slots for as long
+        // as it likes: after 1 s without a byte (the test's setting; 30 s by default) it is S3's RequestTimeout.
+        var root = Path.Combine(_parent, "slow");
+        await using var slow = new FolderS3Server(root) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        slow.Start();
+        Directory.CreateDirectory(Path.Combine(root, "data"));
+        using var initiated = await _http.PostAsync(slow.Endpoint + "data/big?uploads", null);
+        var upload = XDocument.Parse(await initiated.Content.ReadAsStringAsync()).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var answer = await RawAsync(slow.Endpoint, request.Replace("{upload}", upload, StringComparison.Ordinal));
+
+        Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
+        Assert.Contains("<Code>RequestTimeout</Code>", answer, StringComparison.Ordinal);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.False(File.Exists(Path.Combine(root, "data", "slow")));
+        Assert.False(File.Exists(Path.Combine(root, "data", "big")));
+        var temporary = Path.Combine(root, ".uploads", "tmp");
+        Assert.True(!Directory.Exists(temporary) || !Directory.EnumerateFiles(temporary).Any(), "a temporary file was left");
+    }
+
     [Fact]
     public void Create_MaxPutBytesOverS3s_ThrowsNamingTheOption()
     {
