@@ -110,6 +110,9 @@ public sealed class S3Sink
     private const string ActivePartitionExceeded = "activePartitionExceeded";
     private const string FormatConversionFailed = "format-conversion-failed";
 
+    /// <summary>Every <c>!{firehose:error-output-type}</c> the sink renders its error prefix with.</summary>
+    internal static readonly string[] ErrorOutputTypes = [ProcessingFailed, PartitioningFailed, ActivePartitionExceeded, FormatConversionFailed];
+
     private readonly IAmazonS3 _s3;
     private readonly ISinkStateStore _store;
     private readonly S3SinkOptions _options;
@@ -733,6 +736,7 @@ public sealed class S3Sink
         var encoder = new BatchEncoder(this, state);
         var keySets = new KeySetCache();
         var prefixes = new PrefixCache(NameBytes(state, fresh[^1].Sequence));
+        CheckFixedPrefixes(state, prefixes.NameBytes);
 
         // In blocks of source records, so that a block's bytes are still in the core's cache when they are
         // transformed, partitioned and copied after their checksums were checked (a 6 MB batch is several times
@@ -910,6 +914,22 @@ public sealed class S3Sink
         }
 
         return route;
+    }
+
+    // The error and backup prefixes have no keys, so the widest of their renderings bounds them all: with this batch's
+    // object names, if their keys could pass S3's 1,024 bytes (or the folder store's segment), nothing of the batch is
+    // written and it fails with the setting named (S3SinkOptions.Validate refuses such a prefix for usual names up front;
+    // this is for the names of this stream and shard). Writing the batch would fail at delivery instead, with records
+    // of other partitions already staged.
+    private void CheckFixedPrefixes(SinkShardState state, int nameBytes)
+    {
+        foreach (var (template, setting) in new[] { (_errorPrefix, nameof(S3SinkOptions.ErrorPrefix)), (_backupPrefix, nameof(S3SinkOptions.BackupPrefix)) })
+        {
+            if (template is not null && PartitionTemplate.KeyLimitProblem(template.RenderWidest(ErrorOutputTypes), nameBytes, _options.MaxKeySegmentBytes) is { } problem)
+            {
+                throw new SinkConfigurationException($"{setting} cannot hold the objects of stream '{state.Stream}', shard '{state.Shard}': {problem} Shorten {setting}; nothing of this batch was written.");
+            }
+        }
     }
 
     // The longest object name (<stream>-<shard>-<firstSeq>-<lastSeq><ext>) a partition holding this batch's records
@@ -1288,3 +1308,7 @@ public sealed record SinkEncoding(int Delivered, int Dropped, int Failed, int Pa
 /// <param name="message">Which shard and why.</param>
 /// <param name="inner">The cause.</param>
 public sealed class SinkBatchFailedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>A setting cannot work for the records at hand (an error or backup prefix too long for their object keys); the message names it.</summary>
+/// <param name="message">Which setting, and why.</param>
+public sealed class SinkConfigurationException(string message) : Exception(message);

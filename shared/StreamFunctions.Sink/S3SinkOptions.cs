@@ -85,6 +85,9 @@ public sealed class S3SinkOptions
     /// <summary>The function name shown in error records (<c>lambdaArn</c>), if a transformation Lambda is used.</summary>
     public string? TransformFunction { get; init; }
 
+    // Kinesis's longest stream name.
+    private const int UsualStreamNameBytes = 128;
+
     /// <summary>Checks every setting.</summary>
     /// <returns>This.</returns>
     /// <exception cref="ArgumentException">A setting is out of range or malformed; the message names it.</exception>
@@ -148,6 +151,12 @@ public sealed class S3SinkOptions
             throw new ArgumentException("ErrorPrefix takes no partition keys: failed records may have none.", nameof(ErrorPrefix));
         }
 
+        FitsObjectNames(error, nameof(ErrorPrefix));
+        if (BackupPrefix is not null)
+        {
+            FitsObjectNames(Template(BackupPrefix, nameof(BackupPrefix), false), nameof(BackupPrefix));
+        }
+
         foreach (var name in prefix.QueryKeys.Where(n => !PartitionKeyQueries.ContainsKey(n)))
         {
             throw new ArgumentException($"Prefix uses !{{partitionKeyFromQuery:{name}}} but PartitionKeyQueries has no '{name}'.", nameof(PartitionKeyQueries));
@@ -155,6 +164,18 @@ public sealed class S3SinkOptions
 
         _ = new PartitionKeyQuery(PartitionKeyQueries);
         return this;
+    }
+
+    // An error or backup prefix must leave room for the object names of a usual Kinesis stream: a name of up to 128
+    // bytes, a shard id (shardId-000000000000), two sequence numbers of 56 digits and the longest extension. Longer
+    // names (or a folder store's segments) are checked by the sink per batch, before anything is written.
+    private void FitsObjectNames(PartitionTemplate template, string name)
+    {
+        var names = UsualStreamNameBytes + "shardId-000000000000".Length + (2 * 56) + 3 + Math.Max(".parquet".Length, ".jsonl".Length + Compression.FileExtension.Length);
+        if (PartitionTemplate.KeyLimitProblem(template.RenderWidest(S3Sink.ErrorOutputTypes), names, null) is { } problem)
+        {
+            throw new ArgumentException($"{name} is too long: {problem} Object names take up to {names} bytes here: a stream name of up to {UsualStreamNameBytes} bytes, a shard id, two 56-digit sequence numbers and the extension.", name);
+        }
     }
 
     private static PartitionTemplate Template(string text, string name, bool isError)

@@ -87,6 +87,8 @@ public sealed partial class FunctionConfigurationTests(ITestOutputHelper output)
         { "S3Sink", "SINK_PARTITION_KEYS", null, "SINK_PREFIX=data/!{partitionKeyFromQuery:customer}/", null },
         { "S3Sink", "SINK_ERROR_PREFIX", "errors/!{partitionKeyFromQuery:customer}/", "SINK_PARTITION_KEYS={\"customer\":\".c\"}", null },
         { "S3Sink", "SINK_BACKUP_PREFIX", "backup/!{partitionKeyFromLambda:customer}/", null, null },
+        { "S3Sink", "SINK_ERROR_PREFIX", "errors/" + new string('€', 300) + "/", null, null },
+        { "S3Sink", "SINK_BACKUP_PREFIX", "backup/" + new string('b', 900) + "/", null, null },
         { "S3Sink", "SINK_FORMAT", "csv", null, "SINK_FORMAT is 'csv'; it must be one of jsonl, json, parquet." },
         { "S3Sink", "SINK_COMPRESSION", "brotli", null, "SINK_COMPRESSION is 'brotli'; it must be one of none, gzip, zstd, snappy, hadoop-snappy." },
         { "S3Sink", "TRANSFORM_CONFIG", "notjson", null, null },

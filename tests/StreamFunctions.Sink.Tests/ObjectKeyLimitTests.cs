@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Sink.Buffer;
+using StreamFunctions.Testing;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -73,6 +75,56 @@ public sealed class ObjectKeyLimitTests : IAsyncLifetime
         Assert.Equal(
             "The prefix 'data/customer=" + longValue[..26] + "…' has a path segment of 309 bytes of UTF-8 ('customer=" + longValue[..31] + "…'); the store takes at most 255 bytes a segment.",
             record.RootElement.GetProperty("errorMessage").GetString());
+    }
+
+    [Theory]
+    [InlineData(nameof(S3SinkOptions.ErrorPrefix))]
+    [InlineData(nameof(S3SinkOptions.BackupPrefix))]
+    public void Validate_FixedPrefixOf900BytesOfUtf8_RefusedNamingItWhereTheSameCharactersInAsciiPass(string setting)
+    {
+        // 300 × '€' is 300 characters but 900 bytes: with a stream's object names (up to 271 bytes) no key fits 1,024.
+        S3SinkOptions With(string prefix) => setting == nameof(S3SinkOptions.ErrorPrefix)
+            ? new S3SinkOptions { Bucket = "b", ErrorPrefix = prefix }
+            : new S3SinkOptions { Bucket = "b", BackupPrefix = prefix };
+
+        var error = Assert.Throws<ArgumentException>(() => With("failed/" + new string('€', 300) + "/!{timestamp:yyyy}/").Validate());
+        _ = With("failed/" + new string('e', 300) + "/!{timestamp:yyyy}/").Validate();
+
+        Assert.Equal(setting, error.ParamName);
+        Assert.StartsWith($"{setting} is too long: The prefix 'failed/€€€", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is 913 bytes of UTF-8; with the object's name (up to 271 bytes here) the key could be 1,184 bytes, over S3's limit of 1,024. Object names take up to 271 bytes here", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Write_ErrorPrefixWhoseObjectsCannotBeWrittenInAFolderStore_BatchFailsNamingItAndNothingIsCheckpointed()
+    {
+        // The error prefix's last segment (200 bytes) continues with the object's name (71 bytes here): 271 bytes, over
+        // the 255 a file system takes. Writing the batch would have put its good records in partitions whose delivery
+        // then stalls on the error object; the batch fails first, with the setting named, and nothing of it is kept.
+        var states = new InMemorySinkStateStore();
+        var time = new ManualTimeProvider(Now);
+        S3SinkOptions Options(string errorPrefix) => new()
+        {
+            Bucket = FolderSinkStore.Bucket,
+            Prefix = "data/customer=!{partitionKeyFromQuery:customer}/",
+            PartitionKeyQueries = new Dictionary<string, string> { ["customer"] = ".customer" },
+            ErrorPrefix = errorPrefix,
+            BufferInterval = TimeSpan.FromSeconds(60),
+            MaxKeySegmentBytes = 255,
+        };
+        var evnt = Event("a", new string('x', 300), "b");
+
+        var error = await Assert.ThrowsAsync<SinkConfigurationException>(() => new S3Sink(Store.S3, states, Options("errors/" + new string('e', 200)), time: time).WriteAsync(evnt, Now.AddMinutes(1)));
+        var fixedSink = new S3Sink(Store.S3, states, Options("errors/"), time: time);
+        var written = await fixedSink.WriteAsync(evnt, Now.AddMinutes(1));
+        var (_, flushError) = await fixedSink.FlushAllAsync(Now.AddMinutes(1));
+
+        Assert.StartsWith("ErrorPrefix cannot hold the objects of stream 'clicks', shard 'shardId-000000000000': The prefix 'errors/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee…' ends in a path segment of 200 bytes", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Shorten ErrorPrefix; nothing of this batch was written.", error.Message, StringComparison.Ordinal);
+        Assert.Null(flushError);
+        Assert.Equal((2, 1), (written.Delivered, written.Failed));
+        Assert.Equal([0, 2], (await Store.LinesAsync("data/")).Select(l => N(l.Line)).Order());
+        Assert.Single(await Store.LinesAsync("errors/"));
     }
 
     internal static int N(string json)

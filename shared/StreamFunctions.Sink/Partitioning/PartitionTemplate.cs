@@ -155,6 +155,27 @@ public sealed class PartitionTemplate
     public override string ToString() => Text;
 
     /// <summary>
+    /// The widest rendering of a prefix without partition keys (an error or backup prefix): at the date whose fields
+    /// have the most digits (9999-12-31T23:59:59Z) and, for <c>!{firehose:error-output-type}</c>, the longest of
+    /// <paramref name="errorOutputTypes"/>; its length bounds every rendering's.
+    /// </summary>
+    /// <param name="errorOutputTypes">The error output types the prefix may be rendered with.</param>
+    /// <returns>The rendering.</returns>
+    /// <exception cref="InvalidOperationException">The prefix uses partition keys.</exception>
+    public string RenderWidest(IEnumerable<string> errorOutputTypes)
+    {
+        ArgumentNullException.ThrowIfNull(errorOutputTypes);
+        if (IsDynamic)
+        {
+            throw new InvalidOperationException($"Prefix '{Text}' uses partition keys: its rendering has no widest form.");
+        }
+
+        var widest = new DateTimeOffset(9999, 12, 31, 23, 59, 59, TimeSpan.Zero);
+        var longest = errorOutputTypes.DefaultIfEmpty("unknown").MaxBy(Encoding.UTF8.GetByteCount)!;
+        return Render(new PartitionValues(widest, ErrorOutputType: longest));
+    }
+
+    /// <summary>
     /// Why a rendered prefix cannot hold objects, or null: with an object name of up to <paramref name="nameBytes"/>
     /// bytes the key could pass S3's <see cref="MaxObjectKeyBytes"/> bytes of UTF-8, or (a folder store) a path
     /// segment — the last one with the name — could pass <paramref name="maxSegmentBytes"/>. Checked once per
