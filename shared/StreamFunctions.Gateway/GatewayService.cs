@@ -66,7 +66,7 @@ public sealed class GatewayService
         IReadOnlyList<IngestRecord> records;
         try
         {
-            records = IngestRequestReader.Read(BodyOf(request), IngestRequestReader.Header(request.Headers, "content-type"), request.Headers, request.QueryStringParameters);
+            records = IngestRequestReader.Read(BodyOf(request), IngestRequestReader.Header(request.Headers, "content-type"), request.Headers, request.QueryStringParameters, request.RawQueryString);
             for (var i = 0; _idempotency is null && i < records.Count; i++)
             {
                 if (records[i].IdempotencyKey is not null)

@@ -80,23 +80,30 @@ public static class IngestRequestReader
     /// <param name="contentType">The <c>content-type</c> header, or null (JSON is assumed).</param>
     /// <param name="headers">The headers (lower-case names), for a binary record's keys.</param>
     /// <param name="query">The query parameters.</param>
+    /// <param name="rawQuery">The query as sent (<c>rawQueryString</c>): a parameter given twice is joined with a comma in <paramref name="query"/>, and only this tells the two apart.</param>
     /// <returns>The records, in order.</returns>
     /// <exception cref="IngestRequestException">The request breaks a rule; nothing of it may be written.</exception>
-    public static IReadOnlyList<IngestRecord> Read(ReadOnlyMemory<byte> body, string? contentType, IDictionary<string, string>? headers = null, IDictionary<string, string>? query = null)
+    public static IReadOnlyList<IngestRecord> Read(ReadOnlyMemory<byte> body, string? contentType, IDictionary<string, string>? headers = null, IDictionary<string, string>? query = null, string? rawQuery = null)
     {
         var mediaType = contentType?.Split(';', 2)[0].Trim().ToLowerInvariant();
         return mediaType switch
         {
             null or "" or "application/json" or "text/json" => ReadJson(body),
-            "application/octet-stream" => ReadBinary(body, headers, query),
+            "application/octet-stream" => ReadBinary(body, headers, query, rawQuery),
             _ => throw new IngestRequestException(415, [new IngestError(null, "contentType", $"Content type '{contentType}' is not accepted: send application/json (a batch) or application/octet-stream (one record).")]),
         };
     }
 
-    private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query)
+    private static List<IngestRecord> ReadBinary(ReadOnlyMemory<byte> body, IDictionary<string, string>? headers, IDictionary<string, string>? query, string? rawQuery)
     {
         var header = Header(headers, "x-partition-key");
         var fromQuery = query is not null && query.TryGetValue("partitionKey", out var q) ? q : null;
+        if (fromQuery is not null && Occurrences(rawQuery, "partitionKey") > 1)
+        {
+            // A Function URL joins a repeated parameter's values with commas: the record would be keyed "a,b", silently.
+            throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", $"Record 0 gives its partition key {Occurrences(rawQuery, "partitionKey")} times in the partitionKey query parameter: give it once.")]);
+        }
+
         if (header is not null && fromQuery is not null)
         {
             throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", "Record 0 gives its partition key twice, in the x-partition-key header and the partitionKey query parameter: give one.")]);
@@ -105,6 +112,23 @@ public static class IngestRequestReader
         var errors = new List<IngestError>();
         var record = Validate(0, body, header ?? fromQuery, Header(headers, "x-explicit-hash-key"), Header(headers, "idempotency-key"), errors);
         return errors.Count > 0 ? throw Invalid(errors) : [record!];
+    }
+
+    // How many parameters of the raw query have this name (names compared after percent- and '+'-decoding, as a Function URL decodes them).
+    private static int Occurrences(string? rawQuery, string name)
+    {
+        var count = 0;
+        foreach (var parameter in (rawQuery ?? string.Empty).Split('&'))
+        {
+            var equals = parameter.IndexOf('=', StringComparison.Ordinal);
+            var raw = equals < 0 ? parameter : parameter[..equals];
+            if (raw.Length > 0 && string.Equals(Uri.UnescapeDataString(raw.Replace('+', ' ')), name, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private static List<IngestRecord> ReadJson(ReadOnlyMemory<byte> body)

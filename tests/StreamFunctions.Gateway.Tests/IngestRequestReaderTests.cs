@@ -45,6 +45,30 @@ public sealed class IngestRequestReaderTests
     }
 
     [Theory]
+    [InlineData("partitionKey=a&partitionKey=b", 2)]
+    [InlineData("partitionKey=a&x=1&partition%4Bey=b", 2)]
+    [InlineData("partitionKey=a&partitionKey=b&partitionKey", 3)]
+    public void Read_BinaryWithThePartitionKeyQueryParameterRepeated_Is400(string rawQuery, int times)
+    {
+        // A Function URL gives a repeated parameter as its values joined by commas ("a,b"): without the raw query the
+        // record would be keyed "a,b".
+        var error = Assert.Throws<IngestRequestException>(() => IngestRequestReader.Read(
+            new byte[] { 1 }, "application/octet-stream", new Dictionary<string, string>(), new Dictionary<string, string> { ["partitionKey"] = "a,b" }, rawQuery));
+
+        var found = Assert.Single(error.Errors);
+        Assert.Equal(("partitionKey.duplicateKey", (int?)0), (found.Rule, found.RecordIndex));
+        Assert.Equal($"Record 0 gives its partition key {times} times in the partitionKey query parameter: give it once.", found.Message);
+    }
+
+    [Fact]
+    public void Read_BinaryWithACommaInItsOneQueryPartitionKey_KeyedWithTheComma()
+    {
+        var records = IngestRequestReader.Read(new byte[] { 1 }, "application/octet-stream", new Dictionary<string, string>(), new Dictionary<string, string> { ["partitionKey"] = "a,b" }, "partitionKey=a%2Cb&x=1");
+
+        Assert.Equal("a,b", Assert.Single(records).Record.PartitionKey);
+    }
+
+    [Theory]
     [InlineData("x-partition-key", "X-Partition-Key")]
     [InlineData("idempotency-key", "Idempotency-Key")]
     [InlineData("content-type", "Content-Type")]
