@@ -11,6 +11,9 @@ public static class LambdaEventSource
     /// <summary>An EventBridge event, e.g. a schedule (<c>"source": "aws.events"</c>).</summary>
     public const string EventBridge = "aws.events";
 
+    /// <summary>The <c>detail-type</c> of the events an EventBridge schedule sends.</summary>
+    public const string ScheduledEvent = "Scheduled Event";
+
     /// <summary>What <see cref="Of"/> looks for, for an error about an event that names none of it.</summary>
     public const string WhatIsLookedFor = "eventSource (at the top or in Records[0]), eventSourceARN, deliveryStreamArn or invocationId with records[0].recordId (Firehose), or source with detail-type (EventBridge)";
 
@@ -52,6 +55,24 @@ public static class LambdaEventSource
                 // A name that is not valid UTF-8 (JsonDocument checks text only when it is read) names no known source.
                 return null;
             }
+        }
+    }
+
+    /// <summary>The <c>detail-type</c> of an EventBridge event (<c>Scheduled Event</c> for a schedule); null when it has none or is not a JSON object.</summary>
+    /// <param name="payload">The event (UTF-8 JSON).</param>
+    /// <returns>The detail type, or null.</returns>
+    public static string? DetailTypeOf(ReadOnlyMemory<byte> payload)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail-type", out var type) && type.ValueKind == JsonValueKind.String
+                ? type.GetString()
+                : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
         }
     }
 

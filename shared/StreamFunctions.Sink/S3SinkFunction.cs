@@ -43,6 +43,11 @@ public sealed class S3SinkFunction(S3Sink sink)
         var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
         var deadline = context.Deadline - margin;
         var source = LambdaEventSource.Of(payload);
+        if (source == LambdaEventSource.EventBridge && LambdaEventSource.DetailTypeOf(payload) is var detailType && detailType != LambdaEventSource.ScheduledEvent)
+        {
+            throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events' and detail-type '{LambdaEventSource.ScheduledEvent}', or {{\"action\":\"flush\"}}); this event is from 'aws.events' with detail-type {(detailType is null ? "none" : $"'{detailType}'")}.");
+        }
+
         if ((source == LambdaEventSource.EventBridge ? "due" : source is null ? FlushRequest(payload) : null) is { } flush)
         {
             var (objects, error) = flush == "all"
@@ -67,7 +72,7 @@ public sealed class S3SinkFunction(S3Sink sink)
                 result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
                 break;
             case var other:
-                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events', or {{\"action\":\"flush\"}}); this event's source is {LambdaEventSource.Describe(other)}.");
+                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events' and detail-type '{LambdaEventSource.ScheduledEvent}', or {{\"action\":\"flush\"}}); this event's source is {LambdaEventSource.Describe(other)}.");
         }
 
         lock (_gate)

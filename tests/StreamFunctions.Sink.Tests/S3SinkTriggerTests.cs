@@ -28,6 +28,22 @@ public sealed class S3SinkTriggerTests
         Assert.Contains("this event's source is 'aws.ec2'", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"detail-type\": \"AWS API Call via CloudTrail\"", "with detail-type 'AWS API Call via CloudTrail'")]
+    [InlineData("\"detail-type\": 7", "with detail-type none")]
+    public async Task Invoke_EventBridgeEventFromAwsEventsThatIsNotASchedule_RefusedNamingItsDetailType(string detailType, string named)
+    {
+        // source aws.events is not enough: only a schedule's events (detail-type "Scheduled Event") flush.
+        var scheduled = Encoding.UTF8.GetString(Sample("aws-lambda-dotnet-scheduled-event.json"));
+        var other = System.Text.RegularExpressions.Regex.Replace(scheduled, "\"detail-type\"\\s*:\\s*\"Scheduled Event\"", detailType);
+        Assert.NotEqual(scheduled, other);
+
+        var error = await FailureAsync(Encoding.UTF8.GetBytes(other));
+
+        Assert.Contains("source 'aws.events' and detail-type 'Scheduled Event'", error, StringComparison.Ordinal);
+        Assert.Contains("this event is from 'aws.events' " + named, error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Invoke_FirehoseSampleWithoutDeliveryStreamArn_NamedAsFirehose()
     {
