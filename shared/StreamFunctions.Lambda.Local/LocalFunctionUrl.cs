@@ -182,6 +182,11 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
             await RefuseAsync(request, response, 400, "{\"Message\":\"Bad Request: the body ended before its Content-Length\"}"u8.ToArray()).ConfigureAwait(false);
             return;
         }
+        catch (ResponseWriteTimeoutException)
+        {
+            // The caller stopped reading its answer: cut off (the connection is aborted).
+            return;
+        }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
             // The caller went away: if it still listens, it gets a 400.
@@ -213,7 +218,7 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
 
     // A refusal: what is left of a small body is read first (so a client still sending gets the answer), then the answer;
     // if even that fails after the answer started, the connection is closed short of its length (a failed request to the client).
-    private static async Task RefuseAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
+    private async Task RefuseAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
     {
         try
         {
@@ -227,11 +232,12 @@ public sealed class LocalFunctionUrl : LoopbackHttpServer
         }
     }
 
-    private static async Task WriteAsync(HttpListenerResponse response, int status, string contentType, byte[] body)
+    // A client that stops reading is cut off (LoopbackHttp.WritePacedAsync): an answer may be megabytes.
+    private async Task WriteAsync(HttpListenerResponse response, int status, string contentType, byte[] body)
     {
         response.StatusCode = status;
         response.ContentType = contentType;
         response.ContentLength64 = body.Length;
-        await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+        await LoopbackHttp.WritePacedAsync(response, body, 0, System.Diagnostics.Stopwatch.GetTimestamp(), BodyIdleTimeout).ConfigureAwait(false);
     }
 }

@@ -132,7 +132,10 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
             switch (route.Kind)
             {
                 case RuntimeApiRouteKind.Forbidden:
-                    await RespondAsync(request, response, 403, Error("AccessDeniedException", "This Runtime API belongs to one function: a request must start with the path prefix given in AWS_LAMBDA_RUNTIME_API (127.0.0.1:port/prefix).")).ConfigureAwait(false);
+                    // A stranger's request: answered at once, its body unread and its connection closed, so that
+                    // requests without the prefix cannot keep the function's own calls waiting for a slot.
+                    response.KeepAlive = false;
+                    await RespondAsync(request, response, 403, Error("AccessDeniedException", "This Runtime API belongs to one function: a request must start with the path prefix given in AWS_LAMBDA_RUNTIME_API (127.0.0.1:port/prefix)."), drain: false).ConfigureAwait(false);
                     break;
                 case RuntimeApiRouteKind.NotFound:
                     await RespondAsync(request, response, 404, Error("InvalidRequestException", $"Unknown path: {request.HttpMethod} is not a Runtime API call there.")).ConfigureAwait(false);
@@ -218,7 +221,7 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
         response.StatusCode = 200;
         response.ContentType = "application/json";
         response.ContentLength64 = pending.Payload.Length;
-        await response.OutputStream.WriteAsync(pending.Payload).ConfigureAwait(false);
+        await LoopbackHttp.WritePacedAsync(response, pending.Payload, 0, System.Diagnostics.Stopwatch.GetTimestamp(), BodyIdleTimeout).ConfigureAwait(false);
         response.Close();
     }
 
@@ -243,11 +246,11 @@ public sealed class LocalRuntimeApiServer : LoopbackHttpServer
 
     // One answer; what is left of a small body is read first, so a runtime still sending gets it. If even that fails after
     // the answer started, the connection is closed short of its length (a failed request to the runtime).
-    private static async Task RespondAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json)
+    private static async Task RespondAsync(HttpListenerRequest request, HttpListenerResponse response, int status, byte[] json, bool drain = true)
     {
         try
         {
-            if (status >= 400)
+            if (status >= 400 && drain)
             {
                 await LoopbackHttp.DrainAsync(request, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             }

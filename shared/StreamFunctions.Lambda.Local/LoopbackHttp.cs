@@ -100,11 +100,21 @@ public static class LoopbackHttp
         {
             if (!IsLoopbackHost(context.Request.Headers["Host"]))
             {
-                await RefuseHostAsync(context).ConfigureAwait(false);
+                await RefuseAsync(context, 421, $"The Host header '{context.Request.Headers["Host"]}' does not name a loopback server (127.0.0.1, localhost or [::1]): refused, as a request a web page makes through DNS rebinding would be.").ConfigureAwait(false);
+                return;
+            }
+
+            if (IsFromABrowser(context.Request.Headers))
+            {
+                await RefuseAsync(context, 403, "This request comes from a web page (it carries Origin, or Sec-Fetch-Site of another site): no local server here serves web pages, so a page cannot make a request in a local program's place.").ConfigureAwait(false);
                 return;
             }
 
             await handle(context).ConfigureAwait(false);
+        }
+        catch (ResponseWriteTimeoutException)
+        {
+            // A client that stopped reading: its connection is already aborted.
         }
         catch (Exception e)
         {
@@ -140,15 +150,82 @@ public static class LoopbackHttp
             && (name is "127.0.0.1" or "[::1]" || name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase));
     }
 
-    private static async Task RefuseHostAsync(HttpListenerContext context)
+    /// <summary>
+    /// Whether a request was made by a web page: browsers send <c>Origin</c> with every cross-origin request and every
+    /// POST, and <c>Sec-Fetch-Site</c> (<c>cross-site</c>, <c>same-site</c>) with every request a page makes; no SDK,
+    /// CLI or runtime sends them (Node's fetch sends <c>Sec-Fetch-Mode</c> only, which is not looked at; a URL typed
+    /// into the address bar is <c>Sec-Fetch-Site: none</c>, allowed). A page on any site may send a "simple" request (a
+    /// form's POST, say) to 127.0.0.1 without asking first; refusing pages keeps one from starting an upload or a
+    /// write in the folder S3 store, or a Gateway call.
+    /// </summary>
+    /// <param name="headers">The request's headers.</param>
+    /// <returns>Whether a web page made it.</returns>
+    public static bool IsFromABrowser(System.Collections.Specialized.NameValueCollection headers)
     {
-        var body = System.Text.Encoding.UTF8.GetBytes($"The Host header '{context.Request.Headers["Host"]}' does not name a loopback server (127.0.0.1, localhost or [::1]): refused, as a request a web page makes through DNS rebinding would be.\n");
-        await DrainAsync(context.Request, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        context.Response.StatusCode = 421;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength64 = body.Length;
-        await context.Response.OutputStream.WriteAsync(body).ConfigureAwait(false);
-        context.Response.Close();
+        ArgumentNullException.ThrowIfNull(headers);
+        return headers["Origin"] is not null || headers["Sec-Fetch-Site"] is { } site && site is not ("none" or "same-origin");
+    }
+
+    // A stranger's request (another host name, a browser) is answered at once, without reading its body, and its
+    // connection closed: it holds one of the server's slots for no longer than the answer takes.
+    private static async Task RefuseAsync(HttpListenerContext context, int status, string message)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(message + "\n");
+        try
+        {
+            context.Response.KeepAlive = false;
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.ContentLength64 = body.Length;
+            await WritePacedAsync(context.Response, body, 0, Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            context.Response.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Writes part of a response at a pace a live client keeps (by reading): no more than <paramref name="idleTimeout"/>
+    /// for any 64 KiB, and once <paramref name="idleTimeout"/> has passed since <paramref name="startedAt"/>, at least
+    /// <see cref="MinBodyBytesPerSecond"/> on average. A client that stops reading a 6 MB event or a 5 GiB object would
+    /// otherwise hold its request's slot for as long as it likes; it is cut off instead (the connection aborted).
+    /// </summary>
+    /// <param name="response">The response.</param>
+    /// <param name="data">The bytes.</param>
+    /// <param name="sent">How many bytes of the body were written before this call.</param>
+    /// <param name="startedAt">When writing the body began (<see cref="Stopwatch.GetTimestamp"/>).</param>
+    /// <param name="idleTimeout">How long the client may go without taking 64 KiB.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="ResponseWriteTimeoutException">The client fell behind; the connection was aborted.</exception>
+    public static async ValueTask WritePacedAsync(HttpListenerResponse response, ReadOnlyMemory<byte> data, long sent, long startedAt, TimeSpan idleTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        for (var at = 0; at < data.Length;)
+        {
+            var elapsed = Stopwatch.GetElapsedTime(startedAt);
+            if (elapsed > idleTimeout && sent + at < (elapsed - idleTimeout).TotalSeconds * MinBodyBytesPerSecond)
+            {
+                response.Abort();
+                throw new ResponseWriteTimeoutException($"The client read the response too slowly: {sent + at} bytes in {elapsed.TotalSeconds:0.#} s, under {MinBodyBytesPerSecond / 1024} KiB a second on average after the first {idleTimeout.TotalSeconds:0.#} s.");
+            }
+
+            var chunk = data.Slice(at, Math.Min(64 * 1024, data.Length - at));
+            var write = response.OutputStream.WriteAsync(chunk).AsTask();
+            try
+            {
+                await write.WaitAsync(idleTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _ = write.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                response.Abort();
+                throw new ResponseWriteTimeoutException($"The client stopped reading the response: nothing taken for {idleTimeout.TotalSeconds:0.#} s after {sent + at} bytes.");
+            }
+
+            at += chunk.Length;
+        }
     }
 
     /// <summary>
@@ -402,6 +479,30 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     /// <param name="context">The request.</param>
     /// <returns>A task.</returns>
     protected abstract Task HandleAsync(HttpListenerContext context);
+}
+
+/// <summary>A client that read its response too slowly (see <see cref="LoopbackHttp.WritePacedAsync"/>): its connection was aborted.</summary>
+public sealed class ResponseWriteTimeoutException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public ResponseWriteTimeoutException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What fell behind.</param>
+    public ResponseWriteTimeoutException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What fell behind.</param>
+    /// <param name="innerException">The cause.</param>
+    public ResponseWriteTimeoutException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>A request body that arrived too slowly and was given up on (see <see cref="LoopbackHttp.ReadPacedAsync"/>): its server answers it as a timeout and closes the connection.</summary>

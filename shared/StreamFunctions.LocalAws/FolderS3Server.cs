@@ -86,6 +86,11 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             await TryErrorAsync(request, response, 403, "AccessDenied", $"Access Denied: the store cannot reach that file ({e.Message}).", head).ConfigureAwait(false);
         }
+        catch (ResponseWriteTimeoutException)
+        {
+            // The client stopped reading: cut off (the connection is aborted).
+            return;
+        }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
         {
             // The client went away, or its body broke off: if it still listens, it gets a 400.
@@ -398,7 +403,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             }
 
             stream.Position = range?.First ?? 0;
-            await CopyAsync(stream, response.OutputStream, range?.Length ?? length).ConfigureAwait(false);
+            await SendAsync(stream, response, range?.Length ?? length).ConfigureAwait(false);
         }
     }
 
@@ -714,9 +719,13 @@ public sealed class FolderS3Server : LoopbackHttpServer
     private static S3RequestException RequestTimeout(RequestBodyTimeoutException e)
         => new(400, "RequestTimeout", $"Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed. ({e.Message})", e);
 
-    private static async Task CopyAsync(Stream from, Stream to, long count)
+    // An object's bytes to a client that keeps reading (LoopbackHttp.WritePacedAsync): one that stops is cut off
+    // instead of holding its request's slot for as long as a 5 GiB object takes.
+    private async Task SendAsync(Stream from, HttpListenerResponse response, long count)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+        var startedAt = Stopwatch.GetTimestamp();
+        long sent = 0;
         try
         {
             while (count > 0)
@@ -727,7 +736,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
                     throw new IOException($"The object ended {count} bytes early (changed while it was read).");
                 }
 
-                await to.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                await LoopbackHttp.WritePacedAsync(response, buffer.AsMemory(0, read), sent, startedAt, BodyIdleTimeout).ConfigureAwait(false);
+                sent += read;
                 count -= read;
             }
         }
@@ -761,7 +771,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         response.StatusCode = status;
         response.ContentType = "application/xml";
         response.ContentLength64 = buffer.Length;
-        await response.OutputStream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).ConfigureAwait(false);
+        await LoopbackHttp.WritePacedAsync(response, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), 0, Stopwatch.GetTimestamp(), LoopbackHttp.DefaultBodyIdleTimeout).ConfigureAwait(false);
     }
 
     // S3's error XML; if the response has already started (a failure while an object was streamed), the connection is

@@ -165,6 +165,32 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Answer_ToAClientThatStopsReading_CutOffWithinSeconds()
+    {
+        // 5 MB of answer to a client that reads nothing: without a limit its request would hold a slot until it read.
+        var big = new RecordingFunction { Answer = JsonSerializer.SerializeToUtf8Bytes(new { statusCode = 200, body = new string('a', 5 * 1024 * 1024) }) };
+        await using var url = new LocalFunctionUrl(big, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        url.Start();
+
+        var received = await RawHttp.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
+
+        Assert.Equal(1, big.Calls);
+        Assert.InRange(received, 1, (5 * 1024 * 1024) - 1);
+    }
+
+    [Fact]
+    public async Task Answer_ToAClientThatPausesLessThanTheLimit_ArrivesWhole()
+    {
+        var big = new RecordingFunction { Answer = JsonSerializer.SerializeToUtf8Bytes(new { statusCode = 200, body = new string('a', 5 * 1024 * 1024) }) };
+        await using var url = new LocalFunctionUrl(big, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(5) };
+        url.Start();
+
+        var received = await RawHttp.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(1));
+
+        Assert.True(received > 5 * 1024 * 1024, $"{received} bytes");
+    }
+
+    [Fact]
     public void EventFor_BodyNotValidUtf8UnderATextType_Base64()
     {
         byte[] body = [0x22, 0xED, 0xA0, 0x80, 0x22];
@@ -183,11 +209,13 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
 
         public byte[] LastPayload { get; private set; } = [];
 
+        public byte[] Answer { get; init; } = "{\"statusCode\":200,\"body\":\"ok\"}"u8.ToArray();
+
         public Task<LambdaInvocationResult> InvokeAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref _calls);
             LastPayload = payload.ToArray();
-            return Task.FromResult(new LambdaInvocationResult(200, "{\"statusCode\":200,\"body\":\"ok\"}"u8.ToArray(), null, "id"));
+            return Task.FromResult(new LambdaInvocationResult(200, Answer, null, "id"));
         }
     }
 }

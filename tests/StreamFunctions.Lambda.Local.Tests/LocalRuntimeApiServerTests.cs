@@ -146,6 +146,26 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Next_ToAClientThatStopsReading_CutOffAndTheStrangersRequestAnsweredAtOnce()
+    {
+        await using var server = new LocalRuntimeApiServer(new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) }, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        server.Start();
+        var hostPort = server.RuntimeApi.Split('/')[0];
+        var port = int.Parse(hostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        _ = server.InvokeAsync(Encoding.UTF8.GetBytes("\"" + new string('e', 5 * 1024 * 1024) + "\""));
+
+        // A 5 MB event to a client that reads nothing for 4 s: cut off after 1 s without progress.
+        var received = await RawHttp.ReadLaterAsync(port, $"GET {server.RuntimeApi[hostPort.Length..]}/{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
+
+        // A request without the prefix whose body trickles: answered at once, its body not waited for.
+        var (refused, after) = await RawHttp.TrickleAsync(port, $"POST /{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n", new string('a', 100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(20));
+
+        Assert.InRange(received, 1, 5 * 1024 * 1024);
+        Assert.StartsWith("HTTP/1.1 403", refused, StringComparison.Ordinal);
+        Assert.True(after < TimeSpan.FromSeconds(3), $"answered after {after}");
+    }
+
+    [Fact]
     public async Task InitError_ChunkedBodyOverSixMegabytes_413AfterReadingAtMostTheLimit()
     {
         var chunk = new string('a', 1 << 20);

@@ -94,6 +94,46 @@ public sealed class LoopbackHttpServerTests
     public void IsLoopbackHost_NamesOnlyLoopback(string? host, bool loopback) =>
         Assert.Equal(loopback, LoopbackHttp.IsLoopbackHost(host));
 
+    [Theory]
+    [InlineData("Origin: http://evil.example\r\n", false)]
+    [InlineData("Origin: null\r\n", false)]
+    [InlineData("Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\n", false)]
+    [InlineData("Sec-Fetch-Site: same-site\r\n", false)]
+    [InlineData("Sec-Fetch-Site: none\r\nSec-Fetch-Mode: navigate\r\n", true)]
+    [InlineData("Sec-Fetch-Mode: cors\r\nUser-Agent: node\r\n", true)]
+    [InlineData("User-Agent: aws-cli/2\r\n", true)]
+    public async Task Request_FromAWebPage_403BeforeAnyHandler(string headers, bool served)
+    {
+        // A page on any site may POST a form to 127.0.0.1 without asking first (a "simple" request, no preflight), with
+        // this server's own Host; the Origin and Sec-Fetch-* headers browsers add are what tell it from a local program.
+        await using var sut = new GatedServer(4);
+        var port = sut.Start();
+        sut.Open();
+
+        var answer = await RawHttp.SendAsync(port, $"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+
+        Assert.Matches(served ? "^HTTP/1.1 200 " : "^HTTP/1.1 403 ", answer);
+        Assert.Equal(served ? 1 : 0, sut.MaxSeen);
+        if (!served)
+        {
+            Assert.Contains("comes from a web page", answer, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Request_FromABrowserThatTricklesItsBody_RefusedAtOnceWithoutReadingIt()
+    {
+        // A refusal that first read the body (to let the client see the answer) held the slot while a stranger trickled it.
+        await using var sut = new GatedServer(4);
+        var port = sut.Start();
+        sut.Open();
+
+        var (answer, after) = await RawHttp.TrickleAsync(port, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nContent-Length: 100\r\n\r\n", new string('a', 100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(20));
+
+        Assert.StartsWith("HTTP/1.1 403", answer, StringComparison.Ordinal);
+        Assert.True(after < TimeSpan.FromSeconds(1.5), $"answered after {after}");
+    }
+
     [Fact]
     public async Task Headers_OverHttpListenersBound_400BeforeAnyHandler()
     {
