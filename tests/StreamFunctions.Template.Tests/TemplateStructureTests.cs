@@ -391,6 +391,33 @@ public sealed partial class TemplateStructureTests
         Assert.All(OtherComponentsKeys, key => Assert.DoesNotContain(resources, r => Covers(r, key)));
     }
 
+    [Theory]
+    [InlineData("SinkPrefix", "data/!{timestamp:yyyy/MM/dd/HH}/", true)]
+    [InlineData("SinkPrefix", "clicks/type=!{partitionKeyFromQuery:type}/", true)]
+    [InlineData("SinkPrefix", "datalake/x/", true)]
+    [InlineData("SinkPrefix", "!{timestamp:yyyy}/", false)]
+    [InlineData("SinkPrefix", "d!{timestamp:yyyy}/", false)]
+    [InlineData("SinkPrefix", "data", false)]
+    [InlineData("SinkPrefix", "dlq/mine/", false)]
+    [InlineData("SinkPrefix", "results/", false)]
+    [InlineData("SinkErrorPrefix", "errors/!{firehose:error-output-type}/", true)]
+    [InlineData("SinkErrorPrefix", "!{firehose:error-output-type}/", false)]
+    [InlineData("SinkErrorPrefix", "late/", false)]
+    [InlineData("SinkBackupPrefix", "", true)]
+    [InlineData("SinkBackupPrefix", "raw/!{timestamp:yyyy/MM}/", true)]
+    [InlineData("SinkBackupPrefix", ".sfn-staging/", false)]
+    public void SinkPrefixes_StartWithAFolderOfTheirOwn_SoTheGrantCannotReachAnotherComponent(string parameter, string value, bool allowed)
+    {
+        // The sink may write bucket/<text before the first !{>*: a prefix starting with !{ (or a letter, then !{) would
+        // grant the whole bucket, dlq/ and results/ included. CloudFormation refuses a value outside AllowedPattern
+        // before anything is deployed (and cfn-lint checks the defaults against it).
+        var node = (YamlMappingNode)Get(Template.Root, "Parameters", parameter)!;
+        var pattern = Text(Get(node, "AllowedPattern"))!;
+
+        Assert.Equal(allowed, Regex.IsMatch(value, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)));
+        Assert.Matches(pattern, Text(Get(node, "Default")) ?? string.Empty);
+    }
+
     private static bool Covers(string resource, string key) =>
         resource.EndsWith('*') && ("arn:aws:s3:::data-bucket/" + key).StartsWith(resource[..^1], StringComparison.Ordinal);
 
