@@ -208,7 +208,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
     }
 
-    // ListObjectsV2: keys in UTF-8 byte order (as S3), after start-after or the continuation token, up to max-keys.
+    // ListObjectsV2: keys in UTF-8 byte order (as S3), after start-after or the continuation token, up to max-keys (at
+    // most 1,000). max-keys=0 lists nothing and is not truncated, as S3 answers it: no token, since none could continue it.
     private async Task ListAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string folder)
     {
         var query = request.QueryString;
@@ -225,7 +226,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             .Order(StringComparer.Ordinal)
             .Take(max + 1)
             .ToList();
-        var truncated = keys.Count > max;
+        var truncated = max > 0 && keys.Count > max;
         var page = keys.Take(max).ToList();
         var contents = new List<XElement>(page.Count);
         foreach (var k in page)

@@ -255,6 +255,54 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         AssertError(list, HttpStatusCode.BadRequest, "InvalidArgument");
     }
 
+    [Fact]
+    public async Task List_MaxKeysZeroOnANonEmptyBucket_NoKeysAndNotTruncated()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/a", "x")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/b", "x")).Status);
+
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=0");
+
+        Assert.True(list.Status == HttpStatusCode.OK, list.Body);
+        var result = XDocument.Parse(list.Body).Root!;
+        Assert.Equal("0", ListElement(result, "KeyCount"));
+        Assert.Equal("0", ListElement(result, "MaxKeys"));
+        Assert.Equal("false", ListElement(result, "IsTruncated"));
+        Assert.Null(ListElement(result, "NextContinuationToken"));
+        Assert.Null(ListElement(result, "Contents"));
+    }
+
+    [Fact]
+    public async Task List_MaxKeysOverS3sLimit_AThousandKeysAndTruncated()
+    {
+        for (var i = 0; i < 1001; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(Root, "data", $"k{i:D4}"), "x");
+        }
+
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=5000");
+
+        Assert.True(list.Status == HttpStatusCode.OK, list.Body);
+        var result = XDocument.Parse(list.Body).Root!;
+        Assert.Equal("1000", ListElement(result, "KeyCount"));
+        Assert.Equal("true", ListElement(result, "IsTruncated"));
+        Assert.Equal(1000, result.Elements().Count(e => e.Name.LocalName == "Contents"));
+        Assert.NotNull(ListElement(result, "NextContinuationToken"));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("x")]
+    [InlineData("")]
+    [InlineData("1.5")]
+    [InlineData("2147483648")]
+    public async Task List_MaxKeysNotANonNegativeInteger_InvalidArgument(string maxKeys)
+    {
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=" + Uri.EscapeDataString(maxKeys));
+
+        AssertError(list, HttpStatusCode.BadRequest, "InvalidArgument");
+    }
+
     [Theory]
     [InlineData("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>", "MalformedXML")]
     [InlineData("<CompleteMultipartUpload></CompleteMultipartUpload>", "MalformedXML")]
@@ -423,6 +471,10 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
 
         return answer.ToString();
     }
+
+    // An element of a ListBucketResult (S3's namespace), or null when absent.
+    private static string? ListElement(XElement result, string name) =>
+        result.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
 
     private static void AssertError(Response response, HttpStatusCode status, string code)
     {
