@@ -151,7 +151,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                 await CompleteAsync(request, response, bucket, bucketFolder, key, file, uploadId).ConfigureAwait(false);
                 break;
             case "DELETE" when query["uploadId"] is { } uploadId:
-                DeleteFolder(_paths.UploadFolder(uploadId));
+                DeleteFolder(PendingUploadFolder(uploadId));
                 response.StatusCode = 204;
                 break;
             case "DELETE":
@@ -420,12 +420,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
             throw new S3RequestException(400, "InvalidArgument", $"Part number must be an integer between 1 and 10000, inclusive (got '{Shorten(partNumber ?? string.Empty)}').");
         }
 
+        PendingUploadFolder(uploadId);
         var part = _paths.PartFile(uploadId, number);
-        if (!Directory.Exists(Path.GetDirectoryName(part)))
-        {
-            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
-        }
-
         using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         lock (_writes)
         {
@@ -439,12 +435,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
     // Complete: the listed parts, in order, each matching its ETag; every part but the last at least 5 MiB (as S3).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file, string uploadId)
     {
-        var folder = _paths.UploadFolder(uploadId);
-        if (!Directory.Exists(folder))
-        {
-            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
-        }
-
+        var folder = PendingUploadFolder(uploadId);
         byte[] xml;
         try
         {
@@ -511,6 +502,15 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             File.Delete(temporary);
         }
+    }
+
+    // A pending upload's folder: an id this store never gave, or one completed or aborted, is S3's NoSuchUpload (404).
+    private string PendingUploadFolder(string uploadId)
+    {
+        var folder = _paths.UploadFolder(uploadId);
+        return Directory.Exists(folder)
+            ? folder
+            : throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was never begun here, or was completed or aborted.");
     }
 
     // A part appended to the object being assembled, hashed as it is copied.

@@ -72,6 +72,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("..")]
     [InlineData("tmp")]
     [InlineData("0123456789ABCDEF0123456789ABCDEF")]
+    [InlineData("0123456789abcdef0123456789abcdef")]
     public async Task AbortUpload_IdThisStoreNeverGave_NoSuchUploadAndPendingUploadsKept(string id)
     {
         var upload = await InitiateAsync();
@@ -81,6 +82,25 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
 
         AssertError(abort, HttpStatusCode.NotFound, "NoSuchUpload");
         Assert.Equal(HttpStatusCode.OK, part.Status);
+    }
+
+    [Fact]
+    public async Task AbortUpload_AlreadyAbortedOrCompleted_NoSuchUpload()
+    {
+        var aborted = await InitiateAsync();
+        var completed = await InitiateAsync();
+        var part = await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={completed}", "whole");
+        var xml = $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part.ETag}</ETag></Part></CompleteMultipartUpload>";
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Post, $"/data/big?uploadId={completed}", xml)).Status);
+
+        var first = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={aborted}");
+        var again = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={aborted}");
+        var afterComplete = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={completed}");
+
+        Assert.Equal(HttpStatusCode.NoContent, first.Status);
+        AssertError(again, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(afterComplete, HttpStatusCode.NotFound, "NoSuchUpload");
+        Assert.Equal("whole", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
     }
 
     [Theory]
@@ -501,8 +521,8 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         }
 
         using var response = await _http.SendAsync(request);
-        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync());
+        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.ETag?.Tag);
     }
 
-    private sealed record Response(HttpStatusCode Status, string Body);
+    private sealed record Response(HttpStatusCode Status, string Body, string? ETag = null);
 }
