@@ -19,7 +19,7 @@ namespace StreamFunctions.LocalAws;
 /// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
 /// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
 /// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
-/// <c>{root}/.uploads/</c> until completed. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps
+/// <c>{root}/.uploads/</c> until completed; an upload id names its upload only with the bucket and key it was begun for. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps
 /// it under the root (after symbolic links).
 /// </summary>
 /// <remarks>
@@ -136,7 +136,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         switch (request.HttpMethod)
         {
             case "PUT" when query["uploadId"] is { } uploadId:
-                await UploadPartAsync(request, response, uploadId, query["partNumber"]).ConfigureAwait(false);
+                await UploadPartAsync(request, response, bucket, key, uploadId, query["partNumber"]).ConfigureAwait(false);
                 break;
             case "PUT" when request.Headers["x-amz-copy-source"] is { } source:
                 await CopyAsync(response, source, bucketFolder, key, file).ConfigureAwait(false);
@@ -151,7 +151,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                 await CompleteAsync(request, response, bucket, bucketFolder, key, file, uploadId).ConfigureAwait(false);
                 break;
             case "DELETE" when query["uploadId"] is { } uploadId:
-                DeleteFolder(PendingUploadFolder(uploadId));
+                DeleteFolder(await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false));
                 response.StatusCode = 204;
                 break;
             case "DELETE":
@@ -407,20 +407,21 @@ public sealed class FolderS3Server : LoopbackHttpServer
     {
         var uploadId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Directory.CreateDirectory(_paths.UploadFolder(uploadId));
+        await File.WriteAllTextAsync(_paths.UploadTargetFile(uploadId), $"{bucket}/{key}").ConfigureAwait(false);
         await XmlAsync(response, 200, new XElement(S3 + "InitiateMultipartUploadResult",
             new XElement(S3 + "Bucket", bucket),
             new XElement(S3 + "Key", key),
             new XElement(S3 + "UploadId", uploadId))).ConfigureAwait(false);
     }
 
-    private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string uploadId, string? partNumber)
+    private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string uploadId, string? partNumber)
     {
         if (!int.TryParse(partNumber, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > CompleteMultipartUploadXml.MaxPartNumber)
         {
             throw new S3RequestException(400, "InvalidArgument", $"Part number must be an integer between 1 and 10000, inclusive (got '{Shorten(partNumber ?? string.Empty)}').");
         }
 
-        PendingUploadFolder(uploadId);
+        await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false);
         var part = _paths.PartFile(uploadId, number);
         using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         lock (_writes)
@@ -435,7 +436,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
     // Complete: the listed parts, in order, each matching its ETag; every part but the last at least 5 MiB (as S3).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file, string uploadId)
     {
-        var folder = PendingUploadFolder(uploadId);
+        var folder = await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false);
         byte[] xml;
         try
         {
@@ -504,13 +505,24 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
     }
 
-    // A pending upload's folder: an id this store never gave, or one completed or aborted, is S3's NoSuchUpload (404).
-    private string PendingUploadFolder(string uploadId)
+    // A pending upload's folder. An id this store never gave, one completed or aborted, or one begun for another bucket
+    // or key (S3 scopes an upload id to its bucket and key) is S3's NoSuchUpload (404).
+    private async Task<string> PendingUploadFolderAsync(string uploadId, string bucket, string key)
     {
         var folder = _paths.UploadFolder(uploadId);
-        return Directory.Exists(folder)
+        string recorded;
+        try
+        {
+            recorded = await File.ReadAllTextAsync(_paths.UploadTargetFile(uploadId)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was never begun here, or was completed or aborted.", e);
+        }
+
+        return recorded == $"{bucket}/{key}"
             ? folder
-            : throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was never begun here, or was completed or aborted.");
+            : throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was begun for {Shorten(recorded)}, not {bucket}/{Shorten(key)}.");
     }
 
     // A part appended to the object being assembled, hashed as it is copied.

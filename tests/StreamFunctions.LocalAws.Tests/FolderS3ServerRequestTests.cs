@@ -104,6 +104,31 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/data/elsewhere")]
+    [InlineData("/data/Big")]
+    [InlineData("/data/big/below")]
+    [InlineData("/other/big")]
+    public async Task Upload_NamedUnderAnotherBucketOrKey_NoSuchUploadAndTheUploadUntouched(string target)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/other")).Status);
+        var upload = await InitiateAsync();
+        var right = await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={upload}", "right");
+        var xml = $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{right.ETag}</ETag></Part></CompleteMultipartUpload>";
+
+        var part = await SendAsync(HttpMethod.Put, $"{target}?partNumber=1&uploadId={upload}", "wrong");
+        var complete = await SendAsync(HttpMethod.Post, $"{target}?uploadId={upload}", xml);
+        var abort = await SendAsync(HttpMethod.Delete, $"{target}?uploadId={upload}");
+        var completeHere = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
+
+        AssertError(part, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(complete, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(abort, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(await SendAsync(HttpMethod.Get, target), HttpStatusCode.NotFound, "NoSuchKey");
+        Assert.True(completeHere.Status == HttpStatusCode.OK, completeHere.Body);
+        Assert.Equal("right", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Theory]
     [InlineData("/../out-sibling")]
     [InlineData("/..")]
     [InlineData("/.")]
