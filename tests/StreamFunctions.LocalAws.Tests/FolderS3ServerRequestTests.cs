@@ -365,6 +365,103 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Complete_IfNoneMatchStarOverAnExistingKey_PreconditionFailedAndTheUploadKept()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/big", "old")).Status);
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var refused = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-None-Match", "*")]);
+        var kept = (await SendAsync(HttpMethod.Get, "/data/big")).Body;
+        var unconditional = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
+
+        AssertError(refused, HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+        Assert.Equal("old", kept);
+        Assert.True(unconditional.Status == HttpStatusCode.OK, unconditional.Body);
+        Assert.Equal("new", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Fact]
+    public async Task Complete_IfMatch_CompletesOnlyOverTheNamedVersion()
+    {
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var missing = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", "\"0123\"")]);
+        var old = await SendAsync(HttpMethod.Put, "/data/big", "old");
+        var stale = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", "\"0123\"")]);
+        var kept = (await SendAsync(HttpMethod.Get, "/data/big")).Body;
+        var matching = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", old.ETag!)]);
+
+        AssertError(missing, HttpStatusCode.NotFound, "NoSuchKey");
+        AssertError(stale, HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+        Assert.Equal("old", kept);
+        Assert.True(matching.Status == HttpStatusCode.OK, matching.Body);
+        Assert.Equal("new", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Fact]
+    public async Task Complete_IfNoneMatchOtherThanStar_NotImplementedAndNothingWritten()
+    {
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var complete = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-None-Match", "\"0123\"")]);
+
+        AssertError(complete, HttpStatusCode.NotImplemented, "NotImplemented");
+        AssertError(await SendAsync(HttpMethod.Get, "/data/big"), HttpStatusCode.NotFound, "NoSuchKey");
+    }
+
+    [Fact]
+    public async Task Complete_TwoRacingWithIfNoneMatchStar_ExactlyOneWins()
+    {
+        for (var round = 0; round < 8; round++)
+        {
+            var key = $"race-{round}";
+            var first = await UploadOnePartAsync(key, "first");
+            var second = await UploadOnePartAsync(key, "second");
+
+            var answers = await Task.WhenAll(
+                SendAsync(HttpMethod.Post, $"/data/{key}?uploadId={first.Upload}", first.Xml, [("If-None-Match", "*")]),
+                SendAsync(HttpMethod.Post, $"/data/{key}?uploadId={second.Upload}", second.Xml, [("If-None-Match", "*")]));
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.PreconditionFailed], answers.Select(a => a.Status).Order());
+            var winner = answers[0].Status == HttpStatusCode.OK ? "first" : "second";
+            AssertError(answers.Single(a => a.Status != HttpStatusCode.OK), HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+            Assert.Equal(winner, (await SendAsync(HttpMethod.Get, $"/data/{key}")).Body);
+        }
+    }
+
+    [Fact]
+    public async Task Complete_IfMatchAndTheObjectDeletedWhileCompleting_ConditionalRequestConflictAndTheUploadGone()
+    {
+        // The Complete is sent up to its last bytes, so it has checked If-Match and waits; the object is deleted; then the
+        // rest is sent. If the delete overtook the check (a slow machine), the answer is NoSuchKey and the round is repeated.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (upload, xml) = await UploadOnePartAsync("big", "new");
+            var old = await SendAsync(HttpMethod.Put, "/data/big", "old");
+            var body = Encoding.UTF8.GetBytes(xml);
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(Server.Endpoint.Host, Server.Endpoint.Port);
+            var stream = client.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /data/big?uploadId={upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nIf-Match: {old.ETag}\r\nContent-Length: {body.Length}\r\n\r\n"));
+            await stream.WriteAsync(body.AsMemory(0, 10));
+            await Task.Delay(TimeSpan.FromMilliseconds(300 * attempt));
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "/data/big")).Status);
+            await stream.WriteAsync(body.AsMemory(10));
+            var answer = await ReadAnswerAsync(stream);
+            if (attempt < 5 && answer.Contains("<Code>NoSuchKey</Code>", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Assert.StartsWith("HTTP/1.1 409", answer, StringComparison.Ordinal);
+            Assert.Contains("<Code>ConditionalRequestConflict</Code>", answer, StringComparison.Ordinal);
+            AssertError(await SendAsync(HttpMethod.Get, "/data/big"), HttpStatusCode.NotFound, "NoSuchKey");
+            AssertError(await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={upload}"), HttpStatusCode.NotFound, "NoSuchUpload");
+            return;
+        }
+    }
+
+    [Fact]
     public async Task Complete_BodyEndingBeforeItsContentLength_IncompleteBody()
     {
         var upload = await InitiateAsync();
@@ -485,6 +582,15 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     private async Task<string> InitiateAsync() =>
         XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
 
+    // A multipart upload of data/{key} with one part: its id and the CompleteMultipartUpload body that completes it.
+    private async Task<(string Upload, string Xml)> UploadOnePartAsync(string key, string content)
+    {
+        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, $"/data/{key}?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var part = await SendAsync(HttpMethod.Put, $"/data/{key}?partNumber=1&uploadId={upload}", content);
+        Assert.Equal(HttpStatusCode.OK, part.Status);
+        return (upload, $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part.ETag}</ETag></Part></CompleteMultipartUpload>");
+    }
+
     // A second store beside the first, with a bucket and a limit of 1 KiB a PUT.
     private FolderS3Server StartSmall()
     {
@@ -505,11 +611,19 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
             client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         }
 
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await ReadAnswerAsync(stream);
+    }
+
+    // A raw answer, read until its error XML (or a CompleteMultipartUploadResult) ends, or the connection closes.
+    private static async Task<string> ReadAnswerAsync(Stream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
         var answer = new StringBuilder();
         var buffer = new char[4096];
         int read;
-        while (!answer.ToString().Contains("</Error>", StringComparison.Ordinal) && (read = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
+        while (!answer.ToString().Contains("</Error>", StringComparison.Ordinal)
+            && !answer.ToString().Contains("</CompleteMultipartUploadResult>", StringComparison.Ordinal)
+            && (read = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
         {
             answer.Append(buffer, 0, read);
         }
