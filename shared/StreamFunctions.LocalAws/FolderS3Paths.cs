@@ -7,7 +7,8 @@ namespace StreamFunctions.LocalAws;
 
 /// <summary>
 /// Every path the folder S3 store touches, from what a request names: a bucket is <c>{root}/{bucket}</c>, an object
-/// <c>{root}/{bucket}/{key}</c>, a multipart upload <c>{root}/.uploads/{id}</c>, a temporary file
+/// <c>{root}/{bucket}/{key}</c>, a multipart upload <c>{root}/.uploads/{id}</c> (the bucket and key it was begun for
+/// in its <c>target</c> file, beside its parts <c>1</c> to <c>10000</c>), a temporary file
 /// <c>{root}/.uploads/tmp/…</c>. Each goes through one check: the name is valid (S3's bucket rules, which no
 /// <c>.uploads</c> passes; a key without empty, <c>.</c> or <c>..</c> segments, backslashes or NULs, at most 1,024
 /// bytes and 255 bytes a segment), the combined path is made absolute, and it must lie under the root both as
@@ -18,6 +19,9 @@ public sealed class FolderS3Paths
 {
     /// <summary>The folder under the root where multipart parts and temporary files wait; never a bucket.</summary>
     public const string UploadsFolderName = ".uploads";
+
+    /// <summary>The name of the file in an upload's folder that records its bucket and key (parts are named by their numbers).</summary>
+    public const string UploadTargetFileName = "target";
 
     /// <summary>S3's longest key, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 1024;
@@ -185,6 +189,16 @@ public sealed class FolderS3Paths
         }
 
         return UnderRoot(Path.Combine(Uploads, uploadId!), uploadId!);
+    }
+
+    /// <summary>The file in an upload's folder that records the bucket and key the upload was begun for (<c>bucket/key</c>).</summary>
+    /// <param name="uploadId">The upload id.</param>
+    /// <returns>The file's absolute path, under the root.</returns>
+    /// <exception cref="S3RequestException"><c>NoSuchUpload</c> for an id this store never hands out.</exception>
+    public string UploadTargetFile(string? uploadId)
+    {
+        var folder = UploadFolder(uploadId);
+        return UnderRoot(Path.Combine(folder, UploadTargetFileName), $"{uploadId}'s target");
     }
 
     /// <summary>A part's file in an upload.</summary>

@@ -16,11 +16,12 @@ namespace StreamFunctions.LocalAws;
 /// An S3 endpoint on loopback that keeps objects as files in a folder, laid out exactly as their keys:
 /// <c>{root}/{bucket}/{key}</c>. It speaks the S3 REST protocol (path-style) the platform uses: buckets
 /// (create, head), objects (put, conditional put with <c>If-None-Match: *</c> or <c>If-Match: etag</c>, get with one byte range, head, delete, copy), multipart
-/// uploads (initiate, upload part, complete, abort) and ListObjectsV2, with S3's XML errors. Requests are not
-/// authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted. Writes are atomic
-/// (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait under
-/// <c>{root}/.uploads/</c> until completed. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps
-/// it under the root (after symbolic links).
+/// uploads (initiate, upload part, complete with the same conditions as a put, abort) and ListObjectsV2, with S3's XML
+/// errors. Requests are not authenticated (it listens on 127.0.0.1 only); SigV4 and aws-chunked bodies are accepted.
+/// Writes are atomic (a temporary file renamed into place), so a reader never sees half an object. Multipart parts wait
+/// under <c>{root}/.uploads/</c> until completed; an upload id names its upload only with the bucket and key it was
+/// begun for. Every path it touches comes from <see cref="FolderS3Paths"/>, which keeps it under the root (after
+/// symbolic links).
 /// </summary>
 /// <remarks>
 /// The local pipeline's S3 (<c>sfn run</c>): AWS SDK clients point at <see cref="Endpoint"/>. Every request ends in a
@@ -141,7 +142,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
         switch (request.HttpMethod)
         {
             case "PUT" when query["uploadId"] is { } uploadId:
-                await UploadPartAsync(request, response, uploadId, query["partNumber"]).ConfigureAwait(false);
+                await UploadPartAsync(request, response, bucket, key, uploadId, query["partNumber"]).ConfigureAwait(false);
                 break;
             case "PUT" when request.Headers["x-amz-copy-source"] is { } source:
                 await CopyAsync(response, source, bucketFolder, key, file).ConfigureAwait(false);
@@ -156,7 +157,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
                 await CompleteAsync(request, response, bucket, bucketFolder, key, file, uploadId).ConfigureAwait(false);
                 break;
             case "DELETE" when query["uploadId"] is { } uploadId:
-                DeleteFolder(_paths.UploadFolder(uploadId));
+                DeleteFolder(await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false));
                 response.StatusCode = 204;
                 break;
             case "DELETE":
@@ -213,7 +214,8 @@ public sealed class FolderS3Server : LoopbackHttpServer
         }
     }
 
-    // ListObjectsV2: keys in UTF-8 byte order (as S3), after start-after or the continuation token, up to max-keys.
+    // ListObjectsV2: keys in UTF-8 byte order (as S3), after start-after or the continuation token, up to max-keys (at
+    // most 1,000). max-keys=0 lists nothing and is not truncated, as S3 answers it: no token, since none could continue it.
     private async Task ListAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string folder)
     {
         var query = request.QueryString;
@@ -230,7 +232,7 @@ public sealed class FolderS3Server : LoopbackHttpServer
             .Order(StringComparer.Ordinal)
             .Take(max + 1)
             .ToList();
-        var truncated = keys.Count > max;
+        var truncated = max > 0 && keys.Count > max;
         var page = keys.Take(max).ToList();
         var contents = new List<XElement>(page.Count);
         foreach (var k in page)
@@ -273,32 +275,15 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
     private async Task PutAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file)
     {
-        var noneMatch = request.Headers["If-None-Match"];
-        var match = request.Headers["If-Match"];
-        if (noneMatch is not null && noneMatch != "*")
-        {
-            // S3's conditional writes take only If-None-Match: * (no object may exist).
-            throw new S3RequestException(501, "NotImplemented", "A header you provided implies functionality that is not implemented: If-None-Match on PUT takes only '*'.");
-        }
-
+        var conditions = WriteConditions.Of(request, "PUT");
         using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         var etag = Quote(body.Md5);
         lock (_writes)
         {
             // Checked and written under one lock: of two conditional writers, exactly one wins.
-            if (noneMatch is not null && File.Exists(file))
+            if (Unmet(conditions, bucket, key, file) is { } unmet)
             {
-                throw new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key} exists (If-None-Match: *).");
-            }
-
-            if (match is not null && !File.Exists(file))
-            {
-                throw new S3RequestException(404, "NoSuchKey", $"The key {key} does not exist in {bucket} (If-Match needs an object).");
-            }
-
-            if (match is not null && ETagOf(file) is var current && !ETagMatches(match, current))
-            {
-                throw new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key}'s ETag is {current}, not {Shorten(match)} (If-Match).");
+                throw unmet;
             }
 
             MoveIntoPlace(body.TemporaryFile, file, bucketFolder, key);
@@ -307,6 +292,25 @@ public sealed class FolderS3Server : LoopbackHttpServer
 
         response.Headers["ETag"] = etag;
         response.StatusCode = 200;
+    }
+
+    // Why a conditional write (PUT, CompleteMultipartUpload) cannot replace the object as it is now, or null when it
+    // can; called under the write lock, so the answer holds until the write it guards is done.
+    private S3RequestException? Unmet(WriteConditions conditions, string bucket, string key, string file)
+    {
+        if (conditions.NoneMatch is not null && File.Exists(file))
+        {
+            return new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key} exists (If-None-Match: *).");
+        }
+
+        if (conditions.Match is not null && !File.Exists(file))
+        {
+            return new S3RequestException(404, "NoSuchKey", $"The key {key} does not exist in {bucket} (If-Match needs an object).");
+        }
+
+        return conditions.Match is { } expected && ETagOf(file) is var current && !ETagMatches(expected, current)
+            ? new S3RequestException(412, "PreconditionFailed", $"{bucket}/{key}'s ETag is {current}, not {Shorten(expected)} (If-Match).")
+            : null;
     }
 
     private async Task CopyAsync(HttpListenerResponse response, string source, string bucketFolder, string key, string file)
@@ -411,25 +415,22 @@ public sealed class FolderS3Server : LoopbackHttpServer
     {
         var uploadId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         Directory.CreateDirectory(_paths.UploadFolder(uploadId));
+        await File.WriteAllTextAsync(_paths.UploadTargetFile(uploadId), $"{bucket}/{key}").ConfigureAwait(false);
         await XmlAsync(response, 200, new XElement(S3 + "InitiateMultipartUploadResult",
             new XElement(S3 + "Bucket", bucket),
             new XElement(S3 + "Key", key),
             new XElement(S3 + "UploadId", uploadId))).ConfigureAwait(false);
     }
 
-    private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string uploadId, string? partNumber)
+    private async Task UploadPartAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string key, string uploadId, string? partNumber)
     {
         if (!int.TryParse(partNumber, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > CompleteMultipartUploadXml.MaxPartNumber)
         {
             throw new S3RequestException(400, "InvalidArgument", $"Part number must be an integer between 1 and 10000, inclusive (got '{Shorten(partNumber ?? string.Empty)}').");
         }
 
+        await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false);
         var part = _paths.PartFile(uploadId, number);
-        if (!Directory.Exists(Path.GetDirectoryName(part)))
-        {
-            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
-        }
-
         using var body = await ReceiveAsync(request, response).ConfigureAwait(false);
         lock (_writes)
         {
@@ -443,10 +444,18 @@ public sealed class FolderS3Server : LoopbackHttpServer
     // Complete: the listed parts, in order, each matching its ETag; every part but the last at least 5 MiB (as S3).
     private async Task CompleteAsync(HttpListenerRequest request, HttpListenerResponse response, string bucket, string bucketFolder, string key, string file, string uploadId)
     {
-        var folder = _paths.UploadFolder(uploadId);
-        if (!Directory.Exists(folder))
+        var folder = await PendingUploadFolderAsync(uploadId, bucket, key).ConfigureAwait(false);
+
+        // Conditions are checked as the request arrives (unmet: 412, or 404 for If-Match without an object, and the
+        // upload stays), and again with the final move, under the lock: a write that finished first is 412; an object
+        // If-Match found but a delete removed meanwhile is S3's 409 ConditionalRequestConflict, and the upload is spent.
+        var conditions = WriteConditions.Of(request, "CompleteMultipartUpload");
+        lock (_writes)
         {
-            throw new S3RequestException(404, "NoSuchUpload", $"The specified upload does not exist: {uploadId} (completed or aborted).");
+            if (Unmet(conditions, bucket, key, file) is { } unmet)
+            {
+                throw unmet;
+            }
         }
 
         byte[] xml;
@@ -498,10 +507,26 @@ public sealed class FolderS3Server : LoopbackHttpServer
             }
 
             var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(md5s.ToArray()))}-{parts.Count}\"";
+            S3RequestException? unmet;
             lock (_writes)
             {
-                MoveIntoPlace(temporary, file, bucketFolder, key);
-                _etags[file] = etag;
+                unmet = Unmet(conditions, bucket, key, file);
+                if (unmet is null)
+                {
+                    MoveIntoPlace(temporary, file, bucketFolder, key);
+                    _etags[file] = etag;
+                }
+            }
+
+            if (unmet is { StatusCode: 404 })
+            {
+                DeleteFolder(folder);
+                throw new S3RequestException(409, "ConditionalRequestConflict", $"A conflicting operation occurred: {bucket}/{Shorten(key)} was deleted while the upload was completed (If-Match); begin the multipart upload again.", unmet);
+            }
+
+            if (unmet is not null)
+            {
+                throw unmet;
             }
 
             DeleteFolder(folder);
@@ -515,6 +540,26 @@ public sealed class FolderS3Server : LoopbackHttpServer
         {
             File.Delete(temporary);
         }
+    }
+
+    // A pending upload's folder. An id this store never gave, one completed or aborted, or one begun for another bucket
+    // or key (S3 scopes an upload id to its bucket and key) is S3's NoSuchUpload (404).
+    private async Task<string> PendingUploadFolderAsync(string uploadId, string bucket, string key)
+    {
+        var folder = _paths.UploadFolder(uploadId);
+        string recorded;
+        try
+        {
+            recorded = await File.ReadAllTextAsync(_paths.UploadTargetFile(uploadId)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was never begun here, or was completed or aborted.", e);
+        }
+
+        return recorded == $"{bucket}/{key}"
+            ? folder
+            : throw new S3RequestException(404, "NoSuchUpload", $"The specified multipart upload does not exist: {uploadId} was begun for {Shorten(recorded)}, not {bucket}/{Shorten(key)}.");
     }
 
     // A part appended to the object being assembled, hashed as it is copied.
@@ -793,6 +838,19 @@ public sealed class FolderS3Server : LoopbackHttpServer
         catch (Exception e) when (e is InvalidOperationException or HttpListenerException or ObjectDisposedException or IOException)
         {
             LoopbackHttp.CloseFailed(response, status);
+        }
+    }
+
+    // S3's conditional-write headers: If-None-Match takes only '*' (no object may be at the key), If-Match an ETag, a
+    // list of them or '*' (the object there must be one of them).
+    private sealed record WriteConditions(string? NoneMatch, string? Match)
+    {
+        public static WriteConditions Of(HttpListenerRequest request, string operation)
+        {
+            var noneMatch = request.Headers["If-None-Match"];
+            return noneMatch is null or "*"
+                ? new WriteConditions(noneMatch, request.Headers["If-Match"])
+                : throw new S3RequestException(501, "NotImplemented", $"A header you provided implies functionality that is not implemented: If-None-Match on {operation} takes only '*'.");
         }
     }
 

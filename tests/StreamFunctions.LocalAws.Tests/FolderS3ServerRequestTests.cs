@@ -72,6 +72,7 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     [InlineData("..")]
     [InlineData("tmp")]
     [InlineData("0123456789ABCDEF0123456789ABCDEF")]
+    [InlineData("0123456789abcdef0123456789abcdef")]
     public async Task AbortUpload_IdThisStoreNeverGave_NoSuchUploadAndPendingUploadsKept(string id)
     {
         var upload = await InitiateAsync();
@@ -81,6 +82,50 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
 
         AssertError(abort, HttpStatusCode.NotFound, "NoSuchUpload");
         Assert.Equal(HttpStatusCode.OK, part.Status);
+    }
+
+    [Fact]
+    public async Task AbortUpload_AlreadyAbortedOrCompleted_NoSuchUpload()
+    {
+        var aborted = await InitiateAsync();
+        var completed = await InitiateAsync();
+        var part = await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={completed}", "whole");
+        var xml = $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part.ETag}</ETag></Part></CompleteMultipartUpload>";
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Post, $"/data/big?uploadId={completed}", xml)).Status);
+
+        var first = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={aborted}");
+        var again = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={aborted}");
+        var afterComplete = await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={completed}");
+
+        Assert.Equal(HttpStatusCode.NoContent, first.Status);
+        AssertError(again, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(afterComplete, HttpStatusCode.NotFound, "NoSuchUpload");
+        Assert.Equal("whole", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Theory]
+    [InlineData("/data/elsewhere")]
+    [InlineData("/data/Big")]
+    [InlineData("/data/big/below")]
+    [InlineData("/other/big")]
+    public async Task Upload_NamedUnderAnotherBucketOrKey_NoSuchUploadAndTheUploadUntouched(string target)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/other")).Status);
+        var upload = await InitiateAsync();
+        var right = await SendAsync(HttpMethod.Put, $"/data/big?partNumber=1&uploadId={upload}", "right");
+        var xml = $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{right.ETag}</ETag></Part></CompleteMultipartUpload>";
+
+        var part = await SendAsync(HttpMethod.Put, $"{target}?partNumber=1&uploadId={upload}", "wrong");
+        var complete = await SendAsync(HttpMethod.Post, $"{target}?uploadId={upload}", xml);
+        var abort = await SendAsync(HttpMethod.Delete, $"{target}?uploadId={upload}");
+        var completeHere = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
+
+        AssertError(part, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(complete, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(abort, HttpStatusCode.NotFound, "NoSuchUpload");
+        AssertError(await SendAsync(HttpMethod.Get, target), HttpStatusCode.NotFound, "NoSuchKey");
+        Assert.True(completeHere.Status == HttpStatusCode.OK, completeHere.Body);
+        Assert.Equal("right", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
     }
 
     [Theory]
@@ -255,6 +300,54 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         AssertError(list, HttpStatusCode.BadRequest, "InvalidArgument");
     }
 
+    [Fact]
+    public async Task List_MaxKeysZeroOnANonEmptyBucket_NoKeysAndNotTruncated()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/a", "x")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/b", "x")).Status);
+
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=0");
+
+        Assert.True(list.Status == HttpStatusCode.OK, list.Body);
+        var result = XDocument.Parse(list.Body).Root!;
+        Assert.Equal("0", ListElement(result, "KeyCount"));
+        Assert.Equal("0", ListElement(result, "MaxKeys"));
+        Assert.Equal("false", ListElement(result, "IsTruncated"));
+        Assert.Null(ListElement(result, "NextContinuationToken"));
+        Assert.Null(ListElement(result, "Contents"));
+    }
+
+    [Fact]
+    public async Task List_MaxKeysOverS3sLimit_AThousandKeysAndTruncated()
+    {
+        for (var i = 0; i < 1001; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(Root, "data", $"k{i:D4}"), "x");
+        }
+
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=5000");
+
+        Assert.True(list.Status == HttpStatusCode.OK, list.Body);
+        var result = XDocument.Parse(list.Body).Root!;
+        Assert.Equal("1000", ListElement(result, "KeyCount"));
+        Assert.Equal("true", ListElement(result, "IsTruncated"));
+        Assert.Equal(1000, result.Elements().Count(e => e.Name.LocalName == "Contents"));
+        Assert.NotNull(ListElement(result, "NextContinuationToken"));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("x")]
+    [InlineData("")]
+    [InlineData("1.5")]
+    [InlineData("2147483648")]
+    public async Task List_MaxKeysNotANonNegativeInteger_InvalidArgument(string maxKeys)
+    {
+        var list = await SendAsync(HttpMethod.Get, "/data?list-type=2&max-keys=" + Uri.EscapeDataString(maxKeys));
+
+        AssertError(list, HttpStatusCode.BadRequest, "InvalidArgument");
+    }
+
     [Theory]
     [InlineData("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>", "MalformedXML")]
     [InlineData("<CompleteMultipartUpload></CompleteMultipartUpload>", "MalformedXML")]
@@ -269,6 +362,99 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         var complete = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
 
         AssertError(complete, HttpStatusCode.BadRequest, code);
+    }
+
+    [Fact]
+    public async Task Complete_IfNoneMatchStarOverAnExistingKey_PreconditionFailedAndTheUploadKept()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, "/data/big", "old")).Status);
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var refused = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-None-Match", "*")]);
+        var kept = (await SendAsync(HttpMethod.Get, "/data/big")).Body;
+        var unconditional = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml);
+
+        AssertError(refused, HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+        Assert.Equal("old", kept);
+        Assert.True(unconditional.Status == HttpStatusCode.OK, unconditional.Body);
+        Assert.Equal("new", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Fact]
+    public async Task Complete_IfMatch_CompletesOnlyOverTheNamedVersion()
+    {
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var missing = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", "\"0123\"")]);
+        var old = await SendAsync(HttpMethod.Put, "/data/big", "old");
+        var stale = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", "\"0123\"")]);
+        var kept = (await SendAsync(HttpMethod.Get, "/data/big")).Body;
+        var matching = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-Match", old.ETag!)]);
+
+        AssertError(missing, HttpStatusCode.NotFound, "NoSuchKey");
+        AssertError(stale, HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+        Assert.Equal("old", kept);
+        Assert.True(matching.Status == HttpStatusCode.OK, matching.Body);
+        Assert.Equal("new", (await SendAsync(HttpMethod.Get, "/data/big")).Body);
+    }
+
+    [Fact]
+    public async Task Complete_IfNoneMatchOtherThanStar_NotImplementedAndNothingWritten()
+    {
+        var (upload, xml) = await UploadOnePartAsync("big", "new");
+
+        var complete = await SendAsync(HttpMethod.Post, $"/data/big?uploadId={upload}", xml, [("If-None-Match", "\"0123\"")]);
+
+        AssertError(complete, HttpStatusCode.NotImplemented, "NotImplemented");
+        AssertError(await SendAsync(HttpMethod.Get, "/data/big"), HttpStatusCode.NotFound, "NoSuchKey");
+    }
+
+    [Fact]
+    public async Task Complete_TwoRacingWithIfNoneMatchStar_ExactlyOneWins()
+    {
+        // Both Completes are sent up to their last bytes, so both have found the key free and wait; then both finish at once.
+        for (var round = 0; round < 4; round++)
+        {
+            var key = $"race-{round}";
+            var first = await UploadOnePartAsync(key, "first");
+            var second = await UploadOnePartAsync(key, "second");
+            using var one = await SendAllButTheEndAsync($"/data/{key}?uploadId={first.Upload}", first.Xml, "If-None-Match: *");
+            using var two = await SendAllButTheEndAsync($"/data/{key}?uploadId={second.Upload}", second.Xml, "If-None-Match: *");
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+
+            var answers = await Task.WhenAll(FinishAsync(one, first.Xml), FinishAsync(two, second.Xml));
+
+            var won = answers.Select(a => a.StartsWith("HTTP/1.1 200", StringComparison.Ordinal)).ToArray();
+            Assert.True(won.Count(w => w) == 1, string.Join("\n---\n", answers));
+            Assert.Contains("<Code>PreconditionFailed</Code>", answers[won[0] ? 1 : 0], StringComparison.Ordinal);
+            Assert.Equal(won[0] ? "first" : "second", (await SendAsync(HttpMethod.Get, $"/data/{key}")).Body);
+        }
+    }
+
+    [Fact]
+    public async Task Complete_IfMatchAndTheObjectDeletedWhileCompleting_ConditionalRequestConflictAndTheUploadGone()
+    {
+        // The Complete is sent up to its last bytes, so it has checked If-Match and waits; the object is deleted; then the
+        // rest is sent. If the delete overtook the check (a slow machine), the answer is NoSuchKey and the round is repeated.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (upload, xml) = await UploadOnePartAsync("big", "new");
+            var old = await SendAsync(HttpMethod.Put, "/data/big", "old");
+            using var complete = await SendAllButTheEndAsync($"/data/big?uploadId={upload}", xml, $"If-Match: {old.ETag}");
+            await Task.Delay(TimeSpan.FromMilliseconds(300 * attempt));
+            Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "/data/big")).Status);
+            var answer = await FinishAsync(complete, xml);
+            if (attempt < 5 && answer.Contains("<Code>NoSuchKey</Code>", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Assert.StartsWith("HTTP/1.1 409", answer, StringComparison.Ordinal);
+            Assert.Contains("<Code>ConditionalRequestConflict</Code>", answer, StringComparison.Ordinal);
+            AssertError(await SendAsync(HttpMethod.Get, "/data/big"), HttpStatusCode.NotFound, "NoSuchKey");
+            AssertError(await SendAsync(HttpMethod.Delete, $"/data/big?uploadId={upload}"), HttpStatusCode.NotFound, "NoSuchUpload");
+            return;
+        }
     }
 
     [Fact]
@@ -392,6 +578,15 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
     private async Task<string> InitiateAsync() =>
         XDocument.Parse((await SendAsync(HttpMethod.Post, "/data/big?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
 
+    // A multipart upload of data/{key} with one part: its id and the CompleteMultipartUpload body that completes it.
+    private async Task<(string Upload, string Xml)> UploadOnePartAsync(string key, string content)
+    {
+        var upload = XDocument.Parse((await SendAsync(HttpMethod.Post, $"/data/{key}?uploads")).Body).Root!.Elements().Single(e => e.Name.LocalName == "UploadId").Value;
+        var part = await SendAsync(HttpMethod.Put, $"/data/{key}?partNumber=1&uploadId={upload}", content);
+        Assert.Equal(HttpStatusCode.OK, part.Status);
+        return (upload, $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part.ETag}</ETag></Part></CompleteMultipartUpload>");
+    }
+
     // A second store beside the first, with a bucket and a limit of 1 KiB a PUT.
     private FolderS3Server StartSmall()
     {
@@ -412,17 +607,48 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
             client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         }
 
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await ReadAnswerAsync(stream);
+    }
+
+    // A CompleteMultipartUpload sent but for the last 10 bytes of its body: the server has the request and waits for them.
+    private async Task<System.Net.Sockets.TcpClient> SendAllButTheEndAsync(string target, string xml, string header)
+    {
+        var body = Encoding.UTF8.GetBytes(xml);
+        var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(Server.Endpoint.Host, Server.Endpoint.Port);
+        await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{header}\r\nContent-Length: {body.Length}\r\n\r\n"));
+        await client.GetStream().WriteAsync(body.AsMemory(0, body.Length - 10));
+        return client;
+    }
+
+    // The last 10 bytes of a request SendAllButTheEndAsync began, and the raw answer.
+    private static async Task<string> FinishAsync(System.Net.Sockets.TcpClient client, string xml)
+    {
+        var body = Encoding.UTF8.GetBytes(xml);
+        await client.GetStream().WriteAsync(body.AsMemory(body.Length - 10));
+        return await ReadAnswerAsync(client.GetStream());
+    }
+
+    // A raw answer, read until its error XML (or a CompleteMultipartUploadResult) ends, or the connection closes.
+    private static async Task<string> ReadAnswerAsync(Stream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
         var answer = new StringBuilder();
         var buffer = new char[4096];
         int read;
-        while (!answer.ToString().Contains("</Error>", StringComparison.Ordinal) && (read = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
+        while (!answer.ToString().Contains("</Error>", StringComparison.Ordinal)
+            && !answer.ToString().Contains("</CompleteMultipartUploadResult>", StringComparison.Ordinal)
+            && (read = await reader.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
         {
             answer.Append(buffer, 0, read);
         }
 
         return answer.ToString();
     }
+
+    // An element of a ListBucketResult (S3's namespace), or null when absent.
+    private static string? ListElement(XElement result, string name) =>
+        result.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
 
     private static void AssertError(Response response, HttpStatusCode status, string code)
     {
@@ -449,8 +675,8 @@ public sealed class FolderS3ServerRequestTests : IAsyncLifetime
         }
 
         using var response = await _http.SendAsync(request);
-        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync());
+        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.ETag?.Tag);
     }
 
-    private sealed record Response(HttpStatusCode Status, string Body);
+    private sealed record Response(HttpStatusCode Status, string Body, string? ETag = null);
 }
