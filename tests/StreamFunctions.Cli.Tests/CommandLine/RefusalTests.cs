@@ -1,3 +1,4 @@
+using StreamFunctions.Cli.Run;
 using StreamFunctions.StreamLog.Kinesis;
 using StreamFunctions.Streams.Model;
 
@@ -14,6 +15,7 @@ public sealed class RefusalTests : IDisposable
     [Theory(Timeout = 300_000)]
     [InlineData("run --out <a folder holding a project>")]
     [InlineData("run --out <a file>")]
+    [InlineData("run --pipeline <whose bucket is a folder of the user's in --out>")]
     [InlineData("run --data-dir <a log another process holds>")]
     [InlineData("run --data-dir <a log whose stream has 2 shards>")]
     [InlineData("run --data-dir <inside --out>")]
@@ -49,6 +51,17 @@ public sealed class RefusalTests : IDisposable
             case "run --out <a file>":
                 await File.WriteAllTextAsync(file, "text");
                 arguments = ["run", "--out", file];
+                break;
+            case "run --pipeline <whose bucket is a folder of the user's in --out>":
+                using (var earlier = OwnedFolder.ClaimOutput(folder))
+                {
+                    earlier.ReplaceOutputs([PipelineConfig.Default.Bucket]);
+                }
+
+                Directory.CreateDirectory(Path.Combine(folder, "mydata"));
+                await File.WriteAllTextAsync(Path.Combine(folder, "mydata", "data.csv"), "the user's");
+                await File.WriteAllTextAsync(file, "sink:\n  bucket: mydata\n");
+                arguments = ["run", "--pipeline", file, "--out", folder];
                 break;
             case "run --data-dir <a log another process holds>":
                 held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = folder });

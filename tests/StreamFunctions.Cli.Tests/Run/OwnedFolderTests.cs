@@ -80,6 +80,44 @@ public sealed class OwnedFolderTests : IDisposable
     }
 
     [Fact]
+    public void ReplaceOutputs_AnEntryTheMarkerDoesNotList_RefusesNamingItAndTouchesNothing()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var earlier = OwnedFolder.ClaimOutput(path))
+        {
+            earlier.ReplaceOutputs(["bucket"]);
+            Directory.CreateDirectory(Path.Combine(path, "bucket"));
+        }
+
+        var own = Directory.CreateDirectory(Path.Combine(path, "mydata")).FullName;
+        File.WriteAllText(Path.Combine(own, "data.csv"), "the user's");
+        using var sut = OwnedFolder.ClaimOutput(path);
+
+        var refused = Assert.Throws<RunRefusedException>(() => sut.ReplaceOutputs(["mydata"]));
+
+        Assert.Contains("already holds mydata, which sfn run did not create", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("the user's", File.ReadAllText(Path.Combine(own, "data.csv")));
+        Assert.True(Directory.Exists(Path.Combine(path, "bucket")), "the earlier run's output was removed by a refused run");
+        Assert.Equal(["bucket"], sut.Outputs);
+    }
+
+    [Fact]
+    public void ReplaceOutputs_AnEntryTheMarkerListsAlready_IsReplaced()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var earlier = OwnedFolder.ClaimOutput(path))
+        {
+            earlier.ReplaceOutputs(["bucket"]);
+            File.WriteAllText(Path.Combine(path, "bucket"), "the earlier run's");
+        }
+
+        using var sut = OwnedFolder.ClaimOutput(path);
+        sut.ReplaceOutputs(["bucket"]);
+
+        Assert.False(File.Exists(Path.Combine(path, "bucket")));
+    }
+
+    [Fact]
     public void CreateTemporary_Disposed_RemovesTheFolderWithItsContents()
     {
         var sut = OwnedFolder.CreateTemporary("sfn-owned-test-");

@@ -133,6 +133,27 @@ public sealed partial class RunCommandTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Run_BucketNamedAfterAFolderTheUserPutInTheOutput_RefusesInOneLineAndLeavesIt()
+    {
+        Assert.Equal(0, (await RunAsync(100)).Exit);
+        var earlier = Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var own = Path.Combine(_out, "mydata", "data.csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(own)!);
+        await File.WriteAllTextAsync(own, "the user's");
+        var pipeline = Path.Combine(Directory.CreateDirectory(_data).FullName, "pipeline.yaml");
+        await File.WriteAllTextAsync(pipeline, "sink:\n  bucket: mydata\n");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipeline, 100, _out, null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("already holds mydata", Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Equal("the user's", await File.ReadAllTextAsync(own));
+        Assert.Equal(earlier.Append(own).Order(StringComparer.Ordinal), Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Run_LogAnotherProcessHolds_RefusesBeforeTouchingTheOutput()
     {
         Assert.Equal(0, (await RunAsync(100)).Exit);

@@ -12,7 +12,9 @@ namespace StreamFunctions.Cli.Run;
 /// <remarks>
 /// <para>An output folder (<see cref="ClaimOutput"/>): a missing or empty folder is taken and marked; a marked one is taken
 /// and, on <see cref="ReplaceOutputs"/>, only the entries its marker lists are removed (what a user put beside them stays);
-/// anything else (a file, a folder holding something, a marker that is not ours) is refused.</para>
+/// anything else (a file, a folder holding something, a marker that is not ours) is refused, and so is an output that
+/// exists in the folder without its marker listing it (<see cref="CheckOutputs"/>): a user's own folder named as the
+/// bucket is never written into, nor removed by the next run.</para>
 /// <para>A temporary folder (<see cref="CreateTemporary"/>): made empty under the temporary path, given whole to the run,
 /// and removed with everything in it by <see cref="Dispose"/>, but only while its marker is still the one this instance
 /// wrote.</para>
@@ -106,12 +108,12 @@ internal sealed class OwnedFolder : IDisposable
     }
 
     /// <summary>
-    /// Removes the entries the marker lists (a symbolic link is removed, never followed), then lists
-    /// <paramref name="outputs"/> as what this run writes, before it writes them: a run that dies half-way leaves a marker
-    /// that names its output.
+    /// Refuses outputs this run cannot take as its own: a name that is not a plain entry of the folder, or an entry that
+    /// exists without the marker listing it (the user's, or anyone's but sfn run's). Nothing is touched.
     /// </summary>
-    /// <param name="outputs">Entry names directly in the folder (no separators, not <c>.</c> or <c>..</c>).</param>
-    public void ReplaceOutputs(IReadOnlyList<string> outputs)
+    /// <param name="outputs">Entry names directly in the folder.</param>
+    /// <exception cref="RunRefusedException">One of them is refused; the message names it.</exception>
+    public void CheckOutputs(IReadOnlyList<string> outputs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(outputs);
@@ -125,6 +127,22 @@ internal sealed class OwnedFolder : IDisposable
             throw new RunRefusedException($"'{bad}' is not a name sfn run can keep as a folder directly in {Path}.");
         }
 
+        if (outputs.FirstOrDefault(o => !Outputs.Contains(o, StringComparer.Ordinal) && EntryExists(System.IO.Path.Combine(Path, o))) is { } foreign)
+        {
+            throw new RunRefusedException($"--out {Path} already holds {foreign}, which sfn run did not create (its {MarkerName} does not list it); sfn run writes into and later removes only its own entries: move it, or give another --out or bucket.");
+        }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="outputs"/> (<see cref="CheckOutputs"/>), removes the entries the marker lists (a symbolic
+    /// link is removed, never followed), then lists <paramref name="outputs"/> as what this run writes, before it writes
+    /// them: a run that dies half-way leaves a marker that names its output.
+    /// </summary>
+    /// <param name="outputs">Entry names directly in the folder (no separators, not <c>.</c> or <c>..</c>).</param>
+    /// <exception cref="RunRefusedException">An output is refused (<see cref="CheckOutputs"/>); nothing was touched.</exception>
+    public void ReplaceOutputs(IReadOnlyList<string> outputs)
+    {
+        CheckOutputs(outputs);
         foreach (var entry in Outputs)
         {
             RemoveEntry(System.IO.Path.Combine(Path, entry));
@@ -149,6 +167,9 @@ internal sealed class OwnedFolder : IDisposable
             Directory.Delete(Path, recursive: true);
         }
     }
+
+    private static bool EntryExists(string path) =>
+        new FileInfo(path) is { Exists: true } or { LinkTarget: not null } || Directory.Exists(path);
 
     // The marker at its place is a file (not a link) that says it is this instance's temporary folder.
     private bool IsStillOurs()
