@@ -6,7 +6,8 @@ namespace StreamFunctions.Cli.Tests.CommandLine;
 
 /// <summary>
 /// What a user sees when <c>sfn</c> refuses: the real program as a child process, so System.CommandLine's top level is
-/// part of it. Every refusal is one line on stderr and exit code 2, never a stack trace or the help text.
+/// part of it. Every refusal is one line on stderr and exit code 2, never a stack trace or the help text, and leaves
+/// nothing behind: no folder, marker or log it made.
 /// </summary>
 public sealed class RefusalTests : IDisposable
 {
@@ -110,12 +111,15 @@ public sealed class RefusalTests : IDisposable
 
         try
         {
+            var before = Entries();
+
             var (exit, _, error) = await SfnProcess.RunAsync(_root, NoAwsConfiguration, arguments);
 
             var lines = error.Where(l => l.Length > 0).ToList();
             Assert.True(exit == 2 && lines.Count == 1, $"exit {exit}, stderr:\n{string.Join('\n', error)}");
             Assert.DoesNotContain("   at ", lines[0], StringComparison.Ordinal);
             Assert.DoesNotContain("Unhandled exception", lines[0], StringComparison.Ordinal);
+            Assert.Equal(before, Entries());
         }
         finally
         {
@@ -124,6 +128,10 @@ public sealed class RefusalTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // Everything under the working folder: a refusal adds nothing to it and removes nothing from it.
+    private List<string> Entries() =>
+        [.. Directory.EnumerateFileSystemEntries(_root, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(_root, e)).Order(StringComparer.Ordinal)];
 
     // No region, endpoint or profile: what a machine without AWS configuration gives the CLI.
     private IReadOnlyDictionary<string, string?> NoAwsConfiguration => new Dictionary<string, string?>

@@ -21,6 +21,50 @@ public sealed class OwnedFolderTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_NoOutputListedInAFolderItMade_RemovesTheMarkerAndTheFoldersItMade()
+    {
+        var path = Path.Combine(_root, "a", "b", "out");
+
+        OwnedFolder.ClaimOutput(path).Dispose();
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Dispose_NoOutputListedInAnEmptyFolderItFound_RemovesOnlyTheMarker()
+    {
+        OwnedFolder.ClaimOutput(_root).Dispose();
+
+        Assert.True(Directory.Exists(_root));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Dispose_NoOutputListedButSomeoneWroteInTheFolder_LeavesTheirFile()
+    {
+        var path = Path.Combine(_root, "out");
+        var sut = OwnedFolder.ClaimOutput(path);
+        File.WriteAllText(Path.Combine(path, "notes.txt"), "the user's");
+
+        sut.Dispose();
+
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Dispose_OnceAnOutputIsListed_KeepsTheFolderAndItsMarker()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var sut = OwnedFolder.ClaimOutput(path))
+        {
+            sut.ReplaceOutputs(["bucket"]);
+        }
+
+        using var next = OwnedFolder.ClaimOutput(path);
+        Assert.Equal(["bucket"], next.Outputs);
+    }
+
+    [Fact]
     public void ClaimOutput_FolderHoldingFilesAndNoMarker_RefusesAndWritesNothing()
     {
         File.WriteAllText(Path.Combine(_root, "Program.cs"), "// mine");

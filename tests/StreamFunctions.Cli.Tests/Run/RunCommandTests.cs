@@ -170,6 +170,61 @@ public sealed partial class RunCommandTests : IDisposable
         Assert.Equal(objects, Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
     }
 
+    [Theory(Timeout = 300_000)]
+    [InlineData("held by another process")]
+    [InlineData("with another shard count")]
+    [InlineData("and a logs file in a missing folder")]
+    public async Task Run_RefusedWithANewOutputFolder_LeavesNoFolderBehind(string refusal)
+    {
+        var output = Path.Combine(_out, "nested", "out");
+        EmbeddedKinesis? held = null;
+        string? logs = null;
+        switch (refusal)
+        {
+            case "held by another process":
+                held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data });
+                break;
+            case "with another shard count":
+                using (var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data }))
+                {
+                    await log.CreateStreamAsync(new CreateStreamRequest(PipelineConfig.Default.StreamName, 2));
+                }
+
+                break;
+            default:
+                Directory.CreateDirectory(_data);
+                logs = Path.Combine(_data, "missing", "functions.log");
+                break;
+        }
+
+        using var stdout = new StringWriter();
+        using var error = new StringWriter();
+        int exit;
+        try
+        {
+            exit = await RunCommand.RunAsync(pipelineFile: null, 100, output, _data, stdout, error, interactive: false, CancellationToken.None, logsFile: logs);
+        }
+        finally
+        {
+            held?.Dispose();
+        }
+
+        Assert.True(exit == 2, stdout + "\n" + error);
+        Assert.False(Directory.Exists(_out), $"the refused run left {_out} behind");
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_RefusedOnAnEmptyOutputFolderItDidNotMake_LeavesTheFolderEmpty()
+    {
+        Directory.CreateDirectory(_out);
+
+        var (exit, _, _) = await RunAsync(100, logsFile: Path.Combine(_data, "missing", "functions.log"));
+
+        Assert.Equal(2, exit);
+        Assert.True(Directory.Exists(_out), "the user's empty folder was removed");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_out));
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task Run_KeptDataDirectoryTwice_ReusesTheStreamAndCountsOnlyItsOwnRecords()
     {
