@@ -22,6 +22,8 @@ public sealed class RefusalTests : IDisposable
     [InlineData("run --data-dir <inside --out>")]
     [InlineData("run --logs <in a missing folder>")]
     [InlineData("run --pipeline <a missing file>")]
+    [InlineData("run --pipeline <a file over 1 MiB>")]
+    [InlineData("parameters --pipeline <a file over 1 MiB>")]
     [InlineData("run --pipeline <whose workload file is missing>")]
     [InlineData("run --out <empty>")]
     [InlineData("run --records 0")]
@@ -84,6 +86,14 @@ public sealed class RefusalTests : IDisposable
                 break;
             case "run --pipeline <a missing file>":
                 arguments = ["run", "--pipeline", file];
+                break;
+            case "run --pipeline <a file over 1 MiB>" or "parameters --pipeline <a file over 1 MiB>":
+                using (var big = File.Create(file))
+                {
+                    big.SetLength(Aws.EnvironmentVariables.MaxFileBytes + 1);
+                }
+
+                arguments = [refusal.Split(' ')[0], "--pipeline", file];
                 break;
             case "run --pipeline <whose workload file is missing>":
                 await File.WriteAllTextAsync(file, $"workload:\n  file: {Path.Combine(_root, "missing.jsonl")}\n");

@@ -89,6 +89,25 @@ public sealed partial class RunCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Run_PipelineFileOverOneMebibyte_RefusedInOneLineByItsSizeBeforeItIsRead()
+    {
+        var file = Path.Combine(Directory.CreateDirectory(_data).FullName, "pipeline.yaml");
+        using (var big = File.Create(file))
+        {
+            big.SetLength(Aws.EnvironmentVariables.MaxFileBytes + 1);
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(file, null, _out, null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"sfn run: --pipeline is '{file}'; it must be a file of at most 1,048,576 bytes (it has 1,048,577).", Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(_out));
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task Run_OutIsAFolderItDidNotCreate_RefusesInOneLineAndDeletesNothing()
     {
