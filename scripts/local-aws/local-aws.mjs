@@ -28,7 +28,7 @@ commands:
   up       start the emulators (reuses running ones in the same state dir) and print their variables
   env      print the variables of the running emulators
   status   say which emulators run, with pid and endpoint; exit 1 if any is down
-  down     stop the emulators by pid and remove the state dir
+  down     stop the emulators by pid and remove what up wrote in the state dir (and the dir, if up made it)
   install  only install the npm packages (done by every other command when needed)
 
 options:
@@ -44,6 +44,15 @@ options:
 function fail(message, code = 1) {
   process.stderr.write(`local-aws: ${message}\n`);
   process.exit(code);
+}
+
+// A refusal or failure thrown where a lock is held, so that the lock is let go before the process exits with
+// its one line (fail() would exit in the middle of it).
+class Refusal extends Error {
+  constructor(message, code = 1) {
+    super(message);
+    this.code = code;
+  }
 }
 
 function parseArgs(argv) {
@@ -93,10 +102,15 @@ function parseArgs(argv) {
 // State file
 
 const stateFile = dir => path.join(dir, 'state.json');
-const MARKER = '.local-aws';
 const LOCK = '.lock.d';
-// What 'up' writes into a state dir, and all that 'down' removes: never anything else in it.
-const OWN_FILES = ['state.json', 'state.json.tmp', MARKER, 's3-data', ...ALL_SERVICES.map(n => `${n}.log`)];
+// The marker 'up' writes first into a state dir: it lists each file 'up' creates there, before creating it,
+// and whether 'up' made the folder itself. 'down' removes what it lists, and the folder only if 'up' made it
+// (and it is empty then): never anything else, whatever its name.
+const MARKER = '.local-aws';
+const MARKER_SIGNATURE = 'scripts/local-aws.sh up: the files it created here, all that its down command removes';
+// The names 'up' may create (and list) in a state dir.
+const UP_FILES = ['state.json', 'state.json.tmp', 's3-data', ...ALL_SERVICES.map(n => `${n}.log`)];
+const FOREIGN = 'foreign';
 
 // One 'up' or 'down' at a time per state dir, across processes: mkdir is atomic. A lock left by a
 // process that died is taken over.
@@ -125,9 +139,46 @@ async function withLock(dir, fn) {
   }
 }
 
-function removeOwnFiles(dir) {
-  for (const name of OWN_FILES) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-  try { fs.rmdirSync(dir); } catch { /* not empty: someone else's files stay */ }
+// The marker of a state dir: null when there is none, FOREIGN when something else has its name (a folder, a
+// link, a file 'up' did not write), else { createdBy, createdDir, files }.
+function readMarker(dir) {
+  const file = path.join(dir, MARKER);
+  let text;
+  try {
+    if (!fs.lstatSync(file).isFile()) return FOREIGN;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    return FOREIGN;
+  }
+  try {
+    const marker = JSON.parse(text);
+    if (marker && marker.createdBy === MARKER_SIGNATURE && typeof marker.createdDir === 'boolean'
+      && Array.isArray(marker.files) && marker.files.every(f => UP_FILES.includes(f))) return marker;
+  } catch { /* not JSON: not ours */ }
+  return FOREIGN;
+}
+
+function writeMarker(dir, marker) {
+  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify(marker) + '\n');
+}
+
+// Lists name in the state dir's marker before 'up' creates it: an 'up' killed half-way leaves nothing that
+// 'down' does not know it made.
+function claim(dir, name) {
+  const marker = readMarker(dir);
+  if (!marker || marker === FOREIGN) throw new Refusal(`${dir}: its ${MARKER} marker is gone or was replaced; not writing ${name} there`);
+  if (!marker.files.includes(name)) {
+    marker.files.push(name);
+    writeMarker(dir, marker);
+  }
+}
+
+// Removes the files the marker lists (a link is removed, never followed), then, unless keepMarker, the marker.
+function removeListed(dir, marker, keepMarker = false) {
+  for (const name of marker.files) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  if (keepMarker) writeMarker(dir, { ...marker, files: [] });
+  else fs.rmSync(path.join(dir, MARKER), { force: true });
 }
 
 function readState(dir) {
@@ -135,12 +186,14 @@ function readState(dir) {
     return JSON.parse(fs.readFileSync(stateFile(dir), 'utf8'));
   } catch (e) {
     if (e.code === 'ENOENT') return null;
-    fail(`cannot read ${stateFile(dir)}: ${e.message}`);
+    throw new Refusal(`cannot read ${stateFile(dir)}: ${e.message}`);
   }
 }
 
 function writeState(dir, state) {
   const tmp = stateFile(dir) + '.tmp';
+  claim(dir, path.basename(tmp));
+  claim(dir, path.basename(stateFile(dir)));
   fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
   fs.renameSync(tmp, stateFile(dir));
 }
@@ -265,6 +318,7 @@ const EMULATORS = {
     ports: 1,
     start: async ({ ports: [port], opts }) => {
       const dataDir = path.join(opts.stateDir, 's3-data');
+      claim(opts.stateDir, 's3-data');
       fs.mkdirSync(dataDir, { recursive: true });
       return {
         args: [path.join(here, 's3rver-server.cjs'), dataDir, '127.0.0.1', String(port)],
@@ -312,6 +366,7 @@ async function startOne(name, opts, onSpawn) {
     const ports = [];
     for (let i = 0; i < emulator.ports; i++) ports.push(await freePort());
     const { args, env } = await emulator.start({ ports, opts });
+    claim(opts.stateDir, path.basename(logFile));
     const log = fs.openSync(logFile, 'w'); // one attempt per log: an old EADDRINUSE must not explain a new failure
     const child = spawn(process.execPath, args, {
       cwd: opts.stateDir,
@@ -381,36 +436,66 @@ function print(state, json) {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-async function down(opts, quiet = false, locked = false) {
+// Stops the emulators a state dir's marker says 'up' started (pids from its state file, each checked to be
+// the process 'up' started) and removes what the marker lists; a folder 'up' did not mark is left alone.
+async function down(opts, quiet = false) {
+  const say = message => { if (!quiet) process.stderr.write(`local-aws: ${message}\n`); };
   if (!fs.existsSync(opts.stateDir)) {
-    if (!quiet) process.stderr.write('local-aws: nothing was running\n');
+    say('nothing was running');
     return;
   }
-  const work = async () => {
-    const state = readState(opts.stateDir);
-    if (state) {
-      if (state.watcherPid && state.watcherPid !== process.pid) await stopProcess(state.watcherPid, 'local-aws.mjs');
-      await Promise.all(Object.values(state.services).map(s => stopProcess(s.pid, s.marker)));
+  let createdDir = false;
+  await withLock(opts.stateDir, async () => {
+    const marker = readMarker(opts.stateDir);
+    if (marker === FOREIGN) {
+      say(`${opts.stateDir}: its ${MARKER} was not written by local-aws.sh up; nothing stopped or removed`);
+      return;
     }
-    if (state || fs.existsSync(path.join(opts.stateDir, MARKER))) removeOwnFiles(opts.stateDir);
-    if (!quiet) process.stderr.write(state ? `local-aws: stopped ${Object.keys(state.services).join(', ')}\n` : 'local-aws: nothing was running\n');
-  };
-  if (locked) return work();
-  await withLock(opts.stateDir, work);
-  try { fs.rmdirSync(opts.stateDir); } catch { /* not empty, or gone */ }
+    if (!marker) {
+      say('nothing was running');
+      return;
+    }
+    const state = marker.files.includes('state.json') ? readState(opts.stateDir) : null;
+    await stopAll(state);
+    removeListed(opts.stateDir, marker);
+    createdDir = marker.createdDir;
+    say(state ? `stopped ${Object.keys(state.services).join(', ')}` : 'nothing was running');
+  });
+  if (createdDir) {
+    try { fs.rmdirSync(opts.stateDir); } catch { /* not empty (someone else's files stay), or gone */ }
+  }
+}
+
+async function stopAll(state) {
+  if (!state) return;
+  if (state.watcherPid && state.watcherPid !== process.pid) await stopProcess(state.watcherPid, 'local-aws.mjs');
+  await Promise.all(Object.values(state.services || {}).map(s => stopProcess(s.pid, s.marker)));
 }
 
 async function up(opts) {
-  // A folder that holds anything but our own files is not ours to fill, nor later to empty.
-  if (fs.existsSync(opts.stateDir)) {
-    const foreign = fs.readdirSync(opts.stateDir).filter(n => n !== LOCK && !OWN_FILES.includes(n));
-    if (foreign.length) fail(`--state-dir ${opts.stateDir} already holds files local-aws did not write (${foreign.slice(0, 3).join(', ')}): use a new or empty folder`, 2);
+  const existed = fs.existsSync(opts.stateDir);
+  // Whether 'up' made the folder (this one, or the earlier one whose marker says so).
+  const folder = { made: !existed };
+  try {
+    await withLock(opts.stateDir, () => upLocked(opts, existed, folder));
+  } finally {
+    // A folder 'up' made and that is empty now (this 'up' failed, and removed what it wrote) goes too.
+    if (folder.made) {
+      try { fs.rmdirSync(opts.stateDir); } catch { /* not empty, or gone */ }
+    }
   }
-  await withLock(opts.stateDir, () => upLocked(opts));
 }
 
-async function upLocked(opts) {
-  const existing = readState(opts.stateDir);
+async function upLocked(opts, existed, folder) {
+  // A folder that holds anything but what an earlier 'up' listed in its marker is not ours to fill, nor later
+  // to empty: checked under the lock, so that no other 'up' or 'down' is changing it meanwhile.
+  let marker = readMarker(opts.stateDir);
+  if (marker === FOREIGN) throw new Refusal(`--state-dir ${opts.stateDir} holds a ${MARKER} that local-aws did not write: use a new or empty folder`, 2);
+  const listed = new Set([LOCK, ...(marker ? [MARKER, ...marker.files] : [])]);
+  const foreign = fs.readdirSync(opts.stateDir).filter(n => !listed.has(n));
+  if (foreign.length) throw new Refusal(`--state-dir ${opts.stateDir} already holds files local-aws did not write (${foreign.slice(0, 3).join(', ')}): use a new or empty folder`, 2);
+
+  const existing = marker && marker.files.includes('state.json') ? readState(opts.stateDir) : null;
   if (existing) {
     const alive = await probeAll(existing);
     const wanted = opts.services.every(s => alive[s]);
@@ -420,10 +505,15 @@ async function upLocked(opts) {
       return;
     }
     process.stderr.write('local-aws: found stopped emulators from an earlier run; restarting\n');
-    await down(opts, true, true);
   }
-  fs.mkdirSync(opts.stateDir, { recursive: true });
-  fs.writeFileSync(path.join(opts.stateDir, MARKER), 'created by scripts/local-aws.sh; its down command removes only its own files\n');
+  if (marker) {
+    await stopAll(existing);
+    removeListed(opts.stateDir, marker, true);
+  } else {
+    marker = { createdBy: MARKER_SIGNATURE, createdDir: !existed, files: [] };
+    writeMarker(opts.stateDir, marker);
+  }
+  folder.made = marker.createdDir;
 
   const started = {};
   const state = {
@@ -443,8 +533,9 @@ async function upLocked(opts) {
   const failures = results.filter(r => r.status === 'rejected').map(r => r.reason.message);
   writeState(opts.stateDir, state);
   if (failures.length) {
-    await down(opts, true, true);
-    fail(failures.join('\n'));
+    await stopAll(state);
+    removeListed(opts.stateDir, readMarker(opts.stateDir));
+    throw new Refusal(failures.join('\n'));
   }
   if (opts.ownerPid) {
     const watcher = spawn(process.execPath, [fileURLToPath(import.meta.url), 'watch-owner', '--state-dir', opts.stateDir, '--owner-pid', String(opts.ownerPid)], {
@@ -500,5 +591,6 @@ try {
     default: fail(`unknown command '${opts.command}'\n${USAGE}`, 2);
   }
 } catch (e) {
+  if (e instanceof Refusal) fail(e.message, e.code);
   fail(e.stack || String(e));
 }

@@ -56,7 +56,7 @@ public sealed class YamlToJsonTests
 
         var error = Assert.Throws<FormatException>(() => YamlToJson.ParseConfiguration(text, "not JSON"));
 
-        Assert.Equal($"The configuration is {text.Length:N0} characters; at most {MaxLength:N0} are read.", error.Message);
+        Assert.Equal($"The configuration is {text.Length:N0} bytes of UTF-8; at most {MaxLength:N0} are read.", error.Message);
     }
 
     [Theory]

@@ -217,7 +217,7 @@ public sealed class RoutingRulesTests
     {
         var json = """{"routes":[{"to":["kinesis:x"]}]}""" + new string(' ', 1024 * 1024);
 
-        Assert.Equal($"The configuration is {json.Length:N0} characters; at most 1,048,576 are read.", Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message);
+        Assert.Equal($"The configuration is {json.Length:N0} bytes of UTF-8; at most 1,048,576 are read.", Assert.Throws<FormatException>(() => RoutingRules.Parse(json)).Message);
     }
 
     [Fact]

@@ -1,15 +1,19 @@
+using System.Text;
 using System.Text.Json;
 
 namespace StreamFunctions.Routing.Rules;
 
 /// <summary>
 /// The one bounded parse of a JSON configuration (routing rules, the transform, the aggregator and the pipeline file,
-/// whose YAML is turned into JSON first): at most <see cref="MaxLength"/> characters and <see cref="MaxDepth"/>
+/// whose YAML is turned into JSON first): at most <see cref="MaxLength"/> bytes of UTF-8 and <see cref="MaxDepth"/>
 /// levels, comments and trailing commas allowed, no key given twice in one object (the last one silently won).
 /// </summary>
 public static class ConfigurationJson
 {
-    /// <summary>The longest configuration read, in characters (1 MiB; a Lambda function's whole environment is 4 KB).</summary>
+    /// <summary>
+    /// The longest configuration read, in bytes of UTF-8 (1 MiB; a Lambda function's whole environment is 4 KB): the size
+    /// of its file, or of its text once encoded, whatever characters it is made of.
+    /// </summary>
     public const int MaxLength = 1024 * 1024;
 
     /// <summary>The deepest nesting a configuration may have.</summary>
@@ -34,15 +38,17 @@ public static class ConfigurationJson
         }
     }
 
-    /// <summary>Refuses a configuration longer than <see cref="MaxLength"/>, before anything reads it.</summary>
+    /// <summary>Refuses a configuration of more than <see cref="MaxLength"/> bytes of UTF-8, before anything reads it.</summary>
     /// <param name="text">The text.</param>
     /// <exception cref="FormatException">It is longer.</exception>
     public static void CheckLength(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (text.Length > MaxLength)
+
+        // A UTF-16 character is 1 to 3 bytes of UTF-8 (a surrogate pair 4 for its 2): counted only when its length cannot tell.
+        if (text.Length > MaxLength / 3 && Encoding.UTF8.GetByteCount(text) is var bytes and > MaxLength)
         {
-            throw new FormatException($"The configuration is {text.Length:N0} characters; at most {MaxLength:N0} are read.");
+            throw new FormatException($"The configuration is {bytes:N0} bytes of UTF-8; at most {MaxLength:N0} are read.");
         }
     }
 }

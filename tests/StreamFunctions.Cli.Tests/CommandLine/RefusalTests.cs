@@ -1,3 +1,4 @@
+using StreamFunctions.Cli.Run;
 using StreamFunctions.StreamLog.Kinesis;
 using StreamFunctions.Streams.Model;
 
@@ -5,7 +6,8 @@ namespace StreamFunctions.Cli.Tests.CommandLine;
 
 /// <summary>
 /// What a user sees when <c>sfn</c> refuses: the real program as a child process, so System.CommandLine's top level is
-/// part of it. Every refusal is one line on stderr and exit code 2, never a stack trace or the help text.
+/// part of it. Every refusal is one line on stderr and exit code 2, never a stack trace or the help text, and leaves
+/// nothing behind: no folder, marker or log it made.
 /// </summary>
 public sealed class RefusalTests : IDisposable
 {
@@ -14,11 +16,14 @@ public sealed class RefusalTests : IDisposable
     [Theory(Timeout = 300_000)]
     [InlineData("run --out <a folder holding a project>")]
     [InlineData("run --out <a file>")]
+    [InlineData("run --pipeline <whose bucket is a folder of the user's in --out>")]
     [InlineData("run --data-dir <a log another process holds>")]
     [InlineData("run --data-dir <a log whose stream has 2 shards>")]
     [InlineData("run --data-dir <inside --out>")]
     [InlineData("run --logs <in a missing folder>")]
     [InlineData("run --pipeline <a missing file>")]
+    [InlineData("run --pipeline <a file over 1 MiB>")]
+    [InlineData("parameters --pipeline <a file over 1 MiB>")]
     [InlineData("run --pipeline <whose workload file is missing>")]
     [InlineData("run --out <empty>")]
     [InlineData("run --records 0")]
@@ -50,6 +55,17 @@ public sealed class RefusalTests : IDisposable
                 await File.WriteAllTextAsync(file, "text");
                 arguments = ["run", "--out", file];
                 break;
+            case "run --pipeline <whose bucket is a folder of the user's in --out>":
+                using (var earlier = OwnedFolder.ClaimOutput(folder))
+                {
+                    earlier.ReplaceOutputs([PipelineConfig.Default.Bucket]);
+                }
+
+                Directory.CreateDirectory(Path.Combine(folder, "mydata"));
+                await File.WriteAllTextAsync(Path.Combine(folder, "mydata", "data.csv"), "the user's");
+                await File.WriteAllTextAsync(file, "sink:\n  bucket: mydata\n");
+                arguments = ["run", "--pipeline", file, "--out", folder];
+                break;
             case "run --data-dir <a log another process holds>":
                 held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = folder });
                 arguments = ["run", "--data-dir", folder];
@@ -70,6 +86,14 @@ public sealed class RefusalTests : IDisposable
                 break;
             case "run --pipeline <a missing file>":
                 arguments = ["run", "--pipeline", file];
+                break;
+            case "run --pipeline <a file over 1 MiB>" or "parameters --pipeline <a file over 1 MiB>":
+                using (var big = File.Create(file))
+                {
+                    big.SetLength(Aws.EnvironmentVariables.MaxFileBytes + 1);
+                }
+
+                arguments = [refusal.Split(' ')[0], "--pipeline", file];
                 break;
             case "run --pipeline <whose workload file is missing>":
                 await File.WriteAllTextAsync(file, $"workload:\n  file: {Path.Combine(_root, "missing.jsonl")}\n");
@@ -97,12 +121,15 @@ public sealed class RefusalTests : IDisposable
 
         try
         {
+            var before = Entries();
+
             var (exit, _, error) = await SfnProcess.RunAsync(_root, NoAwsConfiguration, arguments);
 
             var lines = error.Where(l => l.Length > 0).ToList();
             Assert.True(exit == 2 && lines.Count == 1, $"exit {exit}, stderr:\n{string.Join('\n', error)}");
             Assert.DoesNotContain("   at ", lines[0], StringComparison.Ordinal);
             Assert.DoesNotContain("Unhandled exception", lines[0], StringComparison.Ordinal);
+            Assert.Equal(before, Entries());
         }
         finally
         {
@@ -111,6 +138,10 @@ public sealed class RefusalTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    // Everything under the working folder: a refusal adds nothing to it and removes nothing from it.
+    private List<string> Entries() =>
+        [.. Directory.EnumerateFileSystemEntries(_root, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(_root, e)).Order(StringComparer.Ordinal)];
 
     // No region, endpoint or profile: what a machine without AWS configuration gives the CLI.
     private IReadOnlyDictionary<string, string?> NoAwsConfiguration => new Dictionary<string, string?>

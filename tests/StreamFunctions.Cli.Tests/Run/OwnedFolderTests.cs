@@ -21,6 +21,50 @@ public sealed class OwnedFolderTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_NoOutputListedInAFolderItMade_RemovesTheMarkerAndTheFoldersItMade()
+    {
+        var path = Path.Combine(_root, "a", "b", "out");
+
+        OwnedFolder.ClaimOutput(path).Dispose();
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Dispose_NoOutputListedInAnEmptyFolderItFound_RemovesOnlyTheMarker()
+    {
+        OwnedFolder.ClaimOutput(_root).Dispose();
+
+        Assert.True(Directory.Exists(_root));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Dispose_NoOutputListedButSomeoneWroteInTheFolder_LeavesTheirFile()
+    {
+        var path = Path.Combine(_root, "out");
+        var sut = OwnedFolder.ClaimOutput(path);
+        File.WriteAllText(Path.Combine(path, "notes.txt"), "the user's");
+
+        sut.Dispose();
+
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void Dispose_OnceAnOutputIsListed_KeepsTheFolderAndItsMarker()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var sut = OwnedFolder.ClaimOutput(path))
+        {
+            sut.ReplaceOutputs(["bucket"]);
+        }
+
+        using var next = OwnedFolder.ClaimOutput(path);
+        Assert.Equal(["bucket"], next.Outputs);
+    }
+
+    [Fact]
     public void ClaimOutput_FolderHoldingFilesAndNoMarker_RefusesAndWritesNothing()
     {
         File.WriteAllText(Path.Combine(_root, "Program.cs"), "// mine");
@@ -77,6 +121,44 @@ public sealed class OwnedFolderTests : IDisposable
         Assert.Equal(["bucket", "linked"], listed);
         Assert.Equal([OwnedFolder.MarkerName, "notes.txt"], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("keep", File.ReadAllText(Path.Combine(outside, "precious.txt")));
+    }
+
+    [Fact]
+    public void ReplaceOutputs_AnEntryTheMarkerDoesNotList_RefusesNamingItAndTouchesNothing()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var earlier = OwnedFolder.ClaimOutput(path))
+        {
+            earlier.ReplaceOutputs(["bucket"]);
+            Directory.CreateDirectory(Path.Combine(path, "bucket"));
+        }
+
+        var own = Directory.CreateDirectory(Path.Combine(path, "mydata")).FullName;
+        File.WriteAllText(Path.Combine(own, "data.csv"), "the user's");
+        using var sut = OwnedFolder.ClaimOutput(path);
+
+        var refused = Assert.Throws<RunRefusedException>(() => sut.ReplaceOutputs(["mydata"]));
+
+        Assert.Contains("already holds mydata, which sfn run did not create", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("the user's", File.ReadAllText(Path.Combine(own, "data.csv")));
+        Assert.True(Directory.Exists(Path.Combine(path, "bucket")), "the earlier run's output was removed by a refused run");
+        Assert.Equal(["bucket"], sut.Outputs);
+    }
+
+    [Fact]
+    public void ReplaceOutputs_AnEntryTheMarkerListsAlready_IsReplaced()
+    {
+        var path = Path.Combine(_root, "out");
+        using (var earlier = OwnedFolder.ClaimOutput(path))
+        {
+            earlier.ReplaceOutputs(["bucket"]);
+            File.WriteAllText(Path.Combine(path, "bucket"), "the earlier run's");
+        }
+
+        using var sut = OwnedFolder.ClaimOutput(path);
+        sut.ReplaceOutputs(["bucket"]);
+
+        Assert.False(File.Exists(Path.Combine(path, "bucket")));
     }
 
     [Fact]

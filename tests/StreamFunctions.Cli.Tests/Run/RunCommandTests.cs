@@ -89,6 +89,25 @@ public sealed partial class RunCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Run_PipelineFileOverOneMebibyte_RefusedInOneLineByItsSizeBeforeItIsRead()
+    {
+        var file = Path.Combine(Directory.CreateDirectory(_data).FullName, "pipeline.yaml");
+        using (var big = File.Create(file))
+        {
+            big.SetLength(Aws.EnvironmentVariables.MaxFileBytes + 1);
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(file, null, _out, null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Equal($"sfn run: --pipeline is '{file}'; it must be a file of at most 1,048,576 bytes (it has 1,048,577).", Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.False(Directory.Exists(_out));
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task Run_OutIsAFolderItDidNotCreate_RefusesInOneLineAndDeletesNothing()
     {
@@ -133,6 +152,27 @@ public sealed partial class RunCommandTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Run_BucketNamedAfterAFolderTheUserPutInTheOutput_RefusesInOneLineAndLeavesIt()
+    {
+        Assert.Equal(0, (await RunAsync(100)).Exit);
+        var earlier = Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var own = Path.Combine(_out, "mydata", "data.csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(own)!);
+        await File.WriteAllTextAsync(own, "the user's");
+        var pipeline = Path.Combine(Directory.CreateDirectory(_data).FullName, "pipeline.yaml");
+        await File.WriteAllTextAsync(pipeline, "sink:\n  bucket: mydata\n");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await RunCommand.RunAsync(pipeline, 100, _out, null, output, error, interactive: false, CancellationToken.None);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("already holds mydata", Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.Equal("the user's", await File.ReadAllTextAsync(own));
+        Assert.Equal(earlier.Append(own).Order(StringComparer.Ordinal), Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Run_LogAnotherProcessHolds_RefusesBeforeTouchingTheOutput()
     {
         Assert.Equal(0, (await RunAsync(100)).Exit);
@@ -147,6 +187,61 @@ public sealed partial class RunCommandTests : IDisposable
         Assert.Equal(2, refused.Exit);
         Assert.Contains("is in use by another process", Assert.Single(refused.Error), StringComparison.Ordinal);
         Assert.Equal(objects, Directory.EnumerateFiles(_out, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+    }
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("held by another process")]
+    [InlineData("with another shard count")]
+    [InlineData("and a logs file in a missing folder")]
+    public async Task Run_RefusedWithANewOutputFolder_LeavesNoFolderBehind(string refusal)
+    {
+        var output = Path.Combine(_out, "nested", "out");
+        EmbeddedKinesis? held = null;
+        string? logs = null;
+        switch (refusal)
+        {
+            case "held by another process":
+                held = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data });
+                break;
+            case "with another shard count":
+                using (var log = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _data }))
+                {
+                    await log.CreateStreamAsync(new CreateStreamRequest(PipelineConfig.Default.StreamName, 2));
+                }
+
+                break;
+            default:
+                Directory.CreateDirectory(_data);
+                logs = Path.Combine(_data, "missing", "functions.log");
+                break;
+        }
+
+        using var stdout = new StringWriter();
+        using var error = new StringWriter();
+        int exit;
+        try
+        {
+            exit = await RunCommand.RunAsync(pipelineFile: null, 100, output, _data, stdout, error, interactive: false, CancellationToken.None, logsFile: logs);
+        }
+        finally
+        {
+            held?.Dispose();
+        }
+
+        Assert.True(exit == 2, stdout + "\n" + error);
+        Assert.False(Directory.Exists(_out), $"the refused run left {_out} behind");
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Run_RefusedOnAnEmptyOutputFolderItDidNotMake_LeavesTheFolderEmpty()
+    {
+        Directory.CreateDirectory(_out);
+
+        var (exit, _, _) = await RunAsync(100, logsFile: Path.Combine(_data, "missing", "functions.log"));
+
+        Assert.Equal(2, exit);
+        Assert.True(Directory.Exists(_out), "the user's empty folder was removed");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_out));
     }
 
     [Fact(Timeout = 300_000)]

@@ -116,8 +116,9 @@ internal static class RunCommand
         {
             output.WriteLine($"StreamFunctions local pipeline ({pipelineFile ?? "built-in clickstream"}): {(load is { } l ? $"load run, {l.Duration.TotalSeconds:N0} s{(l.RecordsPerSecond is { } r ? $" at {r:N0} records/s" : " as fast as it goes")}" : config.WorkloadFile is { } file ? $"the lines of {file}" : $"{config.WorkloadRecords:N0} records")}");
 
-            // Every lock and check first (the output folder, the log, the kept stream's shape), then the logs file: a
-            // refusal leaves everything as it was. Only the pipeline's start replaces the earlier output.
+            // Every lock and check first (the output folder and its entries, the log, the kept stream's shape), then the
+            // logs file: a refusal leaves everything as it was (an output folder this run made, and its marker, go again
+            // when the backend is disposed). Only the pipeline's start replaces the earlier output.
             await using var backend = await BackendAsync(config, against, settings, dataDir, outputRoot, output, stop).ConfigureAwait(false);
             await using var functionLogs = logsFile is null ? null : OpenLogs(logsFile);
             var report = await new LocalPipeline(config, backend, output, interactive, load, functionLogs).RunAsync(stop).ConfigureAwait(false);

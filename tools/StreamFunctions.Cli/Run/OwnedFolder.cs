@@ -12,7 +12,10 @@ namespace StreamFunctions.Cli.Run;
 /// <remarks>
 /// <para>An output folder (<see cref="ClaimOutput"/>): a missing or empty folder is taken and marked; a marked one is taken
 /// and, on <see cref="ReplaceOutputs"/>, only the entries its marker lists are removed (what a user put beside them stays);
-/// anything else (a file, a folder holding something, a marker that is not ours) is refused.</para>
+/// anything else (a file, a folder holding something, a marker that is not ours) is refused, and so is an output that
+/// exists in the folder without its marker listing it (<see cref="CheckOutputs"/>): a user's own folder named as the
+/// bucket is never written into, nor removed by the next run. A folder or marker this instance made is removed again
+/// by <see cref="Dispose"/> when no output was ever listed in it (a run refused before it started leaves nothing).</para>
 /// <para>A temporary folder (<see cref="CreateTemporary"/>): made empty under the temporary path, given whole to the run,
 /// and removed with everything in it by <see cref="Dispose"/>, but only while its marker is still the one this instance
 /// wrote.</para>
@@ -27,14 +30,19 @@ internal sealed class OwnedFolder : IDisposable
 
     private readonly FileStream _marker;
     private readonly bool _temporary;
+
+    // What ClaimOutput made (the marker; the folders that did not exist, deepest first), removed by Dispose while no
+    // output has been listed; empty once one has.
+    private IReadOnlyList<string> _made;
     private bool _disposed;
 
-    private OwnedFolder(string path, FileStream marker, bool temporary, IReadOnlyList<string> outputs)
+    private OwnedFolder(string path, FileStream marker, bool temporary, IReadOnlyList<string> outputs, IReadOnlyList<string>? made = null)
     {
         Path = path;
         _marker = marker;
         _temporary = temporary;
         Outputs = outputs;
+        _made = made ?? [];
     }
 
     /// <summary>The folder (absolute).</summary>
@@ -63,10 +71,21 @@ internal sealed class OwnedFolder : IDisposable
                 throw new RunRefusedException($"--out {path} holds files sfn run did not create (it has no {MarkerName} marker); sfn run replaces only a folder it made: give a new or empty folder.");
             }
 
+            var missing = MissingFolders(path);
             Directory.CreateDirectory(path);
-            var created = Open(marker, FileMode.CreateNew, path);
+            FileStream created;
+            try
+            {
+                created = Open(marker, FileMode.CreateNew, path);
+            }
+            catch
+            {
+                RemoveEmptyFolders(missing);
+                throw;
+            }
+
             Write(created, OutputSignature, []);
-            return new OwnedFolder(path, created, temporary: false, []);
+            return new OwnedFolder(path, created, temporary: false, [], [marker, .. missing]);
         }
 
         var stream = Open(marker, FileMode.Open, path);
@@ -106,12 +125,12 @@ internal sealed class OwnedFolder : IDisposable
     }
 
     /// <summary>
-    /// Removes the entries the marker lists (a symbolic link is removed, never followed), then lists
-    /// <paramref name="outputs"/> as what this run writes, before it writes them: a run that dies half-way leaves a marker
-    /// that names its output.
+    /// Refuses outputs this run cannot take as its own: a name that is not a plain entry of the folder, or an entry that
+    /// exists without the marker listing it (the user's, or anyone's but sfn run's). Nothing is touched.
     /// </summary>
-    /// <param name="outputs">Entry names directly in the folder (no separators, not <c>.</c> or <c>..</c>).</param>
-    public void ReplaceOutputs(IReadOnlyList<string> outputs)
+    /// <param name="outputs">Entry names directly in the folder.</param>
+    /// <exception cref="RunRefusedException">One of them is refused; the message names it.</exception>
+    public void CheckOutputs(IReadOnlyList<string> outputs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(outputs);
@@ -125,16 +144,37 @@ internal sealed class OwnedFolder : IDisposable
             throw new RunRefusedException($"'{bad}' is not a name sfn run can keep as a folder directly in {Path}.");
         }
 
+        if (outputs.FirstOrDefault(o => !Outputs.Contains(o, StringComparer.Ordinal) && EntryExists(System.IO.Path.Combine(Path, o))) is { } foreign)
+        {
+            throw new RunRefusedException($"--out {Path} already holds {foreign}, which sfn run did not create (its {MarkerName} does not list it); sfn run writes into and later removes only its own entries: move it, or give another --out or bucket.");
+        }
+    }
+
+    /// <summary>
+    /// Checks <paramref name="outputs"/> (<see cref="CheckOutputs"/>), removes the entries the marker lists (a symbolic
+    /// link is removed, never followed), then lists <paramref name="outputs"/> as what this run writes, before it writes
+    /// them: a run that dies half-way leaves a marker that names its output.
+    /// </summary>
+    /// <param name="outputs">Entry names directly in the folder (no separators, not <c>.</c> or <c>..</c>).</param>
+    /// <exception cref="RunRefusedException">An output is refused (<see cref="CheckOutputs"/>); nothing was touched.</exception>
+    public void ReplaceOutputs(IReadOnlyList<string> outputs)
+    {
+        CheckOutputs(outputs);
         foreach (var entry in Outputs)
         {
             RemoveEntry(System.IO.Path.Combine(Path, entry));
         }
 
+        _made = [];
         Write(_marker, OutputSignature, outputs);
         Outputs = outputs;
     }
 
-    /// <summary>Unlocks the folder; a temporary one is removed, if its marker is still this instance's.</summary>
+    /// <summary>
+    /// Unlocks the folder; a temporary one is removed, if its marker is still this instance's. An output folder in which
+    /// no output was ever listed loses what <see cref="ClaimOutput"/> made: the marker (while still held), and the folders
+    /// it created, each only while it is empty.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
@@ -143,12 +183,73 @@ internal sealed class OwnedFolder : IDisposable
         }
 
         _disposed = true;
+        if (_made.Count > 0)
+        {
+            RemoveHeldMarker(_made[0]);
+            _marker.Dispose();
+            RemoveEmptyFolders(_made.Skip(1));
+            return;
+        }
+
         _marker.Dispose();
         if (_temporary && IsStillOurs())
         {
             Directory.Delete(Path, recursive: true);
         }
     }
+
+    // The folder and those of its parents that do not exist yet, deepest first: what Directory.CreateDirectory makes.
+    private static List<string> MissingFolders(string path)
+    {
+        var missing = new List<string>();
+        for (var folder = path; folder is not null && !Directory.Exists(folder); folder = System.IO.Path.GetDirectoryName(folder))
+        {
+            missing.Add(folder);
+        }
+
+        return missing;
+    }
+
+    // Each folder while it is empty, deepest first; the first that is not (or is gone, or cannot go) stops it.
+    private static void RemoveEmptyFolders(IEnumerable<string> folders)
+    {
+        foreach (var folder in folders)
+        {
+            try
+            {
+                if (new DirectoryInfo(folder) is not { Exists: true, LinkTarget: null } || Directory.EnumerateFileSystemEntries(folder).Any())
+                {
+                    return;
+                }
+
+                Directory.Delete(folder, recursive: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+        }
+    }
+
+    // The marker this instance created and still holds open (locked): unlinked before it is let go, so no other run
+    // takes it in between. A marker that is no longer a plain file at its place stays.
+    private static void RemoveHeldMarker(string marker)
+    {
+        try
+        {
+            if (new FileInfo(marker) is { Exists: true, LinkTarget: null })
+            {
+                File.Delete(marker);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Where an open file cannot be removed (Windows), the empty marker stays and the next run reuses it.
+        }
+    }
+
+    private static bool EntryExists(string path) =>
+        new FileInfo(path) is { Exists: true } or { LinkTarget: not null } || Directory.Exists(path);
 
     // The marker at its place is a file (not a link) that says it is this instance's temporary folder.
     private bool IsStillOurs()

@@ -72,20 +72,25 @@ internal abstract class PipelineBackend : IAsyncDisposable
         return (objects, bytes);
     }
 
+    // FolderS3Server's own folder beside the buckets (multipart parts, files being written): output too.
+    private const string FolderS3Staging = ".uploads";
+
     /// <summary>
-    /// The embedded default: no AWS at all. Opens the log (taking its lock) and checks a stream it already holds, before
-    /// anything is written; <see cref="PrepareAsync"/> then replaces the earlier output in <paramref name="output"/>.
+    /// The embedded default: no AWS at all. Checks that <paramref name="output"/> holds no entry of the bucket's or the
+    /// staging folder's name that it did not create, opens the log (taking its lock) and checks a stream it already holds,
+    /// before anything is written; <see cref="PrepareAsync"/> then replaces the earlier output in <paramref name="output"/>.
     /// </summary>
     /// <param name="config">The pipeline.</param>
     /// <param name="dataDirectory">The stream log's folder.</param>
     /// <param name="output">The folder S3 writes to, held (and locked) until the backend is disposed.</param>
     /// <param name="temporaryData">The stream log's folder when it is temporary: removed when the backend is disposed.</param>
     /// <param name="cancellationToken">Cancels.</param>
-    /// <exception cref="RunRefusedException">The log is another process's or damaged; its stream has another shard count.</exception>
+    /// <exception cref="RunRefusedException">The output folder holds a bucket folder it did not create; the log is another process's or damaged; its stream has another shard count.</exception>
     public static async Task<PipelineBackend> EmbeddedAsync(PipelineConfig config, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(output);
+        output.CheckOutputs([config.Bucket, FolderS3Staging]);
         EmbeddedKinesis kinesis;
         try
         {
@@ -140,9 +145,6 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
     private sealed class EmbeddedServices(PipelineConfig config, EmbeddedKinesis kinesis, FolderS3Server objects, IAmazonS3 s3, string dataDirectory, OwnedFolder output, OwnedFolder? temporaryData, bool reused) : PipelineBackend
     {
-        // FolderS3Server's own folder beside the buckets (multipart parts, files being written): output too.
-        private const string FolderS3Staging = ".uploads";
-
         public override IKinesisApi Kinesis => kinesis;
 
         public override IAmazonS3 S3 => s3;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
+using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Transform;
 using StreamFunctions.Storage.Compression;
@@ -169,7 +170,9 @@ internal sealed record PipelineConfig
 
     /// <summary>
     /// Reads a pipeline file, or gives the built-in pipeline when <paramref name="file"/> is null. A file that cannot be
-    /// read or parsed is reported on <paramref name="error"/> as <c>command: file: reason</c>, and null returned.
+    /// read or parsed is reported on <paramref name="error"/> as <c>command: file: reason</c>, and null returned; a file
+    /// over <see cref="EnvironmentVariables.MaxFileBytes"/> is refused by its size before it is read, as
+    /// <c>command: --pipeline is 'path'; it must be a file of at most … bytes (it has …).</c>
     /// </summary>
     public static async Task<PipelineConfig?> LoadAsync(string? file, string command, TextWriter error, CancellationToken cancellationToken)
     {
@@ -178,9 +181,17 @@ internal sealed record PipelineConfig
             return Default;
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return Parse(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+            // Read as every *_FILE setting is (SettingOrFile): bounded by the file's size before a byte is read.
+            var settings = EnvironmentVariables.From(new Dictionary<string, string> { [FileOption] = Path.GetFullPath(file) });
+            return Parse(settings.SettingOrFile(string.Empty, FileOption)!);
+        }
+        catch (AwsConfigurationException e)
+        {
+            await error.WriteLineAsync($"{command}: {e.Message}").ConfigureAwait(false);
+            return null;
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {
@@ -188,6 +199,9 @@ internal sealed record PipelineConfig
             return null;
         }
     }
+
+    // The option that names a pipeline file (sfn run's and sfn parameters'), as a refusal of its size names it.
+    private const string FileOption = "--pipeline";
 
     /// <summary>This pipeline with another workload size (the <c>--records</c> option).</summary>
     public PipelineConfig WithRecords(int records) => this with { WorkloadRecords = records, WorkloadFile = null };
