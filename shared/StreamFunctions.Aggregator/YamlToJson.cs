@@ -12,7 +12,7 @@ namespace StreamFunctions.Aggregator;
 /// Turns a YAML document into the equivalent JSON (YAML 1.2 core schema for plain scalars: numbers, true/false,
 /// null and ~; everything quoted, or any other plain text, is a string), so that YAML and JSON configurations
 /// share one parser and one set of error messages. A configuration is bounded before anything is built from it: at
-/// most <see cref="MaxLength"/> characters and <see cref="MaxDepth"/> levels, no key given twice, and no YAML anchors
+/// most <see cref="MaxLength"/> bytes of UTF-8 and <see cref="MaxDepth"/> levels, no key given twice, and no YAML anchors
 /// or aliases (YamlStream shares an aliased node, but writing it out copies it at every alias: nine lines of nine
 /// aliases each make 9^9 values, gigabytes from 600 bytes).
 /// </summary>
@@ -21,7 +21,7 @@ public static class YamlToJson
     /// <summary>The deepest nesting a YAML configuration may have.</summary>
     public const int MaxDepth = ConfigurationJson.MaxDepth;
 
-    /// <summary>The longest configuration read, in characters (1 MiB).</summary>
+    /// <summary>The longest configuration read, in bytes of UTF-8 (1 MiB).</summary>
     public const int MaxLength = ConfigurationJson.MaxLength;
 
     /// <summary>

@@ -70,11 +70,30 @@ public static class EnvironmentVariables
         }
 
         // Bounded before it is read: a configuration is at most MaxFileBytes, and a larger file is refused by its size.
+        // What has no size (a pipe, /dev/zero) or grows while it is read is read to one byte past the limit, no further.
         var path = Path.IsPathRooted(file) ? file : Path.Combine(environment.Setting("LAMBDA_TASK_ROOT") ?? AppContext.BaseDirectory, file);
-        var length = new FileInfo(path).Length;
-        return length <= MaxFileBytes
-            ? File.ReadAllText(path)
-            : throw new Exceptions.AwsConfigurationException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fileName} is '{file}'; it must be a file of at most {MaxFileBytes:N0} bytes (it has {length:N0})."));
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        if (stream.CanSeek && stream.Length > MaxFileBytes)
+        {
+            throw new Exceptions.AwsConfigurationException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fileName} is '{file}'; it must be a file of at most {MaxFileBytes:N0} bytes (it has {stream.Length:N0})."));
+        }
+
+        var buffer = new byte[MaxFileBytes + 1];
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = stream.Read(buffer, filled, buffer.Length - filled)) > 0)
+        {
+            filled += read;
+        }
+
+        if (filled > MaxFileBytes)
+        {
+            throw new Exceptions.AwsConfigurationException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fileName} is '{file}'; it must be a file of at most {MaxFileBytes:N0} bytes (it holds more)."));
+        }
+
+        // As File.ReadAllText: UTF-8 unless a byte-order mark says otherwise, the mark dropped.
+        using var reader = new StreamReader(new MemoryStream(buffer, 0, filled), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
     }
 
     /// <summary>The largest file <see cref="SettingOrFile"/> reads: 1 MiB, the limit of every configuration's text.</summary>

@@ -189,6 +189,15 @@ public sealed class SettingsReaderTests
     }
 
     [Fact]
+    public void Parsed_FromAFileWithoutASize_RefusedAfterOneByteOverTheLimit()
+    {
+        // /dev/zero says its size is 0 and never ends: read to one byte past 1 MiB and refused, not read without end.
+        var sut = CreateSut(("RULES_FILE", "/dev/zero"));
+
+        Assert.Equal("RULES_FILE is '/dev/zero'; it must be a file of at most 1,048,576 bytes (it holds more).", Error(() => sut.Parsed("RULES", "RULES_FILE", t => t, "rules")));
+    }
+
+    [Fact]
     public void Describe_LongOrMultiLineValues_StayOnOneShortLine()
     {
         var message = SettingsReader.Describe("CONFIG", "{\n" + new string('x', 200) + "\n}", "JSON");
