@@ -172,7 +172,7 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
         await using var url = new LocalFunctionUrl(big, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
         url.Start();
 
-        var received = await RawHttp.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
+        var received = await StreamFunctions.Testing.SlowReader.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
 
         Assert.Equal(1, big.Calls);
         Assert.InRange(received, 1, (5 * 1024 * 1024) - 1);
@@ -185,7 +185,7 @@ public sealed class LocalFunctionUrlTests : IAsyncLifetime
         await using var url = new LocalFunctionUrl(big, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(5) };
         url.Start();
 
-        var received = await RawHttp.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(1));
+        var received = await StreamFunctions.Testing.SlowReader.ReadLaterAsync(url.Url.Port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(1));
 
         Assert.True(received > 5 * 1024 * 1024, $"{received} bytes");
     }

@@ -155,7 +155,7 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         _ = server.InvokeAsync(Encoding.UTF8.GetBytes("\"" + new string('e', 5 * 1024 * 1024) + "\""));
 
         // A 5 MB event to a client that reads nothing for 4 s: cut off after 1 s without progress.
-        var received = await RawHttp.ReadLaterAsync(port, $"GET {server.RuntimeApi[hostPort.Length..]}/{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
+        var received = await StreamFunctions.Testing.SlowReader.ReadLaterAsync(port, $"GET {server.RuntimeApi[hostPort.Length..]}/{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
 
         // A request without the prefix whose body trickles: answered at once, its body not waited for.
         var (refused, after) = await RawHttp.TrickleAsync(port, $"POST /{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n", new string('a', 100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(20));

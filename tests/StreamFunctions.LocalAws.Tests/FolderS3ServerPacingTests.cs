@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace StreamFunctions.LocalAws.Tests;
 
@@ -51,28 +49,6 @@ public sealed class FolderS3ServerPacingTests : IAsyncLifetime
     }
 
     // The GET with a small receive buffer, nothing read for the pause, then read to the connection's end.
-    private async Task<long> ReadLaterAsync(TimeSpan pause)
-    {
-        using var client = new TcpClient { ReceiveBufferSize = 4096 };
-        await client.ConnectAsync(IPAddress.Loopback, Server.Endpoint.Port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /data/big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-        await Task.Delay(pause);
-        long total = 0;
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(20))) > 0)
-            {
-                total += read;
-            }
-        }
-        catch (IOException)
-        {
-            // Reset by the server: what arrived before is the count.
-        }
-
-        return total;
-    }
+    private Task<long> ReadLaterAsync(TimeSpan pause) =>
+        StreamFunctions.Testing.SlowReader.ReadLaterAsync(Server.Endpoint.Port, "GET /data/big HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", pause);
 }
