@@ -204,22 +204,15 @@ public static class LoopbackHttp
         ArgumentNullException.ThrowIfNull(response);
         for (var at = 0; at < data.Length;)
         {
-            var elapsed = Stopwatch.GetElapsedTime(startedAt);
-            if (elapsed > idleTimeout && sent + at < (elapsed - idleTimeout).TotalSeconds * MinBodyBytesPerSecond)
+            if (FellBehind(sent + at, startedAt, idleTimeout) is { } elapsed)
             {
                 response.Abort();
                 throw new ResponseWriteTimeoutException($"The client read the response too slowly: {sent + at} bytes in {elapsed.TotalSeconds:0.#} s, under {MinBodyBytesPerSecond / 1024} KiB a second on average after the first {idleTimeout.TotalSeconds:0.#} s.");
             }
 
             var chunk = data.Slice(at, Math.Min(64 * 1024, data.Length - at));
-            var write = response.OutputStream.WriteAsync(chunk).AsTask();
-            try
+            if (!await EndsWithinAsync(response.OutputStream.WriteAsync(chunk).AsTask(), idleTimeout).ConfigureAwait(false))
             {
-                await write.WaitAsync(idleTimeout).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                _ = write.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 response.Abort();
                 throw new ResponseWriteTimeoutException($"The client stopped reading the response: nothing taken for {idleTimeout.TotalSeconds:0.#} s after {sent + at} bytes.");
             }
@@ -298,22 +291,38 @@ public static class LoopbackHttp
     public static async ValueTask<int> ReadPacedAsync(HttpListenerRequest request, Memory<byte> buffer, long received, long startedAt, TimeSpan idleTimeout, HttpListenerResponse? response = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var elapsed = Stopwatch.GetElapsedTime(startedAt);
-        if (elapsed > idleTimeout && received < (elapsed - idleTimeout).TotalSeconds * MinBodyBytesPerSecond)
+        if (FellBehind(received, startedAt, idleTimeout) is { } elapsed)
         {
             throw GiveUp(request, response, $"The request body arrived too slowly: {received} bytes in {elapsed.TotalSeconds:0.#} s, under {MinBodyBytesPerSecond / 1024} KiB a second on average after the first {idleTimeout.TotalSeconds:0.#} s.");
         }
 
         var read = request.InputStream.ReadAsync(buffer).AsTask();
+        return await EndsWithinAsync(read, idleTimeout).ConfigureAwait(false)
+            ? await read.ConfigureAwait(false)
+            : throw GiveUp(request, response, $"The request body stopped: no byte for {idleTimeout.TotalSeconds:0.#} s after {received} bytes.");
+    }
+
+    // The pace a body must keep, read or written: once idleTimeout has passed since it began, MinBodyBytesPerSecond on
+    // average. The time elapsed when it fell behind, or null.
+    private static TimeSpan? FellBehind(long bytes, long startedAt, TimeSpan idleTimeout)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(startedAt);
+        return elapsed > idleTimeout && bytes < (elapsed - idleTimeout).TotalSeconds * MinBodyBytesPerSecond ? elapsed : null;
+    }
+
+    // Whether a read or write of a body ends within idleTimeout (its failure, if any, is thrown). One that does not
+    // stays pending until the connection closes: its failure then is observed here, never left unobserved.
+    private static async ValueTask<bool> EndsWithinAsync(Task io, TimeSpan idleTimeout)
+    {
         try
         {
-            return await read.WaitAsync(idleTimeout).ConfigureAwait(false);
+            await io.WaitAsync(idleTimeout).ConfigureAwait(false);
+            return true;
         }
         catch (TimeoutException)
         {
-            // The read stays pending until the connection closes: its failure then is observed here, not left unobserved.
-            _ = read.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw GiveUp(request, response, $"The request body stopped: no byte for {idleTimeout.TotalSeconds:0.#} s after {received} bytes.");
+            _ = io.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return false;
         }
     }
 
