@@ -124,6 +124,9 @@ public sealed class S3Sink
     private readonly PartitionTemplate? _backupPrefix;
     private readonly PartitionKeyQuery? _query;
 
+    // The widest rendering of the error and backup prefixes (they have no keys), with their settings' names.
+    private readonly (string Widest, string Setting)[] _fixedPrefixes;
+
     /// <summary>How many bytes of source records a processing block holds at least (tests: <see cref="int.MaxValue"/> for one block per batch).</summary>
     internal int BlockBytes { get; init; } = 512 * 1024;
 
@@ -149,6 +152,7 @@ public sealed class S3Sink
         _errorPrefix = PartitionTemplate.Parse(options.ErrorPrefix, isErrorPrefix: true);
         _backupPrefix = options.BackupPrefix is null ? null : PartitionTemplate.Parse(options.BackupPrefix);
         _query = _prefix.QueryKeys.Count > 0 ? new PartitionKeyQuery(options.PartitionKeyQueries) : null;
+        _fixedPrefixes = [(_errorPrefix.RenderWidest(ErrorOutputTypes), nameof(S3SinkOptions.ErrorPrefix)), .. _backupPrefix is null ? [] : new[] { (_backupPrefix.RenderWidest(ErrorOutputTypes), nameof(S3SinkOptions.BackupPrefix)) }];
     }
 
     /// <summary>Writes a Kinesis batch. Returns once its records are durable.</summary>
@@ -923,21 +927,19 @@ public sealed class S3Sink
     // of other partitions already staged.
     private void CheckFixedPrefixes(SinkShardState state, int nameBytes)
     {
-        foreach (var (template, setting) in new[] { (_errorPrefix, nameof(S3SinkOptions.ErrorPrefix)), (_backupPrefix, nameof(S3SinkOptions.BackupPrefix)) })
+        foreach (var (widest, setting) in _fixedPrefixes)
         {
-            if (template is not null && PartitionTemplate.KeyLimitProblem(template.RenderWidest(ErrorOutputTypes), nameBytes, _options.MaxKeySegmentBytes) is { } problem)
+            if (PartitionTemplate.KeyLimitProblem(widest, nameBytes, _options.MaxKeySegmentBytes) is { } problem)
             {
                 throw new SinkConfigurationException($"{setting} cannot hold the objects of stream '{state.Stream}', shard '{state.Shard}': {problem} Shorten {setting}; nothing of this batch was written.");
             }
         }
     }
 
-    // The longest object name (<stream>-<shard>-<firstSeq>-<lastSeq><ext>) a partition holding this batch's records
-    // can get, in bytes: sequence numbers grow within a shard, so none of its partitions' is longer than the batch's
-    // last; the longest extension is .parquet or .jsonl with the compression's (a backup's .bin is shorter).
+    // The longest object name a partition holding this batch's records can get, in bytes: sequence numbers grow within
+    // a shard, so none of its partitions' is longer than the batch's last.
     private int NameBytes(SinkShardState state, string lastSequence) =>
-        Encoding.UTF8.GetByteCount(state.Stream) + Encoding.UTF8.GetByteCount(state.Shard) + (2 * lastSequence.Length) + 3
-        + Math.Max(".parquet".Length, ".jsonl".Length + _options.Compression.FileExtension.Length);
+        _options.ObjectNameBytes(Encoding.UTF8.GetByteCount(state.Stream), Encoding.UTF8.GetByteCount(state.Shard), lastSequence.Length);
 
     // The block's records (those not already failed) through an in-process block transform; their info is made
     // only if the transform asks for it (the block's info function, by index in users).

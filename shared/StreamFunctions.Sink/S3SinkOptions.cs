@@ -171,12 +171,23 @@ public sealed class S3SinkOptions
     // names (or a folder store's segments) are checked by the sink per batch, before anything is written.
     private void FitsObjectNames(PartitionTemplate template, string name)
     {
-        var names = UsualStreamNameBytes + "shardId-000000000000".Length + (2 * 56) + 3 + Math.Max(".parquet".Length, ".jsonl".Length + Compression.FileExtension.Length);
+        var names = ObjectNameBytes(UsualStreamNameBytes, "shardId-000000000000".Length, 56);
         if (PartitionTemplate.KeyLimitProblem(template.RenderWidest(S3Sink.ErrorOutputTypes), names, null) is { } problem)
         {
             throw new ArgumentException($"{name} is too long: {problem} Object names take up to {names} bytes here: a stream name of up to {UsualStreamNameBytes} bytes, a shard id, two 56-digit sequence numbers and the extension.", name);
         }
     }
+
+    /// <summary>
+    /// The longest object name (<c>&lt;stream&gt;-&lt;shard&gt;-&lt;firstSeq&gt;-&lt;lastSeq&gt;&lt;ext&gt;</c>) for these lengths, in
+    /// bytes: the longest extension is .parquet or .jsonl with the compression's (a backup's .bin is shorter).
+    /// </summary>
+    /// <param name="streamBytes">The stream name's length in bytes of UTF-8.</param>
+    /// <param name="shardBytes">The shard id's length in bytes of UTF-8.</param>
+    /// <param name="sequenceDigits">The longest sequence number's digits.</param>
+    /// <returns>The length in bytes.</returns>
+    internal int ObjectNameBytes(int streamBytes, int shardBytes, int sequenceDigits) =>
+        streamBytes + shardBytes + (2 * sequenceDigits) + 3 + Math.Max(".parquet".Length, ".jsonl".Length + Compression.FileExtension.Length);
 
     private static PartitionTemplate Template(string text, string name, bool isError)
     {
