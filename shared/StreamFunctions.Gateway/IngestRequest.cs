@@ -98,10 +98,10 @@ public static class IngestRequestReader
     {
         var header = Header(headers, "x-partition-key");
         var fromQuery = query is not null && query.TryGetValue("partitionKey", out var q) ? q : null;
-        if (fromQuery is not null && Occurrences(rawQuery, "partitionKey") > 1)
+        if (fromQuery is not null && Occurrences(rawQuery, "partitionKey") is var times and > 1)
         {
             // A Function URL joins a repeated parameter's values with commas: the record would be keyed "a,b", silently.
-            throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", $"Record 0 gives its partition key {Occurrences(rawQuery, "partitionKey")} times in the partitionKey query parameter: give it once.")]);
+            throw new IngestRequestException(400, [new IngestError(0, "partitionKey.duplicateKey", $"Record 0 gives its partition key {times} times in the partitionKey query parameter: give it once.")]);
         }
 
         if (header is not null && fromQuery is not null)
