@@ -17,9 +17,9 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
 
     private string HostPort => _server.RuntimeApi.Split('/')[0];
 
-    private string Prefix => _server.RuntimeApi[HostPort.Length..];
+    private string Prefix => AddressOf(_server).Prefix;
 
-    private int Port => int.Parse(HostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+    private int Port => AddressOf(_server).Port;
 
     public Task InitializeAsync()
     {
@@ -123,16 +123,15 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     [Fact]
     public async Task Response_BodyThatStalls_408AndTheFunctionMayPostAgain()
     {
-        await using var server = new LocalRuntimeApiServer(new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) }, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
-        server.Start();
-        var hostPort = server.RuntimeApi.Split('/')[0];
+        await using var server = PacedServer();
+        var (port, prefix) = AddressOf(server);
         var invocation = server.InvokeAsync("{}"u8.ToArray());
         using var next = await _http.GetAsync($"http://{server.RuntimeApi}/{Next}");
         var requestId = next.Headers.GetValues("Lambda-Runtime-Aws-Request-Id").Single();
 
         var (stalled, after) = await RawHttp.TrickleAsync(
-            int.Parse(hostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture),
-            $"POST {server.RuntimeApi[hostPort.Length..]}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial",
+            port,
+            $"POST {prefix}/2018-06-01/runtime/invocation/{requestId}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n\"partial",
             string.Empty,
             TimeSpan.FromMilliseconds(1),
             TimeSpan.FromSeconds(20));
@@ -148,14 +147,12 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
     [Fact]
     public async Task Next_ToAClientThatStopsReading_CutOffAndTheStrangersRequestAnsweredAtOnce()
     {
-        await using var server = new LocalRuntimeApiServer(new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) }, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
-        server.Start();
-        var hostPort = server.RuntimeApi.Split('/')[0];
-        var port = int.Parse(hostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        await using var server = PacedServer();
+        var (port, prefix) = AddressOf(server);
         _ = server.InvokeAsync(Encoding.UTF8.GetBytes("\"" + new string('e', 5 * 1024 * 1024) + "\""));
 
         // A 5 MB event to a client that reads nothing for 4 s: cut off after 1 s without progress.
-        var received = await StreamFunctions.Testing.SlowReader.ReadLaterAsync(port, $"GET {server.RuntimeApi[hostPort.Length..]}/{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
+        var received = await StreamFunctions.Testing.SlowReader.ReadLaterAsync(port, $"GET {prefix}/{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", TimeSpan.FromSeconds(4));
 
         // A request without the prefix whose body trickles: answered at once, its body not waited for.
         var (refused, after) = await RawHttp.TrickleAsync(port, $"POST /{Next} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n", new string('a', 100), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(20));
@@ -179,6 +176,21 @@ public sealed class LocalRuntimeApiServerTests : IAsyncLifetime
         var answer = await RawHttp.SendAsync(Port, request.ToString());
 
         Assert.StartsWith("HTTP/1.1 413", answer, StringComparison.Ordinal);
+    }
+
+    // The loopback port and the secret path prefix of a server's AWS_LAMBDA_RUNTIME_API (127.0.0.1:PORT/PREFIX).
+    private static (int Port, string Prefix) AddressOf(LocalRuntimeApiServer server)
+    {
+        var hostPort = server.RuntimeApi.Split('/')[0];
+        return (int.Parse(hostPort.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture), server.RuntimeApi[hostPort.Length..]);
+    }
+
+    // A started server that gives up on a body or a reader after 1 s (30 s by default).
+    private static LocalRuntimeApiServer PacedServer()
+    {
+        var server = new LocalRuntimeApiServer(new LocalFunctionOptions { Timeout = TimeSpan.FromSeconds(30) }, log: TextWriter.Null) { BodyIdleTimeout = TimeSpan.FromSeconds(1) };
+        server.Start();
+        return server;
     }
 
     private static T WithFreshServer<T>(Func<LocalRuntimeApiServer, T> read)
