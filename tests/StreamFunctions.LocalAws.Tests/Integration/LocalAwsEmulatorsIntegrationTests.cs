@@ -249,7 +249,8 @@ public sealed class LocalAwsEmulatorsIntegrationTests
         return result.Stdout;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunRawAsync(string file, params string[] arguments)
+    /// <summary>Runs a program to its end and returns its exit code and both outputs.</summary>
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunRawAsync(string file, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using StreamFunctions.Aws;
 using StreamFunctions.Testing;
 
@@ -77,19 +76,6 @@ public sealed class LocalAwsScriptStateDirTests : IDisposable
     private List<string> Contents() =>
         [.. Directory.EnumerateFileSystemEntries(_dir, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(_dir, e)).Order(StringComparer.Ordinal)];
 
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] arguments)
-    {
-        var startInfo = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(_script);
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] arguments) =>
+        LocalAwsEmulatorsIntegrationTests.RunRawAsync("bash", [_script, .. arguments]);
 }
