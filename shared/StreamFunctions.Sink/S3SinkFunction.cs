@@ -32,6 +32,9 @@ public sealed class S3SinkFunction(S3Sink sink)
         }
     }
 
+    // What the sink is triggered by, for the refusal of any other event.
+    private static readonly string Triggers = $"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events' and detail-type '{LambdaEventSource.ScheduledEvent}', or {{\"action\":\"flush\"}})";
+
     /// <summary>Handles one event.</summary>
     /// <param name="payload">The event.</param>
     /// <param name="context">The invocation.</param>
@@ -45,7 +48,7 @@ public sealed class S3SinkFunction(S3Sink sink)
         var source = LambdaEventSource.Of(payload);
         if (source == LambdaEventSource.EventBridge && LambdaEventSource.DetailTypeOf(payload) is var detailType && detailType != LambdaEventSource.ScheduledEvent)
         {
-            throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events' and detail-type '{LambdaEventSource.ScheduledEvent}', or {{\"action\":\"flush\"}}); this event is from 'aws.events' with detail-type {(detailType is null ? "none" : $"'{detailType}'")}.");
+            throw new ArgumentException($"{Triggers}; this event is from 'aws.events' with detail-type {(detailType is null ? "none" : $"'{detailType}'")}.");
         }
 
         if ((source == LambdaEventSource.EventBridge ? "due" : source is null ? FlushRequest(payload) : null) is { } flush)
@@ -72,7 +75,7 @@ public sealed class S3SinkFunction(S3Sink sink)
                 result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
                 break;
             case var other:
-                throw new ArgumentException($"S3Sink is triggered by Kinesis, Kafka or a schedule (an EventBridge scheduled event, source 'aws.events' and detail-type '{LambdaEventSource.ScheduledEvent}', or {{\"action\":\"flush\"}}); this event's source is {LambdaEventSource.Describe(other)}.");
+                throw new ArgumentException($"{Triggers}; this event's source is {LambdaEventSource.Describe(other)}.");
         }
 
         lock (_gate)
