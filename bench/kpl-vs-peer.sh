@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# KPL aggregation and de-aggregation: StreamFunctions.Storage against AWS's reference (npm aws-kinesis-agg),
+# KPL aggregation and de-aggregation: StreamFunctions.Records against AWS's reference (npm aws-kinesis-agg),
 # same machine, same session, same data shape (100-byte and 1 KB random records, random 32-hex-character
 # partition keys, Kinesis records filled to 1 MiB, MD5 computed and checked), and the ratio.
 #   bench/kpl-vs-peer.sh                 BenchmarkDotNet's default job (the figures in bench/RESULTS.md)

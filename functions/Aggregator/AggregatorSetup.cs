@@ -1,9 +1,9 @@
 using Confluent.Kafka;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
-using StreamFunctions.Kinesis;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.Formats.Compression;
 using StreamFunctions.Producers;
-using StreamFunctions.Storage.Compression;
 
 namespace StreamFunctions.Functions.Aggregator;
 

@@ -1,6 +1,6 @@
 using StreamFunctions.Aws;
-using StreamFunctions.Dlq;
-using StreamFunctions.Kinesis;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.FailureHandler;
 
 namespace StreamFunctions.Functions.FailureHandler;
 

@@ -1,6 +1,6 @@
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
-using StreamFunctions.Dlq;
+using StreamFunctions.FailureHandler;
 using StreamFunctions.Functions.FailureHandler;
 using StreamFunctions.Lambda.Runtime;
 

@@ -1,6 +1,6 @@
 using StreamFunctions.Aws;
+using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.Gateway;
-using StreamFunctions.Kinesis;
 using StreamFunctions.Producers;
 
 namespace StreamFunctions.Functions.Gateway;

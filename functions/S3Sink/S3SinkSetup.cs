@@ -1,8 +1,8 @@
 using StreamFunctions.Aws;
+using StreamFunctions.Formats.Compression;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Compression;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Functions.S3Sink;
 

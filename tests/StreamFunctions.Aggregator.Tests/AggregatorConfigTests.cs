@@ -1,5 +1,5 @@
-using StreamFunctions.Aggregation.Engine;
-using StreamFunctions.Aggregation.Windows;
+using StreamFunctions.Windowing.Engine;
+using StreamFunctions.Windowing.Windows;
 
 namespace StreamFunctions.Aggregator.Tests;
 

@@ -5,11 +5,11 @@ using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Amazon.S3;
 using Amazon.S3.Model;
-using StreamFunctions.Kinesis;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kinesis;
 

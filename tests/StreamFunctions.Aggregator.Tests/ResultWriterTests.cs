@@ -3,14 +3,14 @@ using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Parquet;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
+using StreamFunctions.Local.StreamLog.Kinesis;
 using StreamFunctions.Producers;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Aggregator.Tests;

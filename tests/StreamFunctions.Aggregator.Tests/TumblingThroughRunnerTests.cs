@@ -1,9 +1,9 @@
 using System.Text;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
+using StreamFunctions.Local.Lambda;
+using StreamFunctions.Local.StreamLog.Kinesis;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Aggregator.Tests;

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Testing;
 using Xunit.Abstractions;
 

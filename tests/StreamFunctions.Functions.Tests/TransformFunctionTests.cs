@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Functions.Tests;

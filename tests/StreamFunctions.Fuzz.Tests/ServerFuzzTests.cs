@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.RegularExpressions;
 using FsCheck.Xunit;
 using StreamFunctions.Lambda.Invocation;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.LocalAws;
+using StreamFunctions.Local.Emulators;
+using StreamFunctions.Local.Lambda;
 using Xunit.Sdk;
 
 namespace StreamFunctions.Fuzz.Tests;

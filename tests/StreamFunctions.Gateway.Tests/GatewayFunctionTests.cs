@@ -1,12 +1,12 @@
 using System.Text;
 using System.Text.Json;
-using StreamFunctions.Kinesis;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.ApiGateway;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Local.Lambda;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
 using StreamFunctions.Testing.Kinesis;

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using StreamFunctions.Kinesis;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Gateway.Tests;

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Producers;
-using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kinesis;
 

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Producers;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kafka;
@@ -48,7 +48,7 @@ public sealed class KafkaGatewayTests : IDisposable
         var partitions = _cluster.Partitions(topic);
         for (var i = 0; i < records.Count; i++)
         {
-            Assert.Equal(Routing.KafkaPartitioner.Partition(Encoding.UTF8.GetBytes(records[i].PartitionKey), partitions), results[i].Partition);
+            Assert.Equal(Producers.Placement.KafkaPartitioner.Partition(Encoding.UTF8.GetBytes(records[i].PartitionKey), partitions), results[i].Partition);
         }
     }
 

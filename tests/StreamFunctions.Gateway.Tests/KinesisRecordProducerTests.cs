@@ -1,7 +1,7 @@
 using System.Text;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.StreamLog.Kinesis;
 using StreamFunctions.Producers;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Gateway.Tests;
 

@@ -1,12 +1,11 @@
 using System.Text;
 using StreamFunctions.BatchProcessing;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Producers;
-using StreamFunctions.Routing.Rules;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Router.Tests;

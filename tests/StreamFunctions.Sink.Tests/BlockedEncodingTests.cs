@@ -1,10 +1,10 @@
 using System.Text;
+using StreamFunctions.Formats.Compression;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Storage.Exceptions;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Exceptions;
+using StreamFunctions.Records.Kpl;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Sink.Tests;
 

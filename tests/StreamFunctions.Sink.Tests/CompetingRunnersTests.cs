@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Lambda.Local;
-using StreamFunctions.Leases;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
+using StreamFunctions.Local.Lambda;
+using StreamFunctions.Local.Leases;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
 using StreamFunctions.Testing.Kinesis;
@@ -81,7 +81,7 @@ public sealed class CompetingRunnersTests(LocalAwsFixture aws, ITestOutputHelper
         var parent = shards[0];
         var middle = parent.HashKeyRange.StartingHashKey + ((parent.HashKeyRange.EndingHashKey - parent.HashKeyRange.StartingHashKey) / 2);
         await env.Kinesis.SplitShardAsync(new SplitShardRequest(env.Stream, parent.ShardId, middle));
-        await Streams.StreamSetup.WaitActiveAsync(env.Kinesis, env.Stream);
+        await KinesisApi.StreamSetup.WaitActiveAsync(env.Kinesis, env.Stream);
         await env.PutAsync(count / 2, S3SinkFunctionTests.Json, start: count / 2);
         await WaitForCheckpointsAsync(env, table);
         await a.StopAsync();

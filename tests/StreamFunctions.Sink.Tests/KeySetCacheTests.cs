@@ -1,6 +1,6 @@
 using System.Text;
-using StreamFunctions.Routing.Rules;
-using StreamFunctions.Sink.Partitioning;
+using StreamFunctions.Json;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Sink.Tests;
 

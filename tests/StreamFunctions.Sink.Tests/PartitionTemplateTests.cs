@@ -1,4 +1,4 @@
-using StreamFunctions.Streams;
+using StreamFunctions.KinesisApi;
 using StreamFunctions.Sink.Partitioning;
 
 namespace StreamFunctions.Sink.Tests;

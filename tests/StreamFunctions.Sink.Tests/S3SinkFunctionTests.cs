@@ -1,13 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using Parquet;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Formats.Objects;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Storage.Objects;
-using StreamFunctions.Storage.Compression;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Sink.Tests;

@@ -1,5 +1,5 @@
 using System.Text;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 
 namespace StreamFunctions.Sink.Tests;
 

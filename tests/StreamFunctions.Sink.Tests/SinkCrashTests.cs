@@ -1,5 +1,5 @@
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Storage.Compression;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kinesis;
 

@@ -1,9 +1,9 @@
 using System.Text;
 using StreamFunctions.Aws;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Streams;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
 using Xunit.Abstractions;
@@ -32,12 +32,12 @@ public sealed class SinkKillTests(LocalAwsFixture aws, ITestOutputHelper output)
     public async Task Sink_KilledAtRandomPoints_50SeededIterations_EveryRecordExactlyOnce()
     {
         var stream = LocalAwsFixture.UniqueName("sfn-sink-kill");
-        using var kinesis = Kinesis.KinesisClient.Create(aws.Settings);
+        using var kinesis = Aws.Kinesis.KinesisClient.Create(aws.Settings);
         await kinesis.CreateActiveAsync(stream, 2);
         var last = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var chunk in Enumerable.Range(0, Count).Chunk(200))
         {
-            var put = await kinesis.PutRecordsAsync(new Streams.Model.PutRecordsRequest(stream, [.. chunk.Select(n => new Streams.Model.PutRecordsRequestEntry(Encoding.UTF8.GetBytes(Json(n)), $"k{n % 17}"))]));
+            var put = await kinesis.PutRecordsAsync(new KinesisApi.Model.PutRecordsRequest(stream, [.. chunk.Select(n => new KinesisApi.Model.PutRecordsRequestEntry(Encoding.UTF8.GetBytes(Json(n)), $"k{n % 17}"))]));
             Assert.Equal(0, put.FailedRecordCount);
             foreach (var record in put.Records)
             {
@@ -66,7 +66,7 @@ public sealed class SinkKillTests(LocalAwsFixture aws, ITestOutputHelper output)
         }
 
         output.WriteLine($"sink kill -9: {seeds.Length} iterations x {Count} records, {kills} kills, {string.Join("/", requests.Values)} requests per uninterrupted run; lost 0, duplicated 0");
-        await kinesis.DeleteStreamAsync(new Streams.Model.DeleteStreamRequest(stream));
+        await kinesis.DeleteStreamAsync(new KinesisApi.Model.DeleteStreamRequest(stream));
     }
 
     private async Task<(int Requests, int Kills)> RunAsync(string stream, Dictionary<string, string> last, KillSchedule schedule, int seed)

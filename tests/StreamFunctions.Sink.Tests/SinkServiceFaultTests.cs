@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
 using StreamFunctions.Aws;
-using StreamFunctions.Lambda.EventSources;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
-using StreamFunctions.Storage.Compression;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Local.EventSourceMapping;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Faults;
 using Xunit.Abstractions;

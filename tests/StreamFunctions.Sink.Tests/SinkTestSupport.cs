@@ -5,15 +5,15 @@ using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using StreamFunctions.Kinesis;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Invocation;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Streams.Model;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kinesis;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Sink.Tests;
 
@@ -312,11 +312,11 @@ internal sealed class FolderSinkStore : IAsyncDisposable
 {
     public const string Bucket = "bucket";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sfn-sink-folder-" + Guid.NewGuid().ToString("N"));
-    private readonly LocalAws.FolderS3Server _server;
+    private readonly Local.Emulators.FolderS3Server _server;
 
     private FolderSinkStore()
     {
-        _server = new LocalAws.FolderS3Server(_root);
+        _server = new Local.Emulators.FolderS3Server(_root);
         _server.Start();
         S3 = new Aws.AwsClientFactory(Aws.AwsSettings.FromEnvironment(Aws.EnvironmentVariables.From(new Dictionary<string, string>
         {

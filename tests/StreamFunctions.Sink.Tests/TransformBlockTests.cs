@@ -1,5 +1,5 @@
 using System.Text;
-using StreamFunctions.Sink.Transform;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Sink.Tests;
 

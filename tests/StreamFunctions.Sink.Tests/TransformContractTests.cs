@@ -2,8 +2,8 @@ using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Firehose;
-using StreamFunctions.Sink.Transform;
 using StreamFunctions.Testing;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Sink.Tests;
 

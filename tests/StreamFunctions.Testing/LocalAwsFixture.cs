@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using StreamFunctions.Aws;
-using StreamFunctions.LocalAws;
+using StreamFunctions.Local.Emulators;
 using Xunit;
 
 namespace StreamFunctions.Testing;

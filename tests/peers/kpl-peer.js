@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // AWS's reference KPL aggregation (npm aws-kinesis-agg) as the independent peer of
-// StreamFunctions.Storage's KPL code. Lines are JSON objects; data is base64.
+// StreamFunctions.Records's KPL code. Lines are JSON objects; data is base64.
 //   node kpl-peer.js agg   < user.jsonl    user:    {"partitionKey", "data"[, "explicitHashKey"]}
 //                                          out:     {"partitionKey", "explicitHashKey", "data", "userRecords"} or {"error"}
 //   node kpl-peer.js deagg < kinesis.jsonl kinesis: {"partitionKey", "data"[, "sequenceNumber"]}

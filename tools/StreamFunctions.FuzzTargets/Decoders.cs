@@ -3,17 +3,17 @@ using System.Text.Json;
 using StreamFunctions.Aggregator;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Cli.Run;
-using StreamFunctions.Dlq;
+using StreamFunctions.FailureHandler;
 using StreamFunctions.Gateway;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Exceptions;
 using StreamFunctions.Lambda.Events.Kinesis;
-using StreamFunctions.Routing.Rules;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Exceptions;
+using StreamFunctions.Records.Kpl;
+using StreamFunctions.Router;
 using StreamFunctions.Sink.Partitioning;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Exceptions;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.FuzzTargets;
 

@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Exceptions;
-using StreamFunctions.Lambda.Local;
 using StreamFunctions.Lambda.Runtime;
-using StreamFunctions.LocalAws;
-using StreamFunctions.LocalAws.Exceptions;
+using StreamFunctions.Local.Emulators;
+using StreamFunctions.Local.Emulators.Exceptions;
+using StreamFunctions.Local.Lambda;
 
 namespace StreamFunctions.FuzzTargets;
 

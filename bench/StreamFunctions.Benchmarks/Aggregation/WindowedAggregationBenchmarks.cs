@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.Aggregation.Engine;
-using StreamFunctions.Aggregation.Windows;
+using StreamFunctions.Windowing.Engine;
+using StreamFunctions.Windowing.Windows;
 
 namespace StreamFunctions.Benchmarks.Aggregation;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.Lambda.EventSources;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Invocation;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Local.EventSourceMapping;
 using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Benchmarks.EventSources;

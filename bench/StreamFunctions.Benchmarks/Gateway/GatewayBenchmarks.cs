@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.Gateway;
-using StreamFunctions.Kinesis;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Producers;
-using StreamFunctions.Routing;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.Producers.Placement;
 using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Benchmarks.Gateway;

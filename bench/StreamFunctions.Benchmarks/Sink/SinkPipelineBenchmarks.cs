@@ -2,13 +2,13 @@ using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
 using BenchmarkDotNet.Attributes;
+using StreamFunctions.Formats.Compression;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Benchmarks.Sink;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Storage.Objects;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Formats.Objects;
 
 namespace StreamFunctions.Benchmarks.Storage;
 

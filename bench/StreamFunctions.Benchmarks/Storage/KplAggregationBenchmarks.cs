@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Benchmarks.Storage;
 

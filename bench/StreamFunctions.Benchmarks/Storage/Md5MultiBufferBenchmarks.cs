@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.Storage.Kpl.Internal;
+using StreamFunctions.Hashing.Internal;
 
 namespace StreamFunctions.Benchmarks.Storage;
 

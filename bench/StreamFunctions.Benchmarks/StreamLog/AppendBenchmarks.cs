@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using FASTER.core;
-using StreamFunctions.StreamLog.Log;
+using StreamFunctions.Local.StreamLog.Log;
 
 namespace StreamFunctions.Benchmarks.StreamLog;
 
@@ -77,7 +77,7 @@ public class AppendBenchmarks
 
     private long AppendLog(FsyncPolicy policy)
     {
-        using var log = StreamFunctions.StreamLog.Log.AppendLog.Open(_directory, new AppendLogOptions { FsyncPolicy = policy });
+        using var log = StreamFunctions.Local.StreamLog.Log.AppendLog.Open(_directory, new AppendLogOptions { FsyncPolicy = policy });
         long last = 0;
         for (var i = 1; i <= Records; i++)
         {

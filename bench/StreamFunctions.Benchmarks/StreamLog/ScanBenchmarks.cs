@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using StreamFunctions.StreamLog.Log;
+using StreamFunctions.Local.StreamLog.Log;
 
 namespace StreamFunctions.Benchmarks.StreamLog;
 

@@ -21,7 +21,7 @@ public class HashKeyBenchmarks
         UInt128 last = 0;
         foreach (var key in _keys)
         {
-            last ^= StreamFunctions.Streams.HashKeys.FromPartitionKey(key);
+            last ^= StreamFunctions.KinesisApi.HashKeys.FromPartitionKey(key);
         }
 
         return last;

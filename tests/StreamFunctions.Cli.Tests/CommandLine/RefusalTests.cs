@@ -1,6 +1,6 @@
 using StreamFunctions.Cli.Run;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.StreamLog.Kinesis;
 
 namespace StreamFunctions.Cli.Tests.CommandLine;
 

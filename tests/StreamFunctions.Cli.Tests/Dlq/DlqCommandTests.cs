@@ -1,11 +1,11 @@
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
+using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Cli.Commands;
-using StreamFunctions.Dlq;
-using StreamFunctions.Kinesis;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.FailureHandler;
+using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Testing;
 using StreamFunctions.Testing.Kinesis;
 

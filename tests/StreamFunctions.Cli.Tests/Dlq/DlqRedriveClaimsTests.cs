@@ -4,9 +4,9 @@ using Amazon.S3;
 using StreamFunctions.Aws;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Cli.Commands;
-using StreamFunctions.Dlq;
-using StreamFunctions.LocalAws;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.FailureHandler;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.Emulators;
 using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Cli.Tests.Dlq;

@@ -1,7 +1,7 @@
 using StreamFunctions.Cli.Commands;
 using StreamFunctions.Cli.Run;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.StreamLog.Kinesis;
 
 namespace StreamFunctions.Cli.Tests.Run;
 

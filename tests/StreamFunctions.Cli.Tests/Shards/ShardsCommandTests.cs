@@ -1,5 +1,5 @@
 using StreamFunctions.Cli.Commands;
-using StreamFunctions.Routing;
+using StreamFunctions.Producers.Placement;
 
 namespace StreamFunctions.Cli.Tests.Shards;
 

@@ -1,9 +1,9 @@
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.Cli.Commands;
-using StreamFunctions.Kinesis;
-using StreamFunctions.Leases;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.Leases;
 using StreamFunctions.Testing;
 
 namespace StreamFunctions.Cli.Tests.Status;
@@ -76,7 +76,7 @@ public sealed class StatusCommandTests(LocalAwsFixture aws) : IAsyncLifetime, ID
     {
         using var kinesis = KinesisClient.Create(aws.Settings);
         var stream = LocalAwsFixture.UniqueName("status");
-        await StreamFunctions.Streams.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
+        await StreamFunctions.KinesisApi.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
 
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -95,7 +95,7 @@ public sealed class StatusCommandTests(LocalAwsFixture aws) : IAsyncLifetime, ID
         // Shard 0's checkpoint is at its first record (four more wait); shard 1's at its last (caught up).
         using var kinesis = KinesisClient.Create(aws.Settings);
         var stream = LocalAwsFixture.UniqueName("status-lag");
-        await StreamFunctions.Streams.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
+        await StreamFunctions.KinesisApi.StreamSetup.CreateActiveAsync(kinesis, stream, 2);
         var shards = (await kinesis.ListShardsAsync(new ListShardsRequest(stream))).Shards;
         var sequences = new Dictionary<string, List<string>>();
         foreach (var shard in shards)

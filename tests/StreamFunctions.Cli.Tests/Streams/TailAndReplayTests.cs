@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
 using StreamFunctions.Cli.Commands;
 using StreamFunctions.Cli.Run;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.StreamLog.Kinesis;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Cli.Tests.Streams;
 

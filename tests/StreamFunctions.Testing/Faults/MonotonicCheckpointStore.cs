@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Numerics;
-using StreamFunctions.Lambda.EventSources.Checkpoints;
+using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 
 namespace StreamFunctions.Testing.Faults;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Exceptions;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Exceptions;
+using StreamFunctions.KinesisApi.Model;
 
 namespace StreamFunctions.Testing.Kinesis;
 

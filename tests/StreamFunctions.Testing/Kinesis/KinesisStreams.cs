@@ -1,4 +1,4 @@
-using StreamFunctions.Streams;
+using StreamFunctions.KinesisApi;
 
 namespace StreamFunctions.Testing.Kinesis;
 

@@ -1,5 +1,5 @@
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Model;
 
 namespace StreamFunctions.Testing.Kinesis;
 

@@ -4,10 +4,10 @@ using System.Text;
 using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
-using StreamFunctions.Dlq;
-using StreamFunctions.Kinesis;
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Exceptions;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.FailureHandler;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text;
-using StreamFunctions.Lambda.Local;
+using StreamFunctions.Local.Lambda;
 
 namespace StreamFunctions.Cli.Commands;
 

@@ -3,9 +3,9 @@ using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Streams;
+using StreamFunctions.Json;
+using StreamFunctions.KinesisApi.Exceptions;
 using StreamFunctions.Producers;
-using StreamFunctions.Routing.Rules;
-using StreamFunctions.Streams.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 
@@ -61,7 +61,7 @@ internal static class ReplayCommand
                 return report.Failed == 0 ? 0 : 1;
             }
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
+        catch (Exception e) when (e is DirectoryNotFoundException or Local.StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
         {
             // Refused before anything was read: no log in that folder, a run holds it, or AWS is not configured.
             await error.WriteLineAsync($"sfn replay: {e.Message}").ConfigureAwait(false);

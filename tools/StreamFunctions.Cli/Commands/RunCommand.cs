@@ -3,9 +3,9 @@ using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Run;
-using StreamFunctions.LocalAws;
-using StreamFunctions.LocalAws.Exceptions;
-using StreamFunctions.Streams.Exceptions;
+using StreamFunctions.KinesisApi.Exceptions;
+using StreamFunctions.Local.Emulators;
+using StreamFunctions.Local.Emulators.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 

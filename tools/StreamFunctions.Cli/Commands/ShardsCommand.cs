@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using StreamFunctions.Routing;
+using StreamFunctions.Producers.Placement;
 
 namespace StreamFunctions.Cli.Commands;
 

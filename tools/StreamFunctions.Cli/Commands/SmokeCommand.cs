@@ -3,8 +3,8 @@ using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Smoke;
-using StreamFunctions.LocalAws;
-using StreamFunctions.LocalAws.Exceptions;
+using StreamFunctions.Local.Emulators;
+using StreamFunctions.Local.Emulators.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 

@@ -2,10 +2,10 @@ using System.CommandLine;
 using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
-using StreamFunctions.Kinesis;
-using StreamFunctions.Leases;
-using StreamFunctions.Leases.Exceptions;
-using StreamFunctions.Streams.Exceptions;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.KinesisApi.Exceptions;
+using StreamFunctions.Local.Leases;
+using StreamFunctions.Local.Leases.Exceptions;
 
 namespace StreamFunctions.Cli.Commands;
 

@@ -3,8 +3,8 @@ using Amazon.Runtime;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Cli.Streams;
-using StreamFunctions.Streams.Exceptions;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi.Exceptions;
+using StreamFunctions.KinesisApi.Model;
 
 namespace StreamFunctions.Cli.Commands;
 
@@ -49,7 +49,7 @@ internal static class TailCommand
         {
             return 0;
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
+        catch (Exception e) when (e is DirectoryNotFoundException or Local.StreamLog.Exceptions.StreamLogException or AwsConfigurationException)
         {
             // Refused before anything was read: no log in that folder, a run holds it, or AWS is not configured.
             await error.WriteLineAsync($"sfn tail: {e.Message}").ConfigureAwait(false);

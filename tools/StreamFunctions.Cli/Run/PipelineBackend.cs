@@ -3,15 +3,15 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
+using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.Gateway;
-using StreamFunctions.Kinesis;
-using StreamFunctions.LocalAws;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Exceptions;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Local.Emulators;
+using StreamFunctions.Local.StreamLog.Exceptions;
+using StreamFunctions.Local.StreamLog.Kinesis;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.StreamLog.Exceptions;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Exceptions;
-using StreamFunctions.Streams.Model;
 
 namespace StreamFunctions.Cli.Run;
 

@@ -3,9 +3,9 @@ using System.Text.Json;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
+using StreamFunctions.Formats.Compression;
 using StreamFunctions.Sink;
-using StreamFunctions.Sink.Transform;
-using StreamFunctions.Storage.Compression;
+using StreamFunctions.Transform;
 
 namespace StreamFunctions.Cli.Run;
 

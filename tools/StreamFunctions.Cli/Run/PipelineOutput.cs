@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
-using StreamFunctions.Storage.Compression;
+using StreamFunctions.Formats.Compression;
 
 namespace StreamFunctions.Cli.Run;
 

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Amazon.S3;
+using StreamFunctions.Json;
 using StreamFunctions.Producers;
-using StreamFunctions.Routing.Rules;
 
 namespace StreamFunctions.Cli.Streams;
 

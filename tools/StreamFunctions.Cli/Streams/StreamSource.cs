@@ -1,7 +1,7 @@
 using StreamFunctions.Aws;
-using StreamFunctions.Kinesis;
-using StreamFunctions.StreamLog.Kinesis;
-using StreamFunctions.Streams;
+using StreamFunctions.Aws.Kinesis;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.Local.StreamLog.Kinesis;
 
 namespace StreamFunctions.Cli.Streams;
 

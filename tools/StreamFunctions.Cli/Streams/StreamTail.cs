@@ -1,9 +1,9 @@
 using System.Text;
-using StreamFunctions.Storage.Exceptions;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
-using StreamFunctions.Streams;
-using StreamFunctions.Streams.Model;
+using StreamFunctions.KinesisApi;
+using StreamFunctions.KinesisApi.Model;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Exceptions;
+using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Cli.Streams;
 

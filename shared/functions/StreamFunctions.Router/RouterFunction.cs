@@ -1,0 +1,69 @@
+using System.Text.Json;
+using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Runtime;
+
+namespace StreamFunctions.Router;
+
+/// <summary>
+/// The router function's handler, triggered by a Kinesis stream or a Kafka topic (MSK or self-managed); <c>functions/Router</c>
+/// builds it from its environment:
+/// <list type="bullet">
+/// <item><c>ROUTER_RULES</c> (the rules as JSON), <c>ROUTER_RULES_FILE</c> (a file with them, relative to the function's folder),
+/// or <c>BRIDGE_TO</c> (comma-separated destinations every record is copied to with its own key).</item>
+/// <item>Kinesis destinations: <c>KINESIS_AGGREGATE</c> (<c>true</c> for KPL aggregation per shard).</item>
+/// <item>Kafka destinations: <c>KAFKA_BOOTSTRAP_SERVERS</c>, <c>KAFKA_COMPRESSION</c>, <c>KAFKA_PROPERTIES</c> (<c>name=value;…</c>).</item>
+/// <item>Poison records: <c>DLQ_BUCKET</c> and <c>DLQ_PREFIX</c> (default <c>dlq</c>); without them poison records fail.</item>
+/// </list>
+/// </summary>
+public sealed class RouterFunction(StreamRouter router)
+{
+    private static readonly TimeSpan MinimumMargin = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Handles one Kinesis or Kafka event: routes every record, and answers the batch's item failures.</summary>
+    /// <param name="payload">The event.</param>
+    /// <param name="context">The invocation.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response: <c>batchItemFailures</c>.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 10));
+        var deadline = context.Deadline - margin;
+        RouterResult result;
+        byte[] response;
+        switch (LambdaEventSource.Of(payload))
+        {
+            case "aws:kinesis":
+                result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisEvent, "Kinesis"), deadline, cancellationToken).ConfigureAwait(false);
+                response = JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse);
+                break;
+            case "aws:kafka" or "SelfManagedKafka":
+                try
+                {
+                    result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RouterBatchFailedException e)
+                {
+                    Log(context, e.Result);
+                    throw;
+                }
+
+                response = "{}"u8.ToArray();
+                break;
+            case var other:
+                throw new ArgumentException($"Router is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
+        }
+
+        Log(context, result);
+        return response;
+    }
+
+    private static void Log(ILambdaContext context, RouterResult result) => context.Logger.Info("routed",
+        new KeyValuePair<string, object?>("records", result.SourceRecords),
+        new KeyValuePair<string, object?>("userRecords", result.UserRecords),
+        new KeyValuePair<string, object?>("written", result.Written),
+        new KeyValuePair<string, object?>("unmatched", result.Unmatched),
+        new KeyValuePair<string, object?>("archived", result.Archived),
+        new KeyValuePair<string, object?>("failed", result.Failed),
+        new KeyValuePair<string, object?>("skipped", result.Skipped),
+        new KeyValuePair<string, object?>("firstError", result.FirstError));
+}

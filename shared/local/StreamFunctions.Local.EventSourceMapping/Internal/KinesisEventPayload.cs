@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Text.Json;
+using StreamFunctions.KinesisApi.Model;
+
+namespace StreamFunctions.Local.EventSourceMapping.Internal;
+
+/// <summary>
+/// Writes the Kinesis event Lambda sends (docs: lambda/latest/dg/with-kinesis, services-kinesis-windows)
+/// straight from the records, without an intermediate object graph.
+/// </summary>
+internal static class KinesisEventPayload
+{
+    /// <summary>A generous upper bound of the JSON around one record's base64 data, for batch sizing.</summary>
+    public const int RecordOverheadBytes = 640;
+
+    /// <summary>The event for <paramref name="records"/>; with a window, the tumbling-window members too.</summary>
+    public static byte[] Write(
+        IReadOnlyList<KinesisRecord> records,
+        string shardId,
+        string streamArn,
+        string region,
+        string invokeIdentityArn,
+        TumblingWindow? window,
+        bool isFinalInvokeForWindow,
+        bool isWindowTerminatedEarly)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024 + (records.Count * 256));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("Records");
+            foreach (var record in records)
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("kinesis");
+                w.WriteString("kinesisSchemaVersion", "1.0");
+                w.WriteString("partitionKey", record.PartitionKey);
+                w.WriteString("sequenceNumber", record.SequenceNumber);
+                w.WriteBase64String("data", record.Data.Span);
+                w.WriteNumber("approximateArrivalTimestamp", record.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds() / 1000m);
+                w.WriteEndObject();
+                w.WriteString("eventSource", "aws:kinesis");
+                w.WriteString("eventVersion", "1.0");
+                w.WriteString("eventID", shardId + ":" + record.SequenceNumber);
+                w.WriteString("eventName", "aws:kinesis:record");
+                w.WriteString("invokeIdentityArn", invokeIdentityArn);
+                w.WriteString("awsRegion", region);
+                w.WriteString("eventSourceARN", streamArn);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            if (window is not null)
+            {
+                w.WriteStartObject("window");
+                w.WriteString("start", Iso(window.Start));
+                w.WriteString("end", Iso(window.End));
+                w.WriteEndObject();
+                w.WritePropertyName("state");
+                w.WriteRawValue(window.StateJson, skipInputValidation: true);
+                w.WriteString("shardId", shardId);
+                w.WriteString("eventSourceARN", streamArn);
+                w.WriteBoolean("isFinalInvokeForWindow", isFinalInvokeForWindow);
+                w.WriteBoolean("isWindowTerminatedEarly", isWindowTerminatedEarly);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The size one record adds to an event, at most.</summary>
+    public static long EstimateBytes(KinesisRecord record) =>
+        (((long)record.Data.Length + 2) / 3 * 4) + (record.PartitionKey.Length * 6) + (record.SequenceNumber.Length * 2) + RecordOverheadBytes;
+
+    private static string Iso(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+}
