@@ -5,11 +5,11 @@ using System.Text;
 using Amazon.S3;
 using BenchmarkDotNet.Attributes;
 using StreamFunctions.Benchmarks.LambdaEvents;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Records;
+using StreamFunctions.Records.Kpl;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
-using StreamFunctions.Storage.Compression;
-using StreamFunctions.Storage.Kpl;
-using StreamFunctions.Storage.Records;
 
 namespace StreamFunctions.Benchmarks.Sink;
 
