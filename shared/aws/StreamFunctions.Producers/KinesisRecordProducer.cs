@@ -43,10 +43,10 @@ public sealed class KinesisProducerOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Entries per PutRecords call (Kinesis: 500).</summary>
-    public int MaxRecordsPerRequest { get; init; } = 500;
+    public int MaxRecordsPerRequest { get; init; } = KinesisLimits.MaxRecordsPerRequest;
 
     /// <summary>Bytes (data and partition keys) per PutRecords call (Kinesis: 5 MiB).</summary>
-    public int MaxRequestBytes { get; init; } = 5 * 1024 * 1024;
+    public int MaxRequestBytes { get; init; } = KinesisLimits.MaxRequestBytes;
 }
 
 /// <summary>

@@ -25,7 +25,7 @@ public enum PartitionKeyProblem
 public static class PartitionKeys
 {
     /// <summary>The longest partition key, in characters (Kinesis: 256).</summary>
-    public const int MaxLength = 256;
+    public const int MaxLength = KinesisLimits.MaxPartitionKeyLength;
 
     /// <summary>What is wrong with a partition key, if anything.</summary>
     /// <param name="key">The key, or null.</param>

@@ -56,13 +56,13 @@ public sealed class IngestRequestException : Exception
 public static class IngestRequestReader
 {
     /// <summary>Records per request (PutRecords: 500).</summary>
-    public const int MaxRecords = 500;
+    public const int MaxRecords = KinesisLimits.MaxRecordsPerRequest;
 
     /// <summary>A record's data plus partition key, in bytes (Kinesis: 1 MiB).</summary>
-    public const int MaxRecordBytes = 1024 * 1024;
+    public const int MaxRecordBytes = KinesisLimits.MaxRecordBytes;
 
     /// <summary>All records' data plus partition keys, in bytes (PutRecords: 5 MiB).</summary>
-    public const int MaxRequestBytes = 5 * 1024 * 1024;
+    public const int MaxRequestBytes = KinesisLimits.MaxRequestBytes;
 
     /// <summary>Idempotency key length in characters.</summary>
     public const int MaxIdempotencyKeyLength = 256;

@@ -4,6 +4,7 @@ using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
 using StreamFunctions.Aws.Exceptions;
 using StreamFunctions.Formats.Compression;
+using StreamFunctions.KinesisApi;
 using StreamFunctions.Sink;
 using StreamFunctions.Transform;
 
@@ -161,7 +162,7 @@ internal sealed record PipelineConfig
             MaximumRecordAgeInSeconds = Int(events, "eventSource.maximumRecordAgeInSeconds", -1, 604_800) ?? d.MaximumRecordAgeInSeconds,
             WorkloadRecords = Int(workload, "workload.records", 1, 10_000_000) ?? d.WorkloadRecords,
             WorkloadFile = ExistingFile(Text(workload, "workload.file"), "workload.file"),
-            WorkloadRecordsPerRequest = Int(workload, "workload.recordsPerRequest", 1, 500) ?? d.WorkloadRecordsPerRequest,
+            WorkloadRecordsPerRequest = Int(workload, "workload.recordsPerRequest", 1, KinesisLimits.MaxRecordsPerRequest) ?? d.WorkloadRecordsPerRequest,
             WorkloadMalformedEvery = Int(workload, "workload.malformedEvery", 0, int.MaxValue) ?? d.WorkloadMalformedEvery,
         };
         config.Check();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Amazon.S3;
 using StreamFunctions.Json;
+using StreamFunctions.KinesisApi;
 using StreamFunctions.Producers;
 
 namespace StreamFunctions.Cli.Streams;
@@ -24,7 +25,7 @@ internal sealed class StreamReplay(IRecordProducer producer, TextWriter output)
     {
         var (count, records, written, failed, hashed) = (0, 0, 0, 0, 0);
         string? firstError = null;
-        var batch = new List<ProducerRecord>(500);
+        var batch = new List<ProducerRecord>(KinesisLimits.MaxRecordsPerRequest);
         var started = Environment.TickCount64;
         async Task FlushAsync()
         {
@@ -76,7 +77,7 @@ internal sealed class StreamReplay(IRecordProducer producer, TextWriter output)
 
                 batch.Add(new ProducerRecord(data, key));
                 records++;
-                if (batch.Count == 500)
+                if (batch.Count == KinesisLimits.MaxRecordsPerRequest)
                 {
                     await FlushAsync().ConfigureAwait(false);
                 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StreamFunctions.KinesisApi;
 
 namespace StreamFunctions.Producers.Placement;
 
@@ -31,7 +32,7 @@ public sealed class HotKeySpreader
         foreach (var key in _hot)
         {
             // A salted key must stay within Kinesis's 256-character partition key limit.
-            if (key.Length + 1 + (salts - 1).ToString(CultureInfo.InvariantCulture).Length > 256)
+            if (key.Length + 1 + (salts - 1).ToString(CultureInfo.InvariantCulture).Length > KinesisLimits.MaxPartitionKeyLength)
             {
                 throw new ArgumentException($"Hot key '{key[..Math.Min(key.Length, 32)]}…' is too long to salt within the 256-character partition key limit.", nameof(hotKeys));
             }

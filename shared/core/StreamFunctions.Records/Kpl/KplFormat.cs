@@ -1,3 +1,5 @@
+using StreamFunctions.KinesisApi;
+
 namespace StreamFunctions.Records.Kpl;
 
 /// <summary>
@@ -14,10 +16,10 @@ public static class KplFormat
     public const int Overhead = 4 + ChecksumSize;
 
     /// <summary>The most a Kinesis record may hold, data plus partition key: 1 MiB.</summary>
-    public const int MaxKinesisRecordSize = 1024 * 1024;
+    public const int MaxKinesisRecordSize = KinesisLimits.MaxRecordBytes;
 
     /// <summary>The longest partition key Kinesis takes, in characters.</summary>
-    public const int MaxPartitionKeyLength = 256;
+    public const int MaxPartitionKeyLength = KinesisLimits.MaxPartitionKeyLength;
 
     /// <summary>The magic number that opens every aggregated record.</summary>
     public static ReadOnlySpan<byte> Magic => [0xF3, 0x89, 0x9A, 0xC2];

@@ -1,3 +1,4 @@
+using StreamFunctions.KinesisApi;
 using System.Text;
 using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Records.Exceptions;
@@ -8,10 +9,10 @@ namespace StreamFunctions.Records.Kpl;
 public sealed class PutRecordsBatcherOptions
 {
     /// <summary>Kinesis's limit on records per PutRecords request.</summary>
-    public const int KinesisMaxRecords = 500;
+    public const int KinesisMaxRecords = KinesisLimits.MaxRecordsPerRequest;
 
     /// <summary>Kinesis's limit on a PutRecords request: 5 MiB of data and partition keys.</summary>
-    public const int KinesisMaxRequestSize = 5 * 1024 * 1024;
+    public const int KinesisMaxRequestSize = KinesisLimits.MaxRequestBytes;
 
     /// <summary>The most records in one request.</summary>
     /// <value>The default is 500, Kinesis's limit; allowed 1–500.</value>

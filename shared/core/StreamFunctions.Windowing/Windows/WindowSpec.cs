@@ -1,3 +1,5 @@
+using StreamFunctions.Windowing.Engine;
+
 namespace StreamFunctions.Windowing.Windows;
 
 /// <summary>The kind of window.</summary>
@@ -17,10 +19,17 @@ public enum WindowKind
 }
 
 /// <summary>How events are grouped in windows, as Flink's window assigners (sizes in milliseconds).</summary>
+/// <remarks>
+/// Each factory names the kind's assigner (<c>Engine/Assigners/</c>), the one place that says how the engine
+/// places an event of that kind: a new kind is its assigner, a factory here and its configuration entry.
+/// </remarks>
 public sealed record WindowSpec
 {
-    private WindowSpec(WindowKind kind, long size, long slide, long offset, long gap, long count)
+    private readonly Func<WindowedAggregator, WindowedAggregator.WindowAssigner> _assigner;
+
+    private WindowSpec(WindowKind kind, long size, long slide, long offset, long gap, long count, Func<WindowedAggregator, WindowedAggregator.WindowAssigner> assigner)
     {
+        _assigner = assigner;
         Kind = kind;
         Size = size;
         Slide = slide;
@@ -74,13 +83,15 @@ public sealed record WindowSpec
         }
 
         var o = (long)offset.TotalMilliseconds;
-        return new WindowSpec(s == h ? WindowKind.Tumbling : WindowKind.Sliding, s, h, ((o % h) + h) % h, 0, 0);
+        return s == h
+            ? new WindowSpec(WindowKind.Tumbling, s, h, ((o % h) + h) % h, 0, 0, static engine => new WindowedAggregator.TumblingAssigner(engine))
+            : new WindowSpec(WindowKind.Sliding, s, h, ((o % h) + h) % h, 0, 0, static engine => new WindowedAggregator.SlidingAssigner(engine));
     }
 
     /// <summary>Session windows.</summary>
     /// <param name="gap">The inactivity gap.</param>
     /// <returns>The spec.</returns>
-    public static WindowSpec Session(TimeSpan gap) => new(WindowKind.Session, 0, 0, 0, Milliseconds(gap, nameof(gap)), 0);
+    public static WindowSpec Session(TimeSpan gap) => new(WindowKind.Session, 0, 0, 0, Milliseconds(gap, nameof(gap)), 0, static engine => new WindowedAggregator.SessionAssigner(engine));
 
     /// <summary>Count windows: every <paramref name="count"/> events of a key form a window.</summary>
     /// <param name="count">Events per window.</param>
@@ -88,7 +99,7 @@ public sealed record WindowSpec
     public static WindowSpec CountOf(long count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        return new WindowSpec(WindowKind.Count, 0, 0, 0, 0, count);
+        return new WindowSpec(WindowKind.Count, 0, 0, 0, 0, count, static engine => new WindowedAggregator.CountAssigner(engine));
     }
 
     /// <summary>The start of the last window (tumbling, sliding) that holds <paramref name="timestamp"/>.</summary>
@@ -99,6 +110,9 @@ public sealed record WindowSpec
         var r = (timestamp - Offset) % Slide;
         return timestamp - (r < 0 ? r + Slide : r);
     }
+
+    // The assigner that places this spec's events in the engine's windows.
+    internal WindowedAggregator.WindowAssigner CreateAssigner(WindowedAggregator engine) => _assigner(engine);
 
     private static long Milliseconds(TimeSpan value, string name)
     {

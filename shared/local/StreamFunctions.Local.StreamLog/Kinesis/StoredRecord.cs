@@ -1,3 +1,4 @@
+using StreamFunctions.KinesisApi;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -14,7 +15,7 @@ internal readonly ref struct StoredRecord
     public const int HeaderSize = 18;
 
     /// <summary>The largest partition key in UTF-8 bytes (256 chars of up to 3 bytes each).</summary>
-    public const int MaxPartitionKeyBytes = 256 * 3;
+    public const int MaxPartitionKeyBytes = KinesisLimits.MaxPartitionKeyLength * 3;
 
     public StoredRecord(ulong counter, long arrivalMilliseconds, ReadOnlySpan<byte> partitionKey, ReadOnlySpan<byte> data)
     {

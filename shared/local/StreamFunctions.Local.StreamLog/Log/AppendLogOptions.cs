@@ -1,3 +1,5 @@
+using StreamFunctions.KinesisApi;
+
 namespace StreamFunctions.Local.StreamLog.Log;
 
 /// <summary>How an <see cref="AppendLog"/> lays out and commits its files.</summary>
@@ -15,7 +17,7 @@ public sealed record AppendLogOptions
 
     /// <summary>The largest record payload accepted.</summary>
     /// <value>The default value is 1 MiB + 1 KiB (a Kinesis record of 1 MiB with its partition key and header); allowed 1 byte to 64 MiB.</value>
-    public int MaxRecordSize { get; init; } = (1024 * 1024) + 1024;
+    public int MaxRecordSize { get; init; } = KinesisLimits.MaxRecordBytes + 1024;
 
     /// <summary>The size of each of the two in-memory pages that appends fill between commits (one fills while the other is written).</summary>
     /// <value>The default value is 4 MiB; it must hold at least one record of <see cref="MaxRecordSize"/> plus its header, and at most 256 MiB.</value>
