@@ -1,6 +1,5 @@
 using System.Globalization;
 using Amazon.DynamoDBv2;
-using StreamFunctions.KinesisApi;
 using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Local.Leases.Exceptions;
 using StreamFunctions.Testing;
@@ -278,7 +277,7 @@ public sealed class LeaseCoordinatorTests(LocalAwsFixture aws) : IAsyncLifetime,
         Assert.Equal(children.Select(c => c.LeaseKey).Order(), parent.ChildShardIds);
     }
 
-    private static async Task Put(IKinesisApi kinesis, string prefix, int count)
+    private static async Task Put(FaultInjectingKinesis kinesis, string prefix, int count)
     {
         for (var i = 0; i < count; i++)
         {

@@ -18,7 +18,7 @@ public sealed class ConformanceTests : EmbeddedKinesisTestBase
         await Sut.SplitShardAsync(new SplitShardRequest("s", ShardIds.Format(2), split));
         await Sut.MergeShardsAsync(new MergeShardsRequest("s", ShardIds.Format(4), ShardIds.Format(5)));
 
-        var shards = await Shards(Sut);
+        var shards = await ShardsAsync();
 
         List<(string Id, string? Parent, string? Adjacent, UInt128 Start, UInt128 End, bool Open)> expected =
         [
@@ -56,7 +56,7 @@ public sealed class ConformanceTests : EmbeddedKinesisTestBase
         }
     }
 
-    private static async Task<List<(string Id, string? Parent, string? Adjacent, UInt128 Start, UInt128 End, bool Open)>> Shards(IKinesisApi api) =>
-        [.. (await api.ListShardsAsync(new ListShardsRequest("s"))).Shards
+    private async Task<List<(string Id, string? Parent, string? Adjacent, UInt128 Start, UInt128 End, bool Open)>> ShardsAsync() =>
+        [.. (await Sut.ListShardsAsync(new ListShardsRequest("s"))).Shards
             .Select(s => (s.ShardId, s.ParentShardId, s.AdjacentParentShardId, s.HashKeyRange.StartingHashKey, s.HashKeyRange.EndingHashKey, s.IsOpen))];
 }
