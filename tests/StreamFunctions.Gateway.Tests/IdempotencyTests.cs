@@ -13,7 +13,7 @@ public sealed class IdempotencyTests(LocalAwsFixture aws) : IAsyncLifetime, IDis
 {
     private readonly Amazon.DynamoDBv2.IAmazonDynamoDB _dynamo = aws.Clients.CreateDynamoDBClient();
     private readonly string _table = LocalAwsFixture.UniqueName("sfn-idem");
-    private readonly InMemoryKinesis _kinesis = new();
+    private readonly FaultInjectingKinesis _kinesis = FaultInjectingKinesis.OnTempFolder();
 
     public async Task InitializeAsync()
     {
@@ -23,7 +23,11 @@ public sealed class IdempotencyTests(LocalAwsFixture aws) : IAsyncLifetime, IDis
 
     public async Task DisposeAsync() => await _dynamo.DeleteTableAsync(_table);
 
-    public void Dispose() => _dynamo.Dispose();
+    public void Dispose()
+    {
+        _dynamo.Dispose();
+        _kinesis.Dispose();
+    }
 
     [Fact]
     public async Task SameRequestTwice_WritesOnceAndAnswersTheOriginalResults()

@@ -10,7 +10,7 @@ namespace StreamFunctions.Local.EventSourceMapping.Tests;
 /// <summary>The events the runner sends are the Lambda contracts' shapes: a function reads them with StreamFunctions.Lambda.Events.</summary>
 public sealed class EventContractTests : IAsyncDisposable
 {
-    private readonly InMemoryStreamHarness _harness = new();
+    private readonly EmbeddedStreamHarness _harness = new();
     private readonly RecordingInvoker _invoker = new();
 
     public async ValueTask DisposeAsync() => await _harness.DisposeAsync();

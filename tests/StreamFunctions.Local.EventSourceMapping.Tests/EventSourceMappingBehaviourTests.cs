@@ -459,9 +459,6 @@ public abstract class EventSourceMappingBehaviourTests(StreamHarness harness) : 
         new(harness.Kinesis, _invoker, Options(stream, configure), _checkpoints, _destination, harness.Time);
 }
 
-/// <summary>The behaviours against the in-memory stream.</summary>
-public sealed class InMemoryEventSourceMappingTests() : EventSourceMappingBehaviourTests(new InMemoryStreamHarness());
-
 /// <summary>
 /// The same behaviours against the embedded stream log: EmbeddedKinesis is a drop-in IKinesisApi for
 /// the runner (issue 4 item 5's "same interface").

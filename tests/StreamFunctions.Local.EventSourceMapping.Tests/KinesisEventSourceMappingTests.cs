@@ -3,14 +3,13 @@ using StreamFunctions.KinesisApi.Exceptions;
 using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Local.EventSourceMapping.Destinations;
 using StreamFunctions.Local.EventSourceMapping.Tests.Support;
-using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Local.EventSourceMapping.Tests;
 
-/// <summary>Runner behaviours that need a fault-injecting stream or a running loop (in memory only).</summary>
+/// <summary>Runner behaviours that need a fault-injecting stream or a running loop (on the embedded log only).</summary>
 public sealed class KinesisEventSourceMappingTests : IAsyncDisposable
 {
-    private readonly InMemoryStreamHarness _harness = new();
+    private readonly EmbeddedStreamHarness _harness = new();
     private readonly RecordingInvoker _invoker = new();
     private readonly InMemoryShardCheckpointStore _checkpoints = new();
 
@@ -21,7 +20,7 @@ public sealed class KinesisEventSourceMappingTests : IAsyncDisposable
     {
         var stream = await _harness.CreateStreamAsync();
         await _harness.PutManyAsync(stream, 3);
-        var kinesis = (InMemoryKinesis)_harness.Kinesis;
+        var kinesis = _harness.Faults;
         var throttle = true;
         kinesis.Fault = op => op == "GetRecords" && throttle ? new KinesisThroughputExceededException("Rate exceeded for shard shardId-000000000000.") : null;
         var sut = CreateSut(stream);
@@ -42,7 +41,7 @@ public sealed class KinesisEventSourceMappingTests : IAsyncDisposable
         var sut = CreateSut(stream);
         await sut.DrainAsync();
         await _harness.PutManyAsync(stream, 2, prefix: "late");
-        var kinesis = (InMemoryKinesis)_harness.Kinesis;
+        var kinesis = _harness.Faults;
         var expire = true;
         kinesis.Fault = op =>
         {

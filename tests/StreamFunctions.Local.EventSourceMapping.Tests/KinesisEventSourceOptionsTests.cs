@@ -95,7 +95,9 @@ public sealed class KinesisEventSourceOptionsTests
     {
         var options = new KinesisEventSourceOptions { StreamName = "s", BatchSize = 0 };
 
+        using var kinesis = Testing.Kinesis.FaultInjectingKinesis.OnTempFolder();
+
         Assert.Throws<EventSourceOptionsException>(() =>
-            new KinesisEventSourceMapping(new Testing.Kinesis.InMemoryKinesis(), new Support.RecordingInvoker(), options));
+            new KinesisEventSourceMapping(kinesis, new Support.RecordingInvoker(), options));
     }
 }

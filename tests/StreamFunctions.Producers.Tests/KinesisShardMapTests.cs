@@ -13,7 +13,7 @@ public sealed class KinesisShardMapTests
     [Fact]
     public async Task Route_ExplicitHashKey_WinsOverThePartitionKey()
     {
-        var kinesis = new InMemoryKinesis();
+        using var kinesis = FaultInjectingKinesis.OnTempFolder();
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 4));
         var sut = new KinesisShardMap(kinesis, "s");
         await sut.RefreshAsync();
@@ -25,7 +25,7 @@ public sealed class KinesisShardMapTests
     [Fact]
     public async Task Refresh_AfterASplit_RoutesToTheChildren()
     {
-        var kinesis = new InMemoryKinesis();
+        using var kinesis = FaultInjectingKinesis.OnTempFolder();
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 1));
         var sut = new KinesisShardMap(kinesis, "s");
         await sut.RefreshAsync();
@@ -41,7 +41,8 @@ public sealed class KinesisShardMapTests
     [Fact]
     public void Route_BeforeRefresh_ThrowsAClearError()
     {
-        var sut = new KinesisShardMap(new InMemoryKinesis(), "s");
+        using var kinesis = FaultInjectingKinesis.OnTempFolder();
+        var sut = new KinesisShardMap(kinesis, "s");
 
         Assert.Contains("RefreshAsync", Assert.Throws<InvalidOperationException>(() => sut.Route("k")).Message, StringComparison.Ordinal);
     }
@@ -49,7 +50,7 @@ public sealed class KinesisShardMapTests
     [Fact]
     public async Task RouteMany_TenThousandKeysOver1000Shards_EqualsRouteForShortLongAndNonAsciiKeys()
     {
-        var kinesis = new InMemoryKinesis();
+        using var kinesis = FaultInjectingKinesis.OnTempFolder(maxShardsPerStream: 1000);
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 1000));
         var sut = new KinesisShardMap(kinesis, "s");
         await sut.RefreshAsync();
@@ -71,7 +72,7 @@ public sealed class KinesisShardMapTests
     [Fact]
     public async Task RouteHashKey_ShardBoundaries_GoToTheShardHoldingThem()
     {
-        var kinesis = new InMemoryKinesis();
+        using var kinesis = FaultInjectingKinesis.OnTempFolder();
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 7));
         var sut = new KinesisShardMap(kinesis, "s");
         await sut.RefreshAsync();

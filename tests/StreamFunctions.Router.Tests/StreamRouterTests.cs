@@ -10,12 +10,14 @@ using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Router.Tests;
 
-/// <summary>The router's batch semantics, writing through the real Kinesis producer to in-memory streams.</summary>
-public sealed class StreamRouterTests
+/// <summary>The router's batch semantics, writing through the real Kinesis producer to embedded streams on a temp folder.</summary>
+public sealed class StreamRouterTests : IDisposable
 {
     private const string SourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/source";
-    private readonly InMemoryKinesis _kinesis = new();
+    private readonly FaultInjectingKinesis _kinesis = FaultInjectingKinesis.OnTempFolder();
     private readonly List<PoisonRecord> _archived = [];
+
+    public void Dispose() => _kinesis.Dispose();
 
     private static DateTimeOffset Deadline => TimeProvider.System.GetUtcNow().AddSeconds(10);
 

@@ -365,20 +365,23 @@ internal sealed class FolderSinkStore : IAsyncDisposable
     }
 }
 
-/// <summary>Kinesis events of given records, on shard 0 of <c>clicks</c>, sequence numbers from 49,600,000,000,000,000.</summary>
+/// <summary>
+/// Kinesis events of given records, on shard 0 of <c>clicks</c>, sequence numbers from 49,600,000,000,000,000
+/// (plus <c>first</c>, for the events after the first one).
+/// </summary>
 internal static class KinesisEvents
 {
-    public static Lambda.Events.Kinesis.KinesisEvent Of(IEnumerable<string> records, DateTimeOffset arrival) => new()
+    public static Lambda.Events.Kinesis.KinesisEvent Of(IEnumerable<string> records, DateTimeOffset arrival, int first = 0) => new()
     {
         Records = [.. records.Select((r, i) => new Lambda.Events.Kinesis.KinesisEventRecord
         {
             EventSource = "aws:kinesis",
             EventSourceArn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
-            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + i}",
+            EventId = $"shardId-000000000000:{49_600_000_000_000_000L + first + i}",
             Kinesis = new Lambda.Events.Kinesis.KinesisRecord
             {
                 PartitionKey = "pk",
-                SequenceNumber = (49_600_000_000_000_000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                SequenceNumber = (49_600_000_000_000_000L + first + i).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Data = Encoding.UTF8.GetBytes(r),
                 ApproximateArrivalTimestamp = arrival,
             },

@@ -7,15 +7,15 @@ using StreamFunctions.Testing.Kinesis;
 namespace StreamFunctions.Benchmarks.EventSources;
 
 /// <summary>
-/// The event-source-mapping runner's own cost: drain 10,000 records of 256 bytes (200 keys) from an
-/// in-memory stream into a function that returns at once. Measures reading, batching, lanes, event
+/// The event-source-mapping runner's own cost: drain 10,000 records of 256 bytes (200 keys) from the
+/// embedded stream log on a temp folder (read from the OS cache) into a function that returns at once. Measures reading, batching, lanes, event
 /// JSON writing and checkpointing — the overhead a local run adds on top of the function.
 /// </summary>
 [MemoryDiagnoser]
 public class EventSourceMappingBenchmarks
 {
     private const int Records = 10_000;
-    private readonly InMemoryKinesis _kinesis = new();
+    private FaultInjectingKinesis _kinesis = null!;
     private readonly NoOpInvoker _invoker = new();
 
     [Params(100, 1000)]
@@ -27,6 +27,7 @@ public class EventSourceMappingBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
+        _kinesis = FaultInjectingKinesis.OnTempFolder();
         await _kinesis.CreateStreamAsync(new CreateStreamRequest("bench", 1));
         var data = new byte[256];
         new Random(42).NextBytes(data);
@@ -37,6 +38,9 @@ public class EventSourceMappingBenchmarks
                 [.. Enumerable.Range(i, 500).Select(n => new PutRecordsRequestEntry(data, "key-" + (n % 200)))]));
         }
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _kinesis.Dispose();
 
     [Benchmark(OperationsPerInvoke = Records)]
     public async Task<int> DrainPerRecord()

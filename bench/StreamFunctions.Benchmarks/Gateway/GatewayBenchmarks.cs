@@ -100,7 +100,7 @@ public class ShardRoutingBenchmarks
     public void Setup()
     {
         _keys = Enumerable.Range(0, 4096).Select(i => "user-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var kinesis = new InMemoryKinesis();
+        using var kinesis = FaultInjectingKinesis.OnTempFolder(maxShardsPerStream: 1000);
         kinesis.CreateStreamAsync(new CreateStreamRequest("routing", 1000)).GetAwaiter().GetResult();
         _map = new KinesisShardMap(kinesis, "routing");
         _map.RefreshAsync().GetAwaiter().GetResult();

@@ -17,6 +17,12 @@ public enum SinkFormat
 /// <summary>Settings of <see cref="S3Sink"/>, with Firehose's names and limits.</summary>
 public sealed class S3SinkOptions
 {
+    /// <summary>S3's smallest part (all but the last of an upload): 5 MiB.</summary>
+    public const int MinPartSize = 5 * 1024 * 1024;
+
+    /// <summary>The largest part size allowed here (S3 allows 5 GiB; a part is staged in memory).</summary>
+    public const int MaxPartSize = 512 * 1024 * 1024;
+
     /// <summary>The smallest buffering size hint (1 MiB).</summary>
     public const long MinBufferSize = 1024 * 1024;
 
@@ -69,7 +75,7 @@ public sealed class S3SinkOptions
     public int MaxActivePartitions { get; init; } = 500;
 
     /// <summary>Staged bytes of a partition uploaded as one multipart part (at least S3's 5 MiB).</summary>
-    public int PartSize { get; init; } = MultipartOptions.MinPartSize;
+    public int PartSize { get; init; } = MinPartSize;
 
     /// <summary>When a shard's state grows past this many bytes, its largest partitions are delivered early (DynamoDB items hold 400 KB).</summary>
     public int StateFlushBytes { get; init; } = 200 * 1024;
@@ -108,9 +114,9 @@ public sealed class S3SinkOptions
             throw new ArgumentException($"BufferInterval is {BufferInterval.TotalSeconds} s; it must be from 0 to 900 s (Firehose's interval hint).", nameof(BufferInterval));
         }
 
-        if (PartSize is < MultipartOptions.MinPartSize or > MultipartOptions.MaxPartSize)
+        if (PartSize is < MinPartSize or > MaxPartSize)
         {
-            throw new ArgumentException($"PartSize is {PartSize}; it must be from {MultipartOptions.MinPartSize} to {MultipartOptions.MaxPartSize} bytes (S3's parts, 5–512 MiB here).", nameof(PartSize));
+            throw new ArgumentException($"PartSize is {PartSize}; it must be from {MinPartSize} to {MaxPartSize} bytes (S3's parts, 5–512 MiB here).", nameof(PartSize));
         }
 
         if (MaxActivePartitions is < 1 or > MaxActivePartitionsLimit)

@@ -13,13 +13,13 @@ namespace StreamFunctions.Cli.Tests.Dlq;
 
 /// <summary>
 /// <c>sfn dlq redrive</c> while another redrive is under way over the same archive: on the folder S3 (conditional writes as
-/// S3 has them) and an in-memory stream, no emulator.
+/// S3 has them) and the embedded stream log on a temp folder, no emulator.
 /// </summary>
 public sealed class DlqRedriveClaimsTests : IAsyncLifetime, IDisposable
 {
     private const string Bucket = "dlq-archive";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sfn-cli-claims-" + Guid.NewGuid().ToString("N"));
-    private readonly InMemoryKinesis _kinesis = new();
+    private readonly FaultInjectingKinesis _kinesis = FaultInjectingKinesis.OnTempFolder();
     private FolderS3Server _server = null!;
     private AwsSettings _settings = null!;
     private IAmazonS3 _s3 = null!;
@@ -51,6 +51,7 @@ public sealed class DlqRedriveClaimsTests : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         _s3.Dispose();
+        _kinesis.Dispose();
         Directory.Delete(_root, recursive: true);
     }
 

@@ -11,11 +11,11 @@ public sealed class JsonLinesWriterTests
 {
     public static TheoryData<CompressionCodec> Codecs => [CompressionCodec.None, CompressionCodec.Gzip, CompressionCodec.Zstd, CompressionCodec.Snappy, CompressionCodec.HadoopSnappy];
 
-    /// <summary>Records → JSON lines → compressor → parts; returns the joined parts.</summary>
+    /// <summary>Records → JSON lines → compressor → object; returns the object.</summary>
     private static byte[] WriteObject(List<byte[]> records, CompressionCodec codec, JsonLinesOptions? options = null, int flushEvery = 0)
     {
-        using var parts = new MultipartStream(new MultipartOptions { PartSize = 5 * MiB });
-        using (var writer = new JsonLinesWriter(CompressionStreams.CreateCompressor(parts, new CompressionOptions { Codec = codec }, leaveOpen: true), options))
+        using var file = new MemoryStream();
+        using (var writer = new JsonLinesWriter(CompressionStreams.CreateCompressor(file, new CompressionOptions { Codec = codec }, leaveOpen: true), options))
         {
             for (var i = 0; i < records.Count; i++)
             {
@@ -27,7 +27,7 @@ public sealed class JsonLinesWriterTests
             }
         }
 
-        return JoinParts(parts, 5 * MiB);
+        return file.ToArray();
     }
 
     private static byte[] Decompress(byte[] data, CompressionCodec codec)

@@ -1,5 +1,4 @@
 using System.Text;
-using StreamFunctions.Formats.Objects;
 
 namespace StreamFunctions.Records.Tests.Objects;
 
@@ -18,29 +17,5 @@ internal static class ObjectTestData
         }
 
         return records;
-    }
-
-    /// <summary>Takes every part (after completing the stream) and joins them; checks numbering and sizes.</summary>
-    public static byte[] JoinParts(MultipartStream stream, int partSize)
-    {
-        var count = stream.Complete();
-        var joined = new List<byte>();
-        var expected = 1;
-        while (stream.TryTakePart(out var part))
-        {
-            using (part)
-            {
-                Assert.Equal(expected++, part.PartNumber);
-                if (!part.IsLast)
-                {
-                    Assert.Equal(partSize, part.Data.Length);
-                }
-
-                joined.AddRange(part.Data.ToArray());
-            }
-        }
-
-        Assert.Equal(count, expected - 1);
-        return [.. joined];
     }
 }

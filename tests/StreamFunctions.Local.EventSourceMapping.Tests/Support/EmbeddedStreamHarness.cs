@@ -1,24 +1,26 @@
 using StreamFunctions.KinesisApi;
 using StreamFunctions.Local.StreamLog.Kinesis;
 using StreamFunctions.Testing;
+using StreamFunctions.Testing.Kinesis;
 
 namespace StreamFunctions.Local.EventSourceMapping.Tests.Support;
 
 /// <summary>
 /// The embedded stream log (<see cref="EmbeddedKinesis"/>) in a fresh temp folder, with its default
-/// group-commit and fsync policy: arrival times follow the test's clock exactly, as in memory.
+/// group-commit and fsync policy, behind <see cref="Faults"/>: arrival times follow the test's clock exactly.
 /// </summary>
 public sealed class EmbeddedStreamHarness : StreamHarness
 {
     private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero));
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "sfn-esm-embedded-" + Guid.NewGuid().ToString("N"));
 
-    public EmbeddedStreamHarness() =>
-        Kinesis = EmbeddedKinesis.Open(new EmbeddedKinesisOptions { Directory = _directory }, _time);
+    public EmbeddedStreamHarness() => Faults = FaultInjectingKinesis.OnTempFolder(_time);
 
     internal override ManualTimeProvider Time => _time;
 
-    public override IKinesisApi Kinesis { get; }
+    /// <summary>The stream with the faults a test injects (Kinesis errors per call, failed PutRecords entries).</summary>
+    public FaultInjectingKinesis Faults { get; }
+
+    public override IKinesisApi Kinesis => Faults;
 
     public override int WindowSeconds => 60;
 
@@ -37,16 +39,4 @@ public sealed class EmbeddedStreamHarness : StreamHarness
     }
 
     protected override Task WaitActiveAsync(string stream) => Task.CompletedTask;
-
-    protected override void OnDisposed()
-    {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Never created: nothing to remove.
-        }
-    }
 }

@@ -6,8 +6,8 @@ using StreamFunctions.Testing;
 namespace StreamFunctions.Local.EventSourceMapping.Tests.Support;
 
 /// <summary>
-/// A stream to run the mapping against (in memory, or the Kinesis emulator) and the runner's clock.
-/// Arrival times come from the stream: in memory they follow <see cref="Time"/>; on the emulator they
+/// A stream to run the mapping against (the embedded log, or the Kinesis emulator) and the runner's clock.
+/// Arrival times come from the stream: on the embedded log they follow <see cref="Time"/>; on the emulator they
 /// are the wall clock, so moving "arrival time" forward waits (no longer than the test needs).
 /// </summary>
 public abstract class StreamHarness : IAsyncDisposable
@@ -91,42 +91,6 @@ public abstract class StreamHarness : IAsyncDisposable
         }
 
         (Kinesis as IDisposable)?.Dispose();
-        OnDisposed();
         GC.SuppressFinalize(this);
     }
-
-    /// <summary>Runs after the streams are deleted and the client disposed (e.g. to remove a folder).</summary>
-    protected virtual void OnDisposed()
-    {
-    }
-}
-
-/// <summary>The in-memory stream: arrival times follow the test's clock exactly.</summary>
-public sealed class InMemoryStreamHarness : StreamHarness
-{
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero));
-
-    public InMemoryStreamHarness() => Kinesis = new Testing.Kinesis.InMemoryKinesis(_time);
-
-    internal override ManualTimeProvider Time => _time;
-
-    public override IKinesisApi Kinesis { get; }
-
-    public override int WindowSeconds => 60;
-
-    public override Task LetTimePassAsync(TimeSpan by)
-    {
-        _time.Advance(by);
-        return Task.CompletedTask;
-    }
-
-    public override Task MoveToNextWindowAsync(int seconds)
-    {
-        var ms = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var next = ((ms / (seconds * 1000L)) + 1) * seconds * 1000L;
-        _time.Set(DateTimeOffset.FromUnixTimeMilliseconds(next + 1));
-        return Task.CompletedTask;
-    }
-
-    protected override Task WaitActiveAsync(string stream) => Task.CompletedTask;
 }

@@ -214,36 +214,9 @@ public sealed class LeaseCoordinatorTests(LocalAwsFixture aws) : IAsyncLifetime,
     }
 
     [Fact]
-    public async Task ThrottledCheckpointer_EveryThreeRecordsOrTenSeconds_WritesThatOften()
-    {
-        await CreateLeasesAsync(1);
-        var a = Worker("worker-a");
-        await a.TakeAsync();
-        var sut = new ThrottledCheckpointer(a, "shardId-000000000000", everyRecords: 3, everyInterval: TimeSpan.FromSeconds(10), _time);
-
-        var written = new List<bool>();
-        for (var i = 1; i <= 7; i++)
-        {
-            written.Add(await sut.ProcessedAsync(new ExtendedSequenceNumber(i.ToString(CultureInfo.InvariantCulture))));
-        }
-
-        Assert.Equal([false, false, true, false, false, true, false], written);
-        Assert.Equal("6", (await _table.GetAsync("shardId-000000000000"))!.Checkpoint.SequenceNumber);
-
-        _time.Advance(TimeSpan.FromSeconds(10));
-        await a.RenewAsync();
-        Assert.True(await sut.ProcessedAsync(new ExtendedSequenceNumber("8")));
-        await sut.ProcessedAsync(new ExtendedSequenceNumber("9"));
-        await sut.FlushAsync();
-
-        Assert.Equal("9", (await _table.GetAsync("shardId-000000000000"))!.Checkpoint.SequenceNumber);
-        Assert.Equal(4, sut.CheckpointsWritten);
-    }
-
-    [Fact]
     public async Task ShardSync_RunTwiceConcurrently_CreatesEachLeaseOnceAndChildrenAtTrimHorizon()
     {
-        var kinesis = new InMemoryKinesis(_time);
+        using var kinesis = FaultInjectingKinesis.OnTempFolder(_time);
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 2));
         await kinesis.SplitShardAsync(new SplitShardRequest("s", "shardId-000000000000", UInt128.One << 64));
 
@@ -261,7 +234,7 @@ public sealed class LeaseCoordinatorTests(LocalAwsFixture aws) : IAsyncLifetime,
     [Fact]
     public async Task SplitDuringProcessing_ChildIsNotProcessedBeforeTheParentsEnd()
     {
-        var kinesis = new InMemoryKinesis(_time);
+        using var kinesis = FaultInjectingKinesis.OnTempFolder(_time);
         await kinesis.CreateStreamAsync(new CreateStreamRequest("s", 1));
         await ShardLeaseSync.SyncAsync(kinesis, "s", _table, ExtendedSequenceNumber.TrimHorizon);
         var worker = Worker("worker-a");
@@ -304,7 +277,7 @@ public sealed class LeaseCoordinatorTests(LocalAwsFixture aws) : IAsyncLifetime,
         Assert.Equal(children.Select(c => c.LeaseKey).Order(), parent.ChildShardIds);
     }
 
-    private static async Task Put(InMemoryKinesis kinesis, string prefix, int count)
+    private static async Task Put(FaultInjectingKinesis kinesis, string prefix, int count)
     {
         for (var i = 0; i < count; i++)
         {

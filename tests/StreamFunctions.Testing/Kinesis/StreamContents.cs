@@ -10,7 +10,7 @@ public static class StreamContents
     /// Every record of every shard (open or closed), shard by shard in ListShards order, each shard in
     /// sequence order: read from TRIM_HORIZON until a page is empty at the tip.
     /// </summary>
-    /// <param name="kinesis">The stream API (Kinesis, an emulator, the embedded log or <see cref="InMemoryKinesis"/>).</param>
+    /// <param name="kinesis">The stream API (Kinesis, an emulator, or the embedded log, e.g. behind <see cref="FaultInjectingKinesis"/>).</param>
     /// <param name="streamName">The stream.</param>
     /// <returns>The records.</returns>
     public static async Task<List<KinesisRecord>> ReadAllAsync(IKinesisApi kinesis, string streamName)

@@ -38,7 +38,7 @@ public sealed class JsonLinesOptions
 
 /// <summary>
 /// Writes records as JSON lines (one UTF-8 JSON document per line) into a destination stream, usually a
-/// compressor over a <see cref="MultipartStream"/>. Records are gathered in a pooled buffer and passed on
+/// compressor over the object's bytes. Records are gathered in a pooled buffer and passed on
 /// in large writes; the output is a function of the records and options only.
 /// </summary>
 /// <remarks>With the newline delimiter on, a record holding a line break is refused (it would read back as

@@ -9,7 +9,7 @@ using StreamFunctions.Records;
 namespace StreamFunctions.Formats.Objects;
 
 /// <summary>
-/// Writes JSON records as a Parquet file into a destination stream (usually a <see cref="MultipartStream"/>),
+/// Writes JSON records as a Parquet file into a destination stream,
 /// one row group per <see cref="ParquetObjectOptions.RowGroupRecords"/> records, with a schema from the
 /// options or inferred from the first row group. The same records and options give the same bytes.
 /// </summary>
