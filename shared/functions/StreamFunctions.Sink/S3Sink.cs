@@ -269,6 +269,8 @@ public sealed partial class S3Sink
         }
     }
 
+    // The pipeline's first step (the rest is in S3Sink.Pipeline.cs): a batch's source records into user records.
+
     // Into users; deaggregated is the blocks' shared scratch list of where the user records' data are (a list per
     // block would be allocated again and again).
     private static void Deaggregate(List<Source> sources, List<User> users, List<Range> deaggregated)
