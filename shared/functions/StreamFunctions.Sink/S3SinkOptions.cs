@@ -178,7 +178,7 @@ public sealed class S3SinkOptions
     private void FitsObjectNames(PartitionTemplate template, string name)
     {
         var names = ObjectNameBytes(UsualStreamNameBytes, "shardId-000000000000".Length, 56);
-        if (PartitionTemplate.KeyLimitProblem(template.RenderWidest(S3Sink.ErrorOutputTypes), names, null) is { } problem)
+        if (PartitionTemplate.KeyLimitProblem(template.RenderWidest(FirehoseErrorRecord.OutputTypes), names, null) is { } problem)
         {
             throw new ArgumentException($"{name} is too long: {problem} Object names take up to {names} bytes here: a stream name of up to {UsualStreamNameBytes} bytes, a shard id, two 56-digit sequence numbers and the extension.", name);
         }

@@ -54,4 +54,8 @@ public sealed class InMemorySinkStateStore : ISinkStateStore
             yield return (key[..slash], key[(slash + 1)..]);
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>The serialized size, as <see cref="DynamoDbSinkStateStore"/> measures it, so that a sink flushes the same on both.</remarks>
+    public int SizeOf(SinkShardState state) => SinkStateJsonContext.SizeOf(state);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace StreamFunctions.Sink.Buffer;
@@ -17,9 +18,9 @@ public enum PartitionKind
 
 /// <summary>
 /// The durable state of one source shard (a Kinesis shard or a Kafka topic-partition): the last source
-/// position whose records are durable, the staged chunk objects, and the open partitions. Stored as one
-/// DynamoDB item, written conditionally on <see cref="Version"/>, so each write is atomic and a stale
-/// writer loses.
+/// position whose records are durable, the staged chunk objects, and the open partitions. Kept by an
+/// <see cref="ISinkStateStore"/> (one DynamoDB item in AWS), written conditionally on <see cref="Version"/>,
+/// so each write is atomic and a stale writer loses.
 /// </summary>
 public sealed class SinkShardState
 {
@@ -140,4 +141,8 @@ public sealed record UploadedPart(
 
 [JsonSerializable(typeof(SinkShardState))]
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-internal sealed partial class SinkStateJsonContext : JsonSerializerContext;
+internal sealed partial class SinkStateJsonContext : JsonSerializerContext
+{
+    // The serialized size of a state (what both stores hold).
+    internal static int SizeOf(SinkShardState state) => JsonSerializer.SerializeToUtf8Bytes(state, Default.SinkShardState).Length;
+}

@@ -7,34 +7,6 @@ using StreamFunctions.Aws;
 
 namespace StreamFunctions.Sink.Buffer;
 
-/// <summary>Another writer changed the shard's state since it was read; read it again and redo the step.</summary>
-/// <param name="key">The shard.</param>
-public sealed class SinkStateConflictException(string key)
-    : Exception($"The sink state of {key} changed since it was read (another invocation or the scheduled flush wrote it).");
-
-/// <summary>Where the sink keeps each shard's state.</summary>
-public interface ISinkStateStore
-{
-    /// <summary>Reads a shard's state (a fresh state at version 0 when there is none).</summary>
-    /// <param name="stream">The stream or topic.</param>
-    /// <param name="shard">The shard or partition.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The state.</returns>
-    Task<SinkShardState> LoadAsync(string stream, string shard, CancellationToken cancellationToken = default);
-
-    /// <summary>Writes a state if nobody wrote it since it was read, and advances its version.</summary>
-    /// <param name="state">The state.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>A task.</returns>
-    /// <exception cref="SinkStateConflictException">It was written in between.</exception>
-    Task CommitAsync(SinkShardState state, CancellationToken cancellationToken = default);
-
-    /// <summary>Every shard with state, as (stream, shard).</summary>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The shards.</returns>
-    IAsyncEnumerable<(string Stream, string Shard)> ShardsAsync(CancellationToken cancellationToken = default);
-}
-
 /// <summary>
 /// The shard states in a DynamoDB table (hash key <c>shard</c>, string): one item per shard holding the
 /// state as compact JSON (<c>state</c>) and a <c>version</c> that every write checks and advances.
@@ -57,10 +29,9 @@ public sealed class DynamoDbSinkStateStore(IAmazonDynamoDB dynamo, string tableN
     public static Task CreateTableAsync(IAmazonDynamoDB dynamo, string tableName, CancellationToken cancellationToken = default) =>
         DynamoDbTables.CreateAsync(dynamo, tableName, "shard", TimeSpan.FromSeconds(10), cancellationToken: cancellationToken);
 
-    /// <summary>The serialized size of a state (what the item holds).</summary>
-    /// <param name="state">The state.</param>
-    /// <returns>Bytes.</returns>
-    public static int SizeOf(SinkShardState state) => JsonSerializer.SerializeToUtf8Bytes(state, SinkStateJsonContext.Default.SinkShardState).Length;
+    /// <inheritdoc/>
+    /// <remarks>The serialized size of the state: what the item's <c>state</c> attribute holds.</remarks>
+    public int SizeOf(SinkShardState state) => SinkStateJsonContext.SizeOf(state);
 
     /// <inheritdoc/>
     public async Task<SinkShardState> LoadAsync(string stream, string shard, CancellationToken cancellationToken = default)
