@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Lambda.Runtime;
 
 namespace StreamFunctions.Aggregator;
@@ -23,6 +24,41 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
         get
         {
             lock (_gate)
+            {
+                return _totals;
+            }
+        }
+    }
+
+    /// <summary>Handles one event.</summary>
+    /// <param name="payload">The event.</param>
+    /// <param name="context">The invocation.</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response: no batch item failures, or the window state.</returns>
+    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        AggregatorBatchResult result;
+        var source = LambdaEventSource.Of(payload);
+        if (!StreamEventReader.IsStream(source))
+        {
+            throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(source)}.");
+        }
+
+        using (var batch = StreamEventReader.Read(payload.Span, source))
+        {
+            // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
+            if (batch.Window is { } window)
+            {
+                var (response, done) = await tumbling.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+                context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", window.IsFinalInvokeForWindow));
+                return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
+            }
+
+            result = await aggregator.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (_gate)
             {
                 return _totals;
             }

@@ -4,7 +4,6 @@ using System.Text.Json;
 using StreamFunctions.Json;
 using StreamFunctions.KinesisApi;
 using StreamFunctions.Records;
-using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Aggregator;
@@ -27,35 +26,32 @@ internal sealed class RecordReader(AggregatorConfig config)
     public Columns Read(IReadOnlyList<InputRecord> records)
     {
         var columns = new Columns();
-        var users = new List<UserRecord>();
         var values = new JsonValueSpan[_scanner.Count];
         var keyCount = _config.KeyFields.Count;
         var timeAt = keyCount;
         var numbersAt = keyCount + (_config.TimeField is null ? 0 : 1);
         var itemsAt = numbersAt + _config.NumericFields.Count;
-        foreach (var record in records)
-        {
-            users.Clear();
-            if (!record.MayBeAggregated)
-            {
-                users.Add(new UserRecord(record.PartitionKey ?? string.Empty, record.Data));
-            }
-            else
-            {
-                try
-                {
-                    KplDeaggregator.Deaggregate(record.Data, record.PartitionKey ?? string.Empty, users);
-                }
-                catch (KplFormatException e)
-                {
-                    columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {e.Message}"));
-                    continue;
-                }
-            }
 
+        // The one batch de-aggregation (a corrupt aggregate is one entry with its error).
+        var data = new ReadOnlyMemory<byte>[records.Count];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = records[i].Data;
+        }
+
+        var users = new List<DeaggregatedRecord>(records.Count);
+        KplBatchDeaggregator.Deaggregate(data, records.Count > 0 && records[0].MayBeAggregated, users, []);
+        {
             foreach (var user in users)
             {
-                var source = new Source(record, user.SubSequenceNumber, user.Data);
+                var record = records[user.Source];
+                if (user.Error is not null)
+                {
+                    columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {user.ErrorMessage}"));
+                    continue;
+                }
+
+                var source = new Source(record, user.Subsequence, user.Data);
                 var json = user.Data.Span;
                 if (!_scanner.TryScan(json, values, out var error))
                 {
