@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using StreamFunctions.KinesisApi.Model;
+using KinesisApiRecord = StreamFunctions.KinesisApi.Model.KinesisRecord;
 
 namespace StreamFunctions.Lambda.Events.Kinesis;
 
@@ -25,7 +25,7 @@ public static class KinesisEventWriter
     /// <param name="isWindowTerminatedEarly">Whether the window ended early.</param>
     /// <returns>The event's UTF-8 JSON.</returns>
     public static byte[] Write(
-        IReadOnlyList<KinesisRecord> records,
+        IReadOnlyList<KinesisApiRecord> records,
         string shardId,
         string streamArn,
         string region,
@@ -84,7 +84,7 @@ public static class KinesisEventWriter
     /// <summary>The size one record adds to an event, at most.</summary>
     /// <param name="record">The record.</param>
     /// <returns>Bytes.</returns>
-    public static long EstimateBytes(KinesisRecord record)
+    public static long EstimateBytes(KinesisApiRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         return

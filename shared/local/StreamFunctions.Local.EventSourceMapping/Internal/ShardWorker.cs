@@ -1,7 +1,7 @@
 using StreamFunctions.KinesisApi;
 using StreamFunctions.KinesisApi.Exceptions;
 using StreamFunctions.KinesisApi.Model;
-using StreamFunctions.Lambda.Events.Kinesis;
+using KinesisEventWriter = StreamFunctions.Lambda.Events.Kinesis.KinesisEventWriter;
 using StreamFunctions.Lambda.Invocation;
 using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Local.EventSourceMapping.Destinations;
