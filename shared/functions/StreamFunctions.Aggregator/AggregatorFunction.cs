@@ -59,43 +59,6 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
         }
 
         lock (_gate)
-            {
-                return _totals;
-            }
-        }
-    }
-
-    /// <summary>Handles one event.</summary>
-    /// <param name="payload">The event.</param>
-    /// <param name="context">The invocation.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The response: no batch item failures, or the window state.</returns>
-    public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        AggregatorBatchResult result;
-        switch (LambdaEventSource.Of(payload))
-        {
-            case "aws:kinesis":
-                // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
-                var windowed = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent, "Kinesis");
-                if (windowed.Window is not null)
-                {
-                    var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                    context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", windowed.IsFinalInvokeForWindow));
-                    return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
-                }
-
-                result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                result = await aggregator.ProcessAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), cancellationToken).ConfigureAwait(false);
-                break;
-            case var other:
-                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
-        }
-
-        lock (_gate)
         {
             _totals = _totals.Plus(result, result.Watermark);
         }

@@ -41,77 +41,75 @@ internal sealed class RecordReader(AggregatorConfig config)
 
         var users = new List<DeaggregatedRecord>(records.Count);
         KplBatchDeaggregator.Deaggregate(data, records.Count > 0 && records[0].MayBeAggregated, users, []);
+        foreach (var user in users)
         {
-            foreach (var user in users)
+            var record = records[user.Source];
+            if (user.Error is not null)
             {
-                var record = records[user.Source];
-                if (user.Error is not null)
-                {
-                    columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {user.ErrorMessage}"));
-                    continue;
-                }
-
-                var source = new Source(record, user.Subsequence, user.Data);
-                var json = user.Data.Span;
-                if (!_scanner.TryScan(json, values, out var error))
-                {
-                    columns.Invalid.Add((source, $"The record is not JSON: {error}"));
-                    continue;
-                }
-
-                string? problem = null;
-                string? key = null;
-                for (var k = 0; k < keyCount && problem is null; k++)
-                {
-                    var part = RawJson.ScalarText(values[k].Of(json));
-                    problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
-                    key = k == 0 ? part : key + "|" + part;
-                }
-
-                // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
-                // take would fail every batch that holds the record.
-                if (problem is null && key!.Length > PartitionKeys.MaxLength)
-                {
-                    problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
-                }
-
-                long time = 0;
-                if (problem is null)
-                {
-                    problem = _config.TimeField is null
-                        ? Assign(out time, record.Arrival.ToUnixTimeMilliseconds())
-                        : EventTime(values[timeAt].Of(json), out time);
-                }
-
-                var numbers = new double[_config.NumericFields.Count];
-                for (var c = 0; problem is null && c < numbers.Length; c++)
-                {
-                    var raw = values[numbersAt + c].Of(json);
-                    numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
-                        : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
-                        : double.NaN;
-                    if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
-                    {
-                        problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
-                    }
-                }
-
-                if (problem is not null)
-                {
-                    columns.Invalid.Add((source, problem));
-                    continue;
-                }
-
-                columns.Keys.Add(key!);
-                columns.Times.Add(time);
-                columns.Numbers.AddRange(numbers);
-                for (var c = 0; c < _config.ItemFields.Count; c++)
-                {
-                    columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
-                }
-
-                columns.Sources.Add(source);
+                columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {user.ErrorMessage}"));
+                continue;
             }
+
+            var source = new Source(record, user.Subsequence, user.Data);
+            var json = user.Data.Span;
+            if (!_scanner.TryScan(json, values, out var error))
+            {
+                columns.Invalid.Add((source, $"The record is not JSON: {error}"));
+                continue;
+            }
+
+            string? problem = null;
+            string? key = null;
+            for (var k = 0; k < keyCount && problem is null; k++)
+            {
+                var part = RawJson.ScalarText(values[k].Of(json));
+                problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
+                key = k == 0 ? part : key + "|" + part;
+            }
+
+            // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
+            // take would fail every batch that holds the record.
+            if (problem is null && key!.Length > PartitionKeys.MaxLength)
+            {
+                problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
+            }
+
+            long time = 0;
+            if (problem is null)
+            {
+                problem = _config.TimeField is null
+                    ? Assign(out time, record.Arrival.ToUnixTimeMilliseconds())
+                    : EventTime(values[timeAt].Of(json), out time);
+            }
+
+            var numbers = new double[_config.NumericFields.Count];
+            for (var c = 0; problem is null && c < numbers.Length; c++)
+            {
+                var raw = values[numbersAt + c].Of(json);
+                numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
+                    : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
+                    : double.NaN;
+                if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
+                {
+                    problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
+                }
+            }
+
+            if (problem is not null)
+            {
+                columns.Invalid.Add((source, problem));
+                continue;
+            }
+
+            columns.Keys.Add(key!);
+            columns.Times.Add(time);
+            columns.Numbers.AddRange(numbers);
+            for (var c = 0; c < _config.ItemFields.Count; c++)
+            {
+                columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
+            }
+
+            columns.Sources.Add(source);
         }
 
         return columns;

@@ -8,7 +8,6 @@ using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Producers;
 using StreamFunctions.Records;
-using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Router;
