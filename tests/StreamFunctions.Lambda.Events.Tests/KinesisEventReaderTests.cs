@@ -119,17 +119,18 @@ public sealed class KinesisEventReaderTests
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(batch.Records[0].Data, out var first));
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(batch.Records[^1].Data, out var last));
         Assert.Same(first.Array, last.Array);
-        Assert.Same(batch.Records[0].EventSourceArn, batch.Records[^1].EventSourceArn);
+        Assert.Same(batch.Records[0].Partition, batch.Records[^1].Partition);
+        Assert.Single(batch.Partitions);
     }
 
-    private static void AssertSame(KinesisEventRecord expected, KinesisEventRecordView actual)
+    private static void AssertSame(KinesisEventRecord expected, Streams.StreamRecord actual)
     {
-        Assert.Equal(expected.Kinesis.SequenceNumber, actual.SequenceNumber);
+        Assert.Equal(expected.Kinesis.SequenceNumber, actual.Sequence);
         Assert.Equal(expected.Kinesis.PartitionKey, actual.PartitionKey);
         Assert.Equal(expected.Kinesis.Data, actual.Data.ToArray());
-        Assert.Equal(expected.Kinesis.ApproximateArrivalTimestamp, actual.ApproximateArrivalTimestamp);
+        Assert.Equal(expected.Kinesis.ApproximateArrivalTimestamp, actual.Timestamp);
         Assert.Equal(expected.EventId, actual.EventId);
-        Assert.Equal(expected.EventSourceArn, actual.EventSourceArn);
-        Assert.Equal(expected.AwsRegion, actual.AwsRegion);
+        Assert.Equal(expected.EventSourceArn, actual.Partition.SourceArn);
+        Assert.Equal(expected.AwsRegion, actual.Partition.Region);
     }
 }

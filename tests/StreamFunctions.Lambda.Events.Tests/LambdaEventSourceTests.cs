@@ -58,3 +58,136 @@ public sealed class LambdaEventSourceTests
         Assert.Null(LambdaEventSource.Of("not json"u8.ToArray()));
     }
 }
+
+/// <summary>Source detection by a forward scan: every sample, events whose deciding member comes last, and no document built.</summary>
+public sealed class LambdaEventSourceScanTests
+{
+    public static TheoryData<string> Samples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var folder in new[] { "events", "samples" })
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, folder), "*.json").Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.Combine(folder, Path.GetFileName(file)));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Of_EverySample_SameAsTheDocumentReading(string sample)
+    {
+        var json = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, sample));
+
+        Assert.Equal(ByDocument(json), LambdaEventSource.Of(json));
+        Assert.Equal(DetailTypeByDocument(json), LambdaEventSource.DetailTypeOf(json));
+    }
+
+    [Fact]
+    public void Of_SixMegabyteKafkaEventWithItsEventSourceAtTheEnd_Detected()
+    {
+        var value = Convert.ToBase64String(new byte[4_400_000]);
+        var json = Encoding.UTF8.GetBytes($$"""{"bootstrapServers":"b:9092","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"timestamp":1,"value":"{{value}}"}]},"eventSource":"SelfManagedKafka"}""");
+        Assert.True(json.Length > 5_800_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var source = LambdaEventSource.Of(json);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal("SelfManagedKafka", source);
+        Assert.InRange(allocated, 0, 4096);
+    }
+
+    [Theory]
+    [InlineData("""{"eventSource":"aws:kafka","eventSource":7,"Records":[{"eventSource":"aws:kinesis"}]}""")]
+    [InlineData("""{"Records":[{"eventSource":"aws:sqs"},{"eventSource":"aws:s3"}]}""")]
+    [InlineData("""{"Records":[{"eventSource":"aws:sqs"}],"Records":[]}""")]
+    [InlineData("""{"Records":[1,{"eventSource":"aws:sqs"}],"eventSourceARN":"arn:aws:kinesis:r:1:stream/s"}""")]
+    [InlineData("""{"records":7,"deliveryStreamArn":null}""")]
+    [InlineData("""{"invocationId":"i","records":[{"recordId":null}]}""")]
+    [InlineData("""{"invocationId":"i","records":[[],{"recordId":"1"}]}""")]
+    [InlineData("""{"source":"aws.events","detail-type":null}""")]
+    [InlineData("""{"source":"aws.events"}""")]
+    [InlineData("""{"eventSource":"aws:kinesis"} x""")]
+    [InlineData("""{"eventSource":"aws:kinesis","Records":[{"a":1}""")]
+    [InlineData("""  "aws:kinesis"  """)]
+    [InlineData("")]
+    [InlineData("""{"eventSource":"a\u00e9"}""")]
+    public void Of_Shapes_SameAsTheDocumentReading(string text)
+    {
+        var json = Encoding.UTF8.GetBytes(text);
+
+        Assert.Equal(ByDocument(json), LambdaEventSource.Of(json));
+        Assert.Equal(DetailTypeByDocument(json), LambdaEventSource.DetailTypeOf(json));
+    }
+
+    [Fact]
+    public void Of_NameNotUtf8_NamesNoSource()
+    {
+        byte[] json = [.. "{\"eventSource\":\"a"u8, 0xFF, .. "\"}"u8];
+
+        Assert.Null(LambdaEventSource.Of(json));
+    }
+
+    // What the source was before the scan: the same rules over a JsonDocument of the whole payload.
+    private static string? ByDocument(byte[] payload)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            if (root.TryGetProperty("eventSource", out var top) && top.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                return top.GetString();
+            }
+
+            if (root.TryGetProperty("Records", out var records) && records.ValueKind == System.Text.Json.JsonValueKind.Array && records.GetArrayLength() > 0
+                && records[0].ValueKind == System.Text.Json.JsonValueKind.Object && records[0].TryGetProperty("eventSource", out var source) && source.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                return source.GetString();
+            }
+
+            if (root.TryGetProperty("eventSourceARN", out var arn) && arn.ValueKind == System.Text.Json.JsonValueKind.String && arn.GetString()!.Split(':') is [_, _, var service, ..]
+                && service is "kinesis" or "dynamodb")
+            {
+                return "aws:" + service;
+            }
+
+            if (root.TryGetProperty("records", out var firehose) && (root.TryGetProperty("deliveryStreamArn", out _)
+                || (root.TryGetProperty("invocationId", out _) && firehose.ValueKind == System.Text.Json.JsonValueKind.Array && firehose.GetArrayLength() > 0
+                    && firehose[0].ValueKind == System.Text.Json.JsonValueKind.Object && firehose[0].TryGetProperty("recordId", out _))))
+            {
+                return LambdaEventSource.Firehose;
+            }
+
+            return root.TryGetProperty("source", out var eb) && eb.ValueKind == System.Text.Json.JsonValueKind.String && root.TryGetProperty("detail-type", out _) ? eb.GetString() : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static string? DetailTypeByDocument(byte[] payload)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload);
+            return document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && document.RootElement.TryGetProperty("detail-type", out var type) && type.ValueKind == System.Text.Json.JsonValueKind.String
+                ? type.GetString()
+                : null;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}

@@ -2,7 +2,11 @@ using System.Text.Json;
 
 namespace StreamFunctions.Lambda.Events;
 
-/// <summary>Tells which service sent a Lambda event, from its JSON, before it is deserialized.</summary>
+/// <summary>
+/// Tells which service sent a Lambda event, from its JSON, before it is read: one forward <see cref="Utf8JsonReader"/>
+/// pass over the top-level members that skips every other value (a 6 MB event's records are stepped over, not
+/// built into a document), no allocation but the names it returns.
+/// </summary>
 public static class LambdaEventSource
 {
     /// <summary>A Firehose data-transformation request (it carries no <c>eventSource</c>).</summary>
@@ -28,33 +32,26 @@ public static class LambdaEventSource
     /// of a top-level <c>eventSourceARN</c> (a tumbling window's final invocation, which may have no records),
     /// <see cref="Firehose"/> for a transformation request (<c>deliveryStreamArn</c>, or <c>invocationId</c> and records with a
     /// <c>recordId</c>), the <c>source</c> of an EventBridge event; null when
-    /// none of these is present, the payload is not a JSON object, or the name is not valid UTF-8.
+    /// none of these is present, the payload is not a JSON object (the whole payload is checked: text that is not JSON
+    /// names no source, wherever it breaks), or the name is not valid UTF-8. A member given twice counts by its last value.
     /// </summary>
     /// <param name="payload">The event (UTF-8 JSON).</param>
     /// <returns>The source, or null.</returns>
     public static string? Of(ReadOnlyMemory<byte> payload)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(payload);
-        }
-        catch (JsonException)
+        if (!Scan(payload.Span, out var found))
         {
             return null;
         }
 
-        using (document)
+        try
         {
-            try
-            {
-                return Detect(document.RootElement);
-            }
-            catch (InvalidOperationException)
-            {
-                // A name that is not valid UTF-8 (JsonDocument checks text only when it is read) names no known source.
-                return null;
-            }
+            return Detect(payload.Span, found);
+        }
+        catch (InvalidOperationException)
+        {
+            // A name that is not valid UTF-8 (the reader checks text only when it is read) names no known source.
+            return null;
         }
     }
 
@@ -63,39 +60,35 @@ public static class LambdaEventSource
     /// <returns>The detail type, or null.</returns>
     public static string? DetailTypeOf(ReadOnlyMemory<byte> payload)
     {
+        if (!Scan(payload.Span, out var found) || found.DetailType.Kind != JsonTokenType.String)
+        {
+            return null;
+        }
+
         try
         {
-            using var document = JsonDocument.Parse(payload);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("detail-type", out var type) && type.ValueKind == JsonValueKind.String
-                ? type.GetString()
-                : null;
+            return Text(payload.Span, found.DetailType);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (InvalidOperationException)
         {
             return null;
         }
     }
 
-    private static string? Detect(JsonElement root)
+    private static string? Detect(ReadOnlySpan<byte> json, in Found found)
     {
-        if (root.ValueKind != JsonValueKind.Object)
+        if (found.EventSource.Kind == JsonTokenType.String)
         {
-            return null;
+            return Text(json, found.EventSource);
         }
 
-        if (root.TryGetProperty("eventSource", out var top) && top.ValueKind == JsonValueKind.String)
+        if (found.RecordsFirstEventSource.Kind == JsonTokenType.String)
         {
-            return top.GetString();
-        }
-
-        if (root.TryGetProperty("Records", out var records) && records.ValueKind == JsonValueKind.Array && records.GetArrayLength() > 0
-            && records[0].ValueKind == JsonValueKind.Object && records[0].TryGetProperty("eventSource", out var source) && source.ValueKind == JsonValueKind.String)
-        {
-            return source.GetString();
+            return Text(json, found.RecordsFirstEventSource);
         }
 
         // A tumbling window's final invocation may carry no records: its eventSourceARN still names the stream.
-        if (root.TryGetProperty("eventSourceARN", out var arn) && arn.ValueKind == JsonValueKind.String && arn.GetString()!.Split(':') is [_, _, var service, ..]
+        if (found.EventSourceArn.Kind == JsonTokenType.String && Text(json, found.EventSourceArn)!.Split(':') is [_, _, var service, ..]
             && service is "kinesis" or "dynamodb")
         {
             return "aws:" + service;
@@ -103,13 +96,172 @@ public static class LambdaEventSource
 
         // A Firehose transformation request names its delivery stream; older samples and Kinesis Data Analytics'
         // preprocessing requests carry only the invocation id, with records that have record ids.
-        if (root.TryGetProperty("records", out var firehose) && (root.TryGetProperty("deliveryStreamArn", out _)
-            || (root.TryGetProperty("invocationId", out _) && firehose.ValueKind == JsonValueKind.Array && firehose.GetArrayLength() > 0
-                && firehose[0].ValueKind == JsonValueKind.Object && firehose[0].TryGetProperty("recordId", out _))))
+        if (found.HasFirehoseRecords && (found.HasDeliveryStreamArn || (found.HasInvocationId && found.FirehoseFirstHasRecordId)))
         {
             return Firehose;
         }
 
-        return root.TryGetProperty("source", out var eb) && eb.ValueKind == JsonValueKind.String && root.TryGetProperty("detail-type", out _) ? eb.GetString() : null;
+        return found.Source.Kind == JsonTokenType.String && found.DetailType.Kind != JsonTokenType.None ? Text(json, found.Source) : null;
+    }
+
+    // The whole payload is read (as JsonDocument.Parse did, so that broken JSON names no source), but only the
+    // top-level members and the first element of Records/records are looked into; every other value is skipped.
+    private static bool Scan(ReadOnlySpan<byte> json, out Found found)
+    {
+        found = default;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                while (reader.Read())
+                {
+                }
+
+                return true;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("eventSource"u8))
+                {
+                    found.EventSource = Value(ref reader);
+                }
+                else if (reader.ValueTextEquals("Records"u8))
+                {
+                    found.RecordsFirstEventSource = FirstElementMember(ref reader, "eventSource"u8, out _);
+                }
+                else if (reader.ValueTextEquals("eventSourceARN"u8))
+                {
+                    found.EventSourceArn = Value(ref reader);
+                }
+                else if (reader.ValueTextEquals("records"u8))
+                {
+                    var first = FirstElementMember(ref reader, "recordId"u8, out var isArray);
+                    found.HasFirehoseRecords = true;
+                    found.FirehoseFirstHasRecordId = isArray && first.Kind != JsonTokenType.None;
+                }
+                else if (reader.ValueTextEquals("deliveryStreamArn"u8))
+                {
+                    found.HasDeliveryStreamArn = true;
+                    Value(ref reader);
+                }
+                else if (reader.ValueTextEquals("invocationId"u8))
+                {
+                    found.HasInvocationId = true;
+                    Value(ref reader);
+                }
+                else if (reader.ValueTextEquals("source"u8))
+                {
+                    found.Source = Value(ref reader);
+                }
+                else if (reader.ValueTextEquals("detail-type"u8))
+                {
+                    found.DetailType = Value(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            // Past the root object: only white space may follow.
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            found = default;
+            return false;
+        }
+    }
+
+    // The value after a property name: where it is if it is a string, else only its kind (and it is skipped).
+    private static Token Value(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return new Token(JsonTokenType.String, checked((int)reader.TokenStartIndex));
+        }
+
+        var kind = reader.TokenType;
+        reader.Skip();
+        return new Token(kind, -1);
+    }
+
+    // The value after a property name, an array: the member `name` (last of that name) of its first element when that
+    // is an object; the rest skipped.
+    private static Token FirstElementMember(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, out bool isArray)
+    {
+        reader.Read();
+        isArray = reader.TokenType == JsonTokenType.StartArray;
+        if (!isArray)
+        {
+            reader.Skip();
+            return default;
+        }
+
+        var member = default(Token);
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(name))
+                {
+                    member = Value(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            reader.Read();
+        }
+
+        // The remaining elements.
+        while (reader.TokenType != JsonTokenType.EndArray)
+        {
+            reader.Skip();
+            reader.Read();
+        }
+
+        return member;
+    }
+
+    // A string token's text, read again at its place: strings are decoded only for the member that decides.
+    private static string? Text(ReadOnlySpan<byte> json, Token token)
+    {
+        var reader = new Utf8JsonReader(json[token.Start..], new JsonReaderOptions { MaxDepth = 64 });
+        reader.Read();
+        return reader.GetString();
+    }
+
+    private readonly record struct Token(JsonTokenType Kind, int Start);
+
+    private struct Found
+    {
+        public Token EventSource;
+        public Token RecordsFirstEventSource;
+        public Token EventSourceArn;
+        public bool HasFirehoseRecords;
+        public bool FirehoseFirstHasRecordId;
+        public bool HasDeliveryStreamArn;
+        public bool HasInvocationId;
+        public Token Source;
+        public Token DetailType;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Lambda.Runtime;
 
 namespace StreamFunctions.Aggregator;
@@ -38,25 +39,23 @@ public sealed class AggregatorFunction(StreamWindowAggregator aggregator, Lambda
     {
         ArgumentNullException.ThrowIfNull(context);
         AggregatorBatchResult result;
-        switch (LambdaEventSource.Of(payload))
+        var source = LambdaEventSource.Of(payload);
+        if (!StreamEventReader.IsStream(source))
         {
-            case "aws:kinesis":
-                // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
-                var windowed = LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent, "Kinesis");
-                if (windowed.Window is not null)
-                {
-                    var (response, done) = await tumbling.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                    context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", windowed.IsFinalInvokeForWindow));
-                    return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
-                }
+            throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(source)}.");
+        }
 
-                result = await aggregator.ProcessAsync(windowed, cancellationToken).ConfigureAwait(false);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                result = await aggregator.ProcessAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), cancellationToken).ConfigureAwait(false);
-                break;
-            case var other:
-                throw new ArgumentException($"Aggregator is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
+        using (var batch = StreamEventReader.Read(payload.Span, source))
+        {
+            // With TumblingWindowInSeconds on the mapping, Lambda's own windows: the state travels in the event and the response.
+            if (batch.Window is { } window)
+            {
+                var (response, done) = await tumbling.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+                context.Logger.Info("window", new("records", done.Records), new("invalid", done.Invalid), new("results", done.Results), new("spilled", done.Spilled), new("final", window.IsFinalInvokeForWindow));
+                return JsonSerializer.SerializeToUtf8Bytes(response, LambdaEventsJsonContext.Default.KinesisTimeWindowResponse);
+            }
+
+            result = await aggregator.ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
         }
 
         lock (_gate)

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
+using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Windowing.Engine;
 using StreamFunctions.Windowing.Windows;
 
@@ -70,6 +72,18 @@ public sealed class LambdaTumblingWindowAggregator
     public async Task<(KinesisTimeWindowResponse Response, TumblingWindowResult Result)> ProcessAsync(KinesisTimeWindowEvent evnt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evnt);
+        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent));
+        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Processes one invocation of a window, read into the stream-record model.</summary>
+    /// <param name="evnt">The event's records, with its <see cref="StreamRecordBatch.Window"/> (bounds, state).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The response for Lambda (the state for the next invocation) and what was done.</returns>
+    /// <exception cref="ArgumentException">The event has no window, or its state is not this aggregator's.</exception>
+    public async Task<(KinesisTimeWindowResponse Response, TumblingWindowResult Result)> ProcessAsync(StreamRecordBatch evnt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(evnt);
         var window = evnt.Window ?? throw new ArgumentException("A tumbling-window event has a window; is TumblingWindowInSeconds set on the event source mapping?", nameof(evnt));
         var start = window.Start.ToUnixTimeMilliseconds();
         var size = Math.Max(1, window.End.ToUnixTimeMilliseconds() - start);
@@ -80,7 +94,7 @@ public sealed class LambdaTumblingWindowAggregator
             AllowedLateness = TimeSpan.Zero,
             IdleTimeout = null,
         };
-        var state = evnt.State ?? new Dictionary<string, JsonElement>();
+        var state = window.State;
         var engine = await RestoreAsync(spec, state, new WindowClock(window.Start), cancellationToken).ConfigureAwait(false);
         if (Text(state, PreviousKey) is { } previous)
         {
@@ -88,7 +102,7 @@ public sealed class LambdaTumblingWindowAggregator
             await _spill.DeleteAsync(previous, cancellationToken).ConfigureAwait(false);
         }
 
-        var shard = evnt.ShardId ?? "shardId-000000000000";
+        var shard = window.ShardId ?? KinesisEventReader.DefaultShardId;
         var batch = _reader.Read(InputRecords.From(evnt.Records));
         var times = Enumerable.Repeat(start, batch.Keys.Count).ToArray();
         engine.Add(shard, batch.Keys.ToArray(), times, batch.Numbers.ToArray(), batch.Items.ToArray());
@@ -100,11 +114,11 @@ public sealed class LambdaTumblingWindowAggregator
                 RecordReader.WriteSide(side, "invalid", reason, source, null);
             }
 
-            await _sideOutput.WriteAsync(spec.Name, shard, evnt.Records[0].Kinesis.SequenceNumber!, evnt.Records[^1].Kinesis.SequenceNumber!, side.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await _sideOutput.WriteAsync(spec.Name, shard, evnt.Records[0].Sequence, evnt.Records[^1].Sequence, side.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
 
         var response = new KinesisTimeWindowResponse();
-        if (evnt.IsFinalInvokeForWindow)
+        if (window.IsFinalInvokeForWindow)
         {
             var results = engine.FireAll();
             await _results.WriteAsync($"{shard}-window-{start}-{start + size}", results, cancellationToken).ConfigureAwait(false);
@@ -135,7 +149,7 @@ public sealed class LambdaTumblingWindowAggregator
         return (response, new TumblingWindowResult(batch.Keys.Count, batch.Invalid.Count, 0, true));
     }
 
-    private async Task<WindowedAggregator> RestoreAsync(AggregationSpec spec, IDictionary<string, JsonElement> state, TimeProvider clock, CancellationToken cancellationToken)
+    private async Task<WindowedAggregator> RestoreAsync(AggregationSpec spec, IReadOnlyDictionary<string, JsonElement> state, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (state.Count == 0)
         {
@@ -159,7 +173,7 @@ public sealed class LambdaTumblingWindowAggregator
         return WindowedAggregator.Restore(spec, snapshot, clock);
     }
 
-    private static string? Text(IDictionary<string, JsonElement> state, string key) =>
+    private static string? Text(IReadOnlyDictionary<string, JsonElement> state, string key) =>
         state.TryGetValue(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     // The engine's processing time only matters for idleness, which Lambda's windows do not use. Pinning it to the

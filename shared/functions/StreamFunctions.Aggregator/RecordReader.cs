@@ -4,7 +4,6 @@ using System.Text.Json;
 using StreamFunctions.Json;
 using StreamFunctions.KinesisApi;
 using StreamFunctions.Records;
-using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Aggregator;
@@ -27,95 +26,90 @@ internal sealed class RecordReader(AggregatorConfig config)
     public Columns Read(IReadOnlyList<InputRecord> records)
     {
         var columns = new Columns();
-        var users = new List<UserRecord>();
         var values = new JsonValueSpan[_scanner.Count];
         var keyCount = _config.KeyFields.Count;
         var timeAt = keyCount;
         var numbersAt = keyCount + (_config.TimeField is null ? 0 : 1);
         var itemsAt = numbersAt + _config.NumericFields.Count;
-        foreach (var record in records)
+
+        // The one batch de-aggregation (a corrupt aggregate is one entry with its error).
+        var data = new ReadOnlyMemory<byte>[records.Count];
+        for (var i = 0; i < data.Length; i++)
         {
-            users.Clear();
-            if (!record.MayBeAggregated)
+            data[i] = records[i].Data;
+        }
+
+        var users = new List<DeaggregatedRecord>(records.Count);
+        KplBatchDeaggregator.Deaggregate(data, records.Count > 0 && records[0].MayBeAggregated, users, []);
+        foreach (var user in users)
+        {
+            var record = records[user.Source];
+            if (user.Error is not null)
             {
-                users.Add(new UserRecord(record.PartitionKey ?? string.Empty, record.Data));
-            }
-            else
-            {
-                try
-                {
-                    KplDeaggregator.Deaggregate(record.Data, record.PartitionKey ?? string.Empty, users);
-                }
-                catch (KplFormatException e)
-                {
-                    columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {e.Message}"));
-                    continue;
-                }
+                columns.Invalid.Add((new Source(record, 0, record.Data), $"Corrupt KPL aggregate: {user.ErrorMessage}"));
+                continue;
             }
 
-            foreach (var user in users)
+            var source = new Source(record, user.Subsequence, user.Data);
+            var json = user.Data.Span;
+            if (!_scanner.TryScan(json, values, out var error))
             {
-                var source = new Source(record, user.SubSequenceNumber, user.Data);
-                var json = user.Data.Span;
-                if (!_scanner.TryScan(json, values, out var error))
-                {
-                    columns.Invalid.Add((source, $"The record is not JSON: {error}"));
-                    continue;
-                }
-
-                string? problem = null;
-                string? key = null;
-                for (var k = 0; k < keyCount && problem is null; k++)
-                {
-                    var part = RawJson.ScalarText(values[k].Of(json));
-                    problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
-                    key = k == 0 ? part : key + "|" + part;
-                }
-
-                // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
-                // take would fail every batch that holds the record.
-                if (problem is null && key!.Length > PartitionKeys.MaxLength)
-                {
-                    problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
-                }
-
-                long time = 0;
-                if (problem is null)
-                {
-                    problem = _config.TimeField is null
-                        ? Assign(out time, record.Arrival.ToUnixTimeMilliseconds())
-                        : EventTime(values[timeAt].Of(json), out time);
-                }
-
-                var numbers = new double[_config.NumericFields.Count];
-                for (var c = 0; problem is null && c < numbers.Length; c++)
-                {
-                    var raw = values[numbersAt + c].Of(json);
-                    numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
-                        : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
-                        : double.NaN;
-                    if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
-                    {
-                        problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
-                    }
-                }
-
-                if (problem is not null)
-                {
-                    columns.Invalid.Add((source, problem));
-                    continue;
-                }
-
-                columns.Keys.Add(key!);
-                columns.Times.Add(time);
-                columns.Numbers.AddRange(numbers);
-                for (var c = 0; c < _config.ItemFields.Count; c++)
-                {
-                    columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
-                }
-
-                columns.Sources.Add(source);
+                columns.Invalid.Add((source, $"The record is not JSON: {error}"));
+                continue;
             }
+
+            string? problem = null;
+            string? key = null;
+            for (var k = 0; k < keyCount && problem is null; k++)
+            {
+                var part = RawJson.ScalarText(values[k].Of(json));
+                problem = part is null ? $"The key field {_config.KeyFields[k]} is missing or not a string, number or boolean." : null;
+                key = k == 0 ? part : key + "|" + part;
+            }
+
+            // Results are written under the group key (a Kinesis partition key, a DynamoDB key): one they cannot
+            // take would fail every batch that holds the record.
+            if (problem is null && key!.Length > PartitionKeys.MaxLength)
+            {
+                problem = $"The group key is {key.Length} characters; results are keyed by it, which takes at most {PartitionKeys.MaxLength} (a Kinesis partition key).";
+            }
+
+            long time = 0;
+            if (problem is null)
+            {
+                problem = _config.TimeField is null
+                    ? Assign(out time, record.Arrival.ToUnixTimeMilliseconds())
+                    : EventTime(values[timeAt].Of(json), out time);
+            }
+
+            var numbers = new double[_config.NumericFields.Count];
+            for (var c = 0; problem is null && c < numbers.Length; c++)
+            {
+                var raw = values[numbersAt + c].Of(json);
+                numbers[c] = raw.IsEmpty || RawJson.Kind(raw) == JsonValueKind.Null ? double.NaN
+                    : RawJson.Kind(raw) == JsonValueKind.Number && RawJson.TryGetDouble(raw, out var x) ? x
+                    : double.NaN;
+                if (!raw.IsEmpty && RawJson.Kind(raw) is not (JsonValueKind.Number or JsonValueKind.Null))
+                {
+                    problem = $"The field {_config.NumericFields[c]} is {RawJson.Kind(raw).ToString().ToLowerInvariant()}, not a number.";
+                }
+            }
+
+            if (problem is not null)
+            {
+                columns.Invalid.Add((source, problem));
+                continue;
+            }
+
+            columns.Keys.Add(key!);
+            columns.Times.Add(time);
+            columns.Numbers.AddRange(numbers);
+            for (var c = 0; c < _config.ItemFields.Count; c++)
+            {
+                columns.Items.Add(RawJson.ScalarText(values[itemsAt + c].Of(json)));
+            }
+
+            columns.Sources.Add(source);
         }
 
         return columns;

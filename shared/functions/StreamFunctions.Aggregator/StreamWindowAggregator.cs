@@ -1,9 +1,12 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using StreamFunctions.KinesisApi;
+using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Windowing.Engine;
 
 namespace StreamFunctions.Aggregator;
@@ -91,15 +94,8 @@ public sealed class StreamWindowAggregator
     /// <returns>What was done.</returns>
     public async Task<AggregatorBatchResult> ProcessAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(evnt);
-        if (evnt.Records.Count == 0)
-        {
-            return new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MinValue);
-        }
-
-        var first = evnt.Records[0];
-        var shard = first.EventId is { } id && id.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 ? id[..colon] : "shardId-000000000000";
-        return await ProcessShardAsync(shard, InputRecords.From(evnt.Records), cancellationToken).ConfigureAwait(false);
+        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
+        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Processes one batch of a Kafka topic (MSK or self-managed), each topic-partition as a shard, one after another.</summary>
@@ -108,16 +104,35 @@ public sealed class StreamWindowAggregator
     /// <returns>What was done, summed over the partitions (the watermark is the least of theirs).</returns>
     public async Task<AggregatorBatchResult> ProcessAsync(KafkaEvent evnt, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(evnt);
-        var total = new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MaxValue);
-        foreach (var (topicPartition, records) in evnt.Records.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            if (records.Count == 0)
-            {
-                continue;
-            }
+        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
+        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
+    }
 
-            var one = await ProcessShardAsync(topicPartition, InputRecords.From(records), cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// Processes one stream batch: a Kinesis shard's records, or a Kafka event's topic-partitions (MSK or self-managed),
+    /// each as a shard named <c>topic-partition</c>, one after another in name order.
+    /// </summary>
+    /// <param name="batch">The event's records (the handler reads them with <see cref="StreamEventReader"/>).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done, summed over the partitions (the watermark is the least of theirs).</returns>
+    public async Task<AggregatorBatchResult> ProcessAsync(StreamRecordBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Kind == StreamSourceKind.Kinesis && batch.Partitions.Count == 1)
+        {
+            var only = batch.Partitions[0];
+            return await ProcessShardAsync(only.Key, InputRecords.From(only), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (batch.Partitions.Count == 0)
+        {
+            return new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MinValue);
+        }
+
+        var total = new AggregatorBatchResult(0, 0, 0, 0, 0, 0, long.MaxValue);
+        foreach (var partition in batch.Partitions.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            var one = await ProcessShardAsync(partition.Key, InputRecords.From(partition), cancellationToken).ConfigureAwait(false);
             total = total.Plus(one, Math.Min(total.Watermark, one.Watermark));
         }
 
@@ -196,22 +211,22 @@ public sealed class StreamWindowAggregator
     }
 }
 
-/// <summary>Event records as the reader's input records.</summary>
+/// <summary>Stream records as the reader's input records.</summary>
 internal static class InputRecords
 {
-    public static IReadOnlyList<InputRecord> From(IEnumerable<KinesisEventRecord> records) =>
-        [.. records.Select(r => new InputRecord(
-            r.Kinesis.SequenceNumber ?? throw new FormatException($"The Kinesis record {r.EventId} has no sequence number."),
-            r.Kinesis.PartitionKey,
-            r.Kinesis.ApproximateArrivalTimestamp,
-            r.Kinesis.Data,
-            MayBeAggregated: true))];
+    public static IReadOnlyList<InputRecord> From(StreamPartition partition) => From(partition.Records);
 
-    public static IReadOnlyList<InputRecord> From(IEnumerable<KafkaEventRecord> records) =>
-        [.. records.Select(r => new InputRecord(
-            r.Offset.ToString(CultureInfo.InvariantCulture),
-            r.Key is { } key ? Encoding.UTF8.GetString(key) : null,
-            DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
-            r.Value ?? ReadOnlyMemory<byte>.Empty,
-            MayBeAggregated: false))];
+    public static IReadOnlyList<InputRecord> From(IReadOnlyList<StreamRecord> records)
+    {
+        var inputs = new InputRecord[records.Count];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            var r = records[i];
+            inputs[i] = r.MayBeAggregated
+                ? new InputRecord(r.Sequence, r.PartitionKey, r.Timestamp, r.Data, MayBeAggregated: true)
+                : new InputRecord(r.Sequence, r.Key is { } key ? Encoding.UTF8.GetString(key.Span) : null, r.Timestamp, r.Data, MayBeAggregated: false);
+        }
+
+        return inputs;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Lambda.Runtime;
 
 namespace StreamFunctions.Router;
@@ -30,27 +31,27 @@ public sealed class RouterFunction(StreamRouter router)
         var deadline = context.Deadline - margin;
         RouterResult result;
         byte[] response;
-        switch (LambdaEventSource.Of(payload))
+        var source = LambdaEventSource.Of(payload);
+        if (!StreamEventReader.IsStream(source))
         {
-            case "aws:kinesis":
-                result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisEvent, "Kinesis"), deadline, cancellationToken).ConfigureAwait(false);
-                response = JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                try
-                {
-                    result = await router.RouteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
-                }
-                catch (RouterBatchFailedException e)
-                {
-                    Log(context, e.Result);
-                    throw;
-                }
+            throw new ArgumentException($"Router is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(source)}.");
+        }
 
-                response = "{}"u8.ToArray();
-                break;
-            case var other:
-                throw new ArgumentException($"Router is triggered by Kinesis or Kafka; this event's source is {LambdaEventSource.Describe(other)}.");
+        using (var batch = StreamEventReader.Read(payload.Span, source))
+        {
+            try
+            {
+                result = await router.RouteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RouterBatchFailedException e)
+            {
+                Log(context, e.Result);
+                throw;
+            }
+
+            response = batch.Kind == StreamSourceKind.Kinesis
+                ? JsonSerializer.SerializeToUtf8Bytes(result.Response, LambdaEventsJsonContext.Default.StreamsEventResponse)
+                : "{}"u8.ToArray();
         }
 
         Log(context, result);

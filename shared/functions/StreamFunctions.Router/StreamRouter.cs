@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Producers;
 using StreamFunctions.Records;
-using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Router;
@@ -82,34 +83,8 @@ public sealed class StreamRouter
     /// <returns>The result; return <see cref="RouterResult.Response"/> to Lambda.</returns>
     public async Task<RouterResult> RouteAsync(KinesisEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
-        var batch = EventBatches.From(evnt);
-        CheckNoLoop(batch.Select(b => b.Source).Distinct(StringComparer.Ordinal), "kinesis", arn => arn[(arn.LastIndexOf('/') + 1)..]);
-        var sources = new List<Source>(batch.Count);
-        var users = new List<UserRecord>();
-        foreach (var record in batch)
-        {
-            users.Clear();
-            string? error = null;
-            try
-            {
-                KplDeaggregator.Deaggregate(record.Record.Kinesis.Data, record.OrderingKey, users);
-            }
-            catch (KplFormatException e)
-            {
-                error = $"Corrupt KPL aggregate: {e.Message}";
-            }
-
-            sources.Add(new Source(
-                record.ItemIdentifier,
-                record.OrderingKey ?? string.Empty,
-                record.Source,
-                record.Partition,
-                record.Payload,
-                [.. users.Select(u => (u.Data, u.PartitionKey.ToString()))],
-                error));
-        }
-
-        return await RouteAsync(sources, deadline, cancellationToken).ConfigureAwait(false);
+        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
+        return await RouteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Routes a Kafka batch (MSK or self-managed).</summary>
@@ -120,18 +95,68 @@ public sealed class StreamRouter
     /// <exception cref="RouterBatchFailedException">Records failed: Lambda retries the batch.</exception>
     public async Task<RouterResult> RouteAsync(KafkaEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
-        var batch = EventBatches.From(evnt);
-        CheckNoLoop(batch.Select(b => b.Record.Topic ?? string.Empty).Distinct(StringComparer.Ordinal), "kafka", topic => topic);
-        var sources = batch.Select(b => new Source(
-            b.ItemIdentifier,
-            b.OrderingKey ?? string.Empty,
-            b.Source,
-            b.Partition,
-            b.Payload,
-            [(b.Payload, KeyOf(b.Record))],
-            null)).ToList();
-        var result = await RouteAsync(sources, deadline, cancellationToken).ConfigureAwait(false);
-        return result.Complete ? result with { Response = new StreamsEventResponse() } : throw new RouterBatchFailedException(result);
+        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
+        return await RouteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Routes a stream batch: Kinesis (its failed records in <see cref="RouterResult.Response"/>) or Kafka, MSK or
+    /// self-managed (any failure throws <see cref="RouterBatchFailedException"/>, and Lambda retries the batch).
+    /// </summary>
+    /// <param name="batch">The event's records (the handler reads them with <see cref="StreamEventReader"/>).</param>
+    /// <param name="deadline">When retries stop (leave time to answer).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The result; return <see cref="RouterResult.Response"/> to Lambda for Kinesis.</returns>
+    /// <exception cref="RouterBatchFailedException">Kafka records failed: Lambda retries the batch.</exception>
+    public async Task<RouterResult> RouteAsync(StreamRecordBatch batch, DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var records = batch.Records;
+        var sources = new List<Source>(records.Count);
+        if (batch.Kind == StreamSourceKind.Kafka)
+        {
+            CheckNoLoop(batch.Partitions.Select(p => p.Topic ?? string.Empty).Distinct(StringComparer.Ordinal), "kafka", topic => topic);
+            foreach (var r in records)
+            {
+                sources.Add(new Source(r.Sequence, r.Partition.Key, batch.EventSourceArn ?? r.Partition.Topic ?? "kafka", r.Partition.Key, r.Data, [(r.Data, KeyOf(r))], null));
+            }
+
+            var result = await RouteAsync(sources, deadline, cancellationToken).ConfigureAwait(false);
+            return result.Complete ? result with { Response = new StreamsEventResponse() } : throw new RouterBatchFailedException(result);
+        }
+
+        CheckNoLoop(batch.Partitions.Select(p => p.SourceArn ?? "kinesis").Distinct(StringComparer.Ordinal), "kinesis", arn => arn[(arn.LastIndexOf('/') + 1)..]);
+
+        // The one de-aggregation, with each user record's key (routes may keep it).
+        var data = new ReadOnlyMemory<byte>[records.Count];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = records[i].Data;
+        }
+
+        var users = new List<DeaggregatedRecord>(records.Count);
+        KplBatchDeaggregator.Deaggregate(data, i => records[i].PartitionKey ?? string.Empty, users);
+        var at = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            var own = new List<(ReadOnlyMemory<byte> Data, string Key)>();
+            string? error = null;
+            for (; at < users.Count && users[at].Source == i; at++)
+            {
+                if (users[at].Error is not null)
+                {
+                    error = $"Corrupt KPL aggregate: {users[at].ErrorMessage}";
+                    continue;
+                }
+
+                own.Add((users[at].Data, users[at].PartitionKey!));
+            }
+
+            sources.Add(new Source(r.Sequence, r.PartitionKey ?? string.Empty, r.Partition.SourceArn ?? "kinesis", r.Partition.ShardId, r.Data, error is null ? own : [], error));
+        }
+
+        return await RouteAsync(sources, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -144,9 +169,19 @@ public sealed class StreamRouter
     public static string KeyOf(KafkaEventRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (record.Key is not { Length: > 0 } key)
+        return KeyOf(record.Key, record.Key is { Length: > 0 }, record.Topic, record.Partition);
+    }
+
+    /// <summary>The partition key a Kafka record of a stream batch is routed with, as <see cref="KeyOf(KafkaEventRecord)"/> says.</summary>
+    /// <param name="record">The Kafka record.</param>
+    /// <returns>The key.</returns>
+    public static string KeyOf(in StreamRecord record) => KeyOf(record.Key is { } key ? key.Span : default, record.Key is { Length: > 0 }, record.Partition.Topic, record.Partition.KafkaPartition);
+
+    private static string KeyOf(ReadOnlySpan<byte> key, bool hasKey, string? topic, int partition)
+    {
+        if (!hasKey)
         {
-            return $"{record.Topic}-{record.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+            return $"{topic}-{partition.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         }
 
         try

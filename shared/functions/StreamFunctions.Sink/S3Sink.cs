@@ -1,10 +1,18 @@
 using System.Globalization;
 using System.Text;
 using Amazon.S3;
+using Amazon.S3.Model;
+using StreamFunctions.Aws;
 using StreamFunctions.BatchProcessing;
+using StreamFunctions.Formats.Compression;
+using StreamFunctions.Formats.Exceptions;
+using StreamFunctions.Formats.Objects;
 using StreamFunctions.KinesisApi;
+using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
+using StreamFunctions.Lambda.Events.Streams;
+using StreamFunctions.Records;
 using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 using StreamFunctions.Sink.Buffer;
@@ -95,12 +103,27 @@ public sealed partial class S3Sink
     /// <exception cref="SinkBatchFailedException">The batch could not be made durable; nothing of it is acknowledged, Lambda retries it.</exception>
     public async Task<SinkResult> WriteAsync(KinesisEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
-        var batch = EventBatches.From(evnt);
+        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
+        return await WriteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes a stream batch (Kinesis, or Kafka: MSK or self-managed), each shard or topic-partition on its own.
+    /// Returns once its records are durable.
+    /// </summary>
+    /// <param name="batch">The event's records (the handler reads them with <see cref="StreamEventReader"/>).</param>
+    /// <param name="deadline">When to stop starting flushes (leave time to answer).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>What was done.</returns>
+    /// <exception cref="SinkBatchFailedException">The batch could not be made durable; nothing of it is acknowledged, Lambda retries it.</exception>
+    public async Task<SinkResult> WriteAsync(StreamRecordBatch batch, DateTimeOffset deadline, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         var result = Empty;
-        foreach (var shard in batch.GroupBy(b => (Stream: StreamName(b.Source), Shard: b.Partition ?? "shardId-000000000000")))
+        foreach (var partition in batch.Partitions)
         {
-            var sources = shard.Select(b => new Source(b.ItemIdentifier, b.Record.Kinesis.ApproximateArrivalTimestamp, b.OrderingKey, b.Payload, true)).ToList();
-            result += await WriteShardAsync(shard.Key.Stream, shard.Key.Shard, sources, deadline, cancellationToken).ConfigureAwait(false);
+            var (stream, shard) = ShardOf(partition);
+            result += await WriteShardAsync(stream, shard, Sources(partition), deadline, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
@@ -115,15 +138,30 @@ public sealed partial class S3Sink
     /// <returns>The chunk and what went into it.</returns>
     public async Task<SinkEncoding> EncodeAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
     {
-        var batch = EventBatches.From(evnt);
-        if (batch.Count == 0)
+        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
+        return await EncodeAsync(batch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Encodes a stream batch's first shard or topic-partition exactly as a write stages it — de-aggregation,
+    /// transformation, partitioning, encoding and compression into one chunk — without reading or writing S3 or the
+    /// state (benchmarks, dry runs).
+    /// </summary>
+    /// <param name="batch">The event's records (one shard).</param>
+    /// <param name="cancellationToken">Cancels.</param>
+    /// <returns>The chunk and what went into it.</returns>
+    public async Task<SinkEncoding> EncodeAsync(StreamRecordBatch batch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Partitions.Count == 0)
         {
             return new SinkEncoding(0, 0, 0, 0, ReadOnlyMemory<byte>.Empty);
         }
 
-        var state = new SinkShardState { Stream = StreamName(batch[0].Source), Shard = batch[0].Partition ?? "shardId-000000000000" };
-        var sources = batch.Select(b => new Source(b.ItemIdentifier, b.Record.Kinesis.ApproximateArrivalTimestamp, b.OrderingKey, b.Payload, true)).ToList();
-        var staged = await EncodeAsync(state, sources, cancellationToken).ConfigureAwait(false);
+        var partition = batch.Partitions[0];
+        var (stream, shard) = ShardOf(partition);
+        var state = new SinkShardState { Stream = stream, Shard = shard };
+        var staged = await EncodeAsync(state, Sources(partition), cancellationToken).ConfigureAwait(false);
         return new SinkEncoding(staged.Delivered, staged.Dropped, staged.Failed, staged.Writes.Count, staged.Chunk ?? ReadOnlyMemory<byte>.Empty);
     }
 
@@ -135,26 +173,27 @@ public sealed partial class S3Sink
     /// <exception cref="SinkBatchFailedException">The batch could not be made durable.</exception>
     public async Task<SinkResult> WriteAsync(KafkaEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(evnt);
-        var result = Empty;
-        foreach (var (topicPartition, records) in evnt.Records)
-        {
-            if (records.Count == 0)
-            {
-                continue;
-            }
+        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
+        return await WriteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
+    }
 
-            var topic = records[0].Topic ?? topicPartition[..Math.Max(0, topicPartition.LastIndexOf('-'))];
-            var sources = records.Select(r => new Source(
-                r.Offset.ToString(CultureInfo.InvariantCulture),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
-                r.Key is { } key ? Encoding.UTF8.GetString(key) : null,
-                r.Value ?? ReadOnlyMemory<byte>.Empty,
-                false)).ToList();
-            result += await WriteShardAsync(topic, records[0].Partition.ToString(CultureInfo.InvariantCulture), sources, deadline, cancellationToken).ConfigureAwait(false);
+    // A Kinesis shard by its stream's name; a Kafka topic-partition as topic and partition number.
+    private static (string Stream, string Shard) ShardOf(StreamPartition partition) => partition.Kind == StreamSourceKind.Kinesis
+        ? (StreamName(partition.SourceArn ?? "kinesis"), partition.Key)
+        : (partition.Topic!, partition.KafkaPartition.ToString(CultureInfo.InvariantCulture));
+
+    private static List<Source> Sources(StreamPartition partition)
+    {
+        var records = partition.Records;
+        var sources = new List<Source>(records.Count);
+        foreach (var r in records)
+        {
+            sources.Add(r.MayBeAggregated
+                ? new Source(r.Sequence, r.Timestamp, r.PartitionKey, r.Data, true)
+                : new Source(r.Sequence, r.Timestamp, r.Key is { } key ? Encoding.UTF8.GetString(key.Span) : null, r.Data, false));
         }
 
-        return result;
+        return sources;
     }
 
     /// <summary>
@@ -271,37 +310,30 @@ public sealed partial class S3Sink
 
     // The pipeline's first step (the rest is in S3Sink.Pipeline.cs): a batch's source records into user records.
 
-    // Into users; deaggregated is the blocks' shared scratch list of where the user records' data are (a list per
-    // block would be allocated again and again).
+    // Into users, through the one batch de-aggregation; deaggregated is the blocks' shared scratch list of where the
+    // user records' data are (a list per block would be allocated again and again).
     private static void Deaggregate(List<Source> sources, List<User> users, List<Range> deaggregated)
     {
-        if (!sources[0].MayBeAggregated)
+        var data = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(sources.Count);
+        var decoded = new List<DeaggregatedRecord>(sources.Count);
+        try
         {
-            users.AddRange(sources.Select(f => new User(f, 0, f.Data, null)));
-            return;
-        }
+            for (var i = 0; i < sources.Count; i++)
+            {
+                data[i] = sources[i].Data;
+            }
 
-        // KPL aggregates of the block, their MD5 checksums computed together; a corrupt one fails alone.
-        var data = sources.Select(f => f.Data).ToArray();
-        var counts = new int[sources.Count];
-        var errors = new KplFormatException?[sources.Count];
-        deaggregated.Clear();
-        KplDeaggregator.DeaggregateEach(data, deaggregated, counts, errors);
-        users.Capacity = Math.Max(users.Capacity, deaggregated.Count + sources.Count);
-        var at = 0;
-        for (var i = 0; i < sources.Count; i++)
-        {
-            if (errors[i] is { } error)
+            KplBatchDeaggregator.Deaggregate(data.AsSpan(0, sources.Count), sources[0].MayBeAggregated, decoded, deaggregated);
+            users.Capacity = Math.Max(users.Capacity, users.Count + decoded.Count);
+            foreach (var user in decoded)
             {
                 // The record-level reason: the error line names the record by its sequence number.
-                users.Add(new User(sources[i], 0, sources[i].Data, $"Corrupt KPL aggregate: {(error.InnerException ?? error).Message}"));
+                users.Add(new User(sources[user.Source], user.Subsequence, user.Data, user.Error is null ? null : $"Corrupt KPL aggregate: {user.ErrorMessage}"));
             }
-
-            var source = sources[i];
-            for (var n = 0; n < counts[i]; n++, at++)
-            {
-                users.Add(new User(source, n, source.Data[deaggregated[at]], null));
-            }
+        }
+        finally
+        {
+            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(data, clearArray: true);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Lambda.Events;
+using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Lambda.Runtime;
 
 namespace StreamFunctions.Sink;
@@ -65,17 +66,15 @@ public sealed class S3SinkFunction(S3Sink sink)
             return JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["objects"] = objects.ToString(CultureInfo.InvariantCulture), ["error"] = error }, LambdaEventsJsonContext.Default.DictionaryStringString);
         }
 
-        SinkResult result;
-        switch (source)
+        if (!StreamEventReader.IsStream(source))
         {
-            case "aws:kinesis":
-                result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KinesisEvent, "Kinesis"), deadline, cancellationToken).ConfigureAwait(false);
-                break;
-            case "aws:kafka" or "SelfManagedKafka":
-                result = await sink.WriteAsync(LambdaEventJson.Deserialize(payload, LambdaEventsJsonContext.Default.KafkaEvent, "Kafka"), deadline, cancellationToken).ConfigureAwait(false);
-                break;
-            case var other:
-                throw new ArgumentException($"{Triggers}; this event's source is {LambdaEventSource.Describe(other)}.");
+            throw new ArgumentException($"{Triggers}; this event's source is {LambdaEventSource.Describe(source)}.");
+        }
+
+        SinkResult result;
+        using (var batch = StreamEventReader.Read(payload.Span, source))
+        {
+            result = await sink.WriteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         lock (_gate)

@@ -92,7 +92,7 @@ internal sealed class PipelineMeasurements
             try
             {
                 using var batch = KinesisEventReader.Read(payload.Span);
-                arrivals = [.. batch.Records.Select(r => r.ApproximateArrivalTimestamp)];
+                arrivals = [.. batch.Records.Select(r => r.Timestamp)];
             }
             catch (Lambda.Events.Exceptions.KinesisEventFormatException)
             {

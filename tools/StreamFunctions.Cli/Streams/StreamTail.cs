@@ -22,7 +22,7 @@ internal sealed class StreamTail(IKinesisApi kinesis, string stream, TextWriter 
         var iterators = new Dictionary<string, string?>(StringComparer.Ordinal);
         var started = new HashSet<string>(StringComparer.Ordinal);
         var printed = 0;
-        var users = new List<UserRecord>();
+        var users = new List<DeaggregatedRecord>();
         var initial = true;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -51,27 +51,25 @@ internal sealed class StreamTail(IKinesisApi kinesis, string stream, TextWriter 
                 var read = await kinesis.GetRecordsAsync(new GetRecordsRequest(iterator), cancellationToken).ConfigureAwait(false);
                 iterators[shardId] = read.NextShardIterator;
                 behind |= read.MillisBehindLatest > 0;
-                foreach (var record in read.Records)
+
+                // The one batch de-aggregation: a corrupt aggregate is one entry with its error.
+                var records = read.Records;
+                users.Clear();
+                KplBatchDeaggregator.Deaggregate([.. records.Select(r => r.Data)], i => records[i].PartitionKey, users);
+                anyRecords |= records.Count > 0;
+                foreach (var user in users)
                 {
-                    anyRecords = true;
-                    users.Clear();
-                    try
+                    var record = records[user.Source];
+                    if (user.Error is not null)
                     {
-                        KplDeaggregator.Deaggregate(record.Data, record.PartitionKey, users);
-                    }
-                    catch (KplFormatException e)
-                    {
-                        await output.WriteLineAsync($"{shardId} {record.SequenceNumber} key={record.PartitionKey} corrupt KPL aggregate ({e.Message}): base64:{Convert.ToBase64String(record.Data.Span)}").ConfigureAwait(false);
+                        await output.WriteLineAsync($"{shardId} {record.SequenceNumber} key={record.PartitionKey} corrupt KPL aggregate ({user.ErrorMessage}): base64:{Convert.ToBase64String(record.Data.Span)}").ConfigureAwait(false);
                         continue;
                     }
 
-                    foreach (var user in users)
+                    await output.WriteLineAsync($"{shardId} {record.SequenceNumber}:{user.Subsequence} key={user.PartitionKey} {Show(user.Data.Span)}").ConfigureAwait(false);
+                    if (++printed == limit)
                     {
-                        await output.WriteLineAsync($"{shardId} {record.SequenceNumber}:{user.SubSequenceNumber} key={user.PartitionKey} {Show(user.Data.Span)}").ConfigureAwait(false);
-                        if (++printed == limit)
-                        {
-                            return printed;
-                        }
+                        return printed;
                     }
                 }
             }

@@ -1,6 +1,7 @@
 using StreamFunctions.KinesisApi;
 using StreamFunctions.KinesisApi.Exceptions;
 using StreamFunctions.KinesisApi.Model;
+using KinesisEventWriter = StreamFunctions.Lambda.Events.Kinesis.KinesisEventWriter;
 using StreamFunctions.Lambda.Invocation;
 using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Local.EventSourceMapping.Destinations;
@@ -91,7 +92,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
             foreach (var record in response.Records)
             {
                 _buffer.Add(record);
-                _bufferBytes += KinesisEventPayload.EstimateBytes(record);
+                _bufferBytes += KinesisEventWriter.EstimateBytes(record);
             }
 
             read = response.Records.Count;
@@ -107,7 +108,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
             _bufferBytes = 0;
             foreach (var record in _buffer)
             {
-                _bufferBytes += KinesisEventPayload.EstimateBytes(record);
+                _bufferBytes += KinesisEventWriter.EstimateBytes(record);
             }
 
             _bufferSince = context.Time.GetUtcNow();
@@ -218,7 +219,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
             TumblingWindow? window = _options.TumblingWindowInSeconds > 0 ? TumblingWindow.Of(lane[start].ApproximateArrivalTimestamp, _options.TumblingWindowInSeconds) : null;
             while (end < lane.Count && end - start < _options.BatchSize)
             {
-                var size = KinesisEventPayload.EstimateBytes(lane[end]);
+                var size = KinesisEventWriter.EstimateBytes(lane[end]);
                 if (end > start && bytes + size > KinesisEventSourceOptions.MaxPayloadBytes)
                 {
                     break;
@@ -287,7 +288,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
                 }
             }
 
-            var payload = KinesisEventPayload.Write(records, ShardId, context.StreamArn, context.Region, _options.InvokeIdentityArn, _window, false, false);
+            var payload = KinesisEventWriter.Write(records, ShardId, context.StreamArn, context.Region, _options.InvokeIdentityArn, _window is { } open ? (open.Start, open.End, open.StateJson) : null, false, false);
             var result = await context.Invoker.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
             invocations++;
             if (_window is not null)
@@ -383,7 +384,7 @@ internal sealed class ShardWorker(MappingContext context, Shard shard, bool hasK
         var window = _window!;
         var invocations = 0;
         var retries = 0;
-        var payload = KinesisEventPayload.Write([], ShardId, context.StreamArn, context.Region, _options.InvokeIdentityArn, window, true, terminatedEarly);
+        var payload = KinesisEventWriter.Write([], ShardId, context.StreamArn, context.Region, _options.InvokeIdentityArn, (window.Start, window.End, window.StateJson), true, terminatedEarly);
         while (true)
         {
             var result = await context.Invoker.InvokeAsync(payload, cancellationToken).ConfigureAwait(false);
