@@ -18,8 +18,8 @@ internal static class RouterSetup
         var rules = settings.Parsed("ROUTER_RULES", "ROUTER_RULES_FILE", RoutingRules.Parse, Expected)
             ?? settings.Parsed("BRIDGE_TO", text => RoutingRules.Bridge(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), "comma-separated destinations, kinesis:<stream> or kafka:<topic>")
             ?? throw settings.Invalid("ROUTER_RULES", Expected + "; or set ROUTER_RULES_FILE, or BRIDGE_TO (destinations every record is copied to)");
-        var aggregate = settings.Flag("KINESIS_AGGREGATE", false);
-        var kafkaOptions = rules.Destinations.Any(d => d.StartsWith("kafka:", StringComparison.Ordinal)) ? KafkaProducerSettings.Read(settings) : null;
+        var aggregate = ProducerSettings.KinesisAggregate(settings);
+        var kafkaOptions = rules.Destinations.Any(d => d.StartsWith("kafka:", StringComparison.Ordinal)) ? ProducerSettings.Kafka(settings) : null;
         var bucket = settings.Text("DLQ_BUCKET");
         var prefix = settings.Text("DLQ_PREFIX", "dlq");
 

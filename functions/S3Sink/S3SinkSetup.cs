@@ -1,87 +1,30 @@
+using Amazon.S3;
 using StreamFunctions.Aws;
-using StreamFunctions.Formats.Compression;
 using StreamFunctions.Sink;
 using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Transform;
 
 namespace StreamFunctions.Functions.S3Sink;
 
-/// <summary>
-/// Builds the S3 sink function (<see cref="S3SinkFunction"/>) from its environment. The function is triggered by a Kinesis stream or a Kafka topic, and by a schedule (an EventBridge
-/// event, or <c>{"action": "flush"}</c>) that delivers partitions whose interval passed on shards that
-/// receive nothing. Its event source mapping must use ParallelizationFactor 1 (the sink's state is per
-/// shard). Configuration (environment):
-/// <list type="bullet">
-/// <item><c>SINK_BUCKET</c>, <c>SINK_STATE_TABLE</c> (required); <c>SINK_PREFIX</c>, <c>SINK_ERROR_PREFIX</c>,
-/// <c>SINK_BACKUP_PREFIX</c>, <c>SINK_STAGING_PREFIX</c>.</item>
-/// <item><c>SINK_BUFFER_SIZE_MB</c> (1–128, default 5), <c>SINK_BUFFER_INTERVAL_SECONDS</c> (0–900, default 300).</item>
-/// <item><c>SINK_FORMAT</c> (<c>jsonl</c> | <c>parquet</c>), <c>SINK_COMPRESSION</c> (<c>none</c> | <c>gzip</c> | <c>zstd</c> |
-/// <c>snappy</c> | <c>hadoop-snappy</c>), <c>SINK_NEWLINE</c> (default true).</item>
-/// <item><c>SINK_PARTITION_KEYS</c>: <c>partitionKeyFromQuery</c> keys as JSON, e.g. <c>{"customer": ".customer.id"}</c>;
-/// <c>SINK_MAX_ACTIVE_PARTITIONS</c> (1–5000, default 500, Firehose's).</item>
-/// <item>Transformation: <c>TRANSFORM_FUNCTION</c> (a Firehose transformation Lambda, invoked through the Invoke API), or
-/// <c>TRANSFORM_CONFIG</c> / <c>TRANSFORM_CONFIG_FILE</c> (the JSON projection, in process).</item>
-/// </list>
-/// </summary>
+/// <summary>Builds the S3 sink function through its composition root (<see cref="S3SinkComposition"/>) on AWS's clients.</summary>
 internal static class S3SinkSetup
 {
-    // The option each variable sets, so that a cross-setting check of the options (a prefix's keys, a dynamic prefix
-    // without buffering) names the variable.
-    private static readonly Dictionary<string, string> Variables = new(StringComparer.Ordinal)
+    public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment) =>
+        S3SinkComposition.Create(environment, new OnAws(environment));
+
+    private sealed class OnAws(IEnvironmentVariables environment) : S3SinkServices
     {
-        [nameof(S3SinkOptions.Bucket)] = "SINK_BUCKET",
-        [nameof(S3SinkOptions.Prefix)] = "SINK_PREFIX",
-        [nameof(S3SinkOptions.ErrorPrefix)] = "SINK_ERROR_PREFIX",
-        [nameof(S3SinkOptions.BackupPrefix)] = "SINK_BACKUP_PREFIX",
-        [nameof(S3SinkOptions.BufferInterval)] = "SINK_BUFFER_INTERVAL_SECONDS",
-        [nameof(S3SinkOptions.PartitionKeyQueries)] = "SINK_PARTITION_KEYS",
-    };
+        private AwsSettings? _aws;
 
-    public static S3SinkFunction FromEnvironment(IEnvironmentVariables environment)
-    {
-        var settings = new SettingsReader(environment);
-        var transformFunction = settings.Text("TRANSFORM_FUNCTION");
-        var defaults = new S3SinkOptions();
-        var options = new S3SinkOptions
-        {
-            Bucket = settings.Required("SINK_BUCKET", "the name of the destination bucket"),
-            Prefix = settings.Text("SINK_PREFIX", defaults.Prefix),
-            ErrorPrefix = settings.Text("SINK_ERROR_PREFIX", defaults.ErrorPrefix),
-            BackupPrefix = settings.Text("SINK_BACKUP_PREFIX"),
-            StagingPrefix = settings.Text("SINK_STAGING_PREFIX", defaults.StagingPrefix),
-            BufferSizeBytes = settings.Number("SINK_BUFFER_SIZE_MB", 5, 1, 128, "MiB") * 1024L * 1024L,
-            BufferInterval = settings.Duration("SINK_BUFFER_INTERVAL_SECONDS", DurationUnit.Seconds, 300, 0, 900),
-            Format = settings.OneOf("SINK_FORMAT", SinkFormat.JsonLines, ("jsonl", SinkFormat.JsonLines), ("json", SinkFormat.JsonLines), ("parquet", SinkFormat.Parquet)),
-            Compression = new CompressionOptions
-            {
-                Codec = settings.OneOf("SINK_COMPRESSION", CompressionCodec.None, ("none", CompressionCodec.None), ("gzip", CompressionCodec.Gzip), ("zstd", CompressionCodec.Zstd), ("snappy", CompressionCodec.Snappy), ("hadoop-snappy", CompressionCodec.HadoopSnappy)),
-            },
-            NewlineDelimiter = settings.Flag("SINK_NEWLINE", true),
-            PartitionKeyQueries = settings.JsonObject("SINK_PARTITION_KEYS", """{"customer": ".customer.id"}"""),
-            MaxActivePartitions = settings.Number("SINK_MAX_ACTIVE_PARTITIONS", 500, 1, S3SinkOptions.MaxActivePartitionsLimit),
-            TransformFunction = transformFunction,
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e) when (e.ParamName is { } option && Variables.TryGetValue(option, out var variable))
-        {
-            throw settings.Invalid(variable, "consistent with the sink's other settings", e);
-        }
+        private AwsSettings Settings => _aws ??= AwsSettings.FromEnvironment(environment);
 
-        var projection = transformFunction is null
-            ? settings.Parsed("TRANSFORM_CONFIG", "TRANSFORM_CONFIG_FILE", JsonProjectionTransform.Parse, "a JSON projection (filter, fields, missing, partitionKeys, appendNewline: see transform.example.json)")
-            : null;
-        var stateTable = settings.Required("SINK_STATE_TABLE", "the name of the DynamoDB table holding each shard's buffer state");
+        public override void Require(IReadOnlyList<AwsService> services) => Settings.RequireCredentials(services);
 
-        var aws = AwsSettings.FromEnvironment(environment);
-        aws.RequireCredentials([AwsService.S3, AwsService.DynamoDB, .. transformFunction is null ? [] : new[] { AwsService.Lambda }]);
-        var clients = new AwsClientFactory(aws);
-        IRecordTransform? transform = transformFunction is not null
-            ? new LambdaRecordTransform(new LambdaInvokeClient(aws, transformFunction), transformFunction, new LambdaTransformOptions { Region = aws.Region })
-            : projection;
-        var store = new DynamoDbSinkStateStore(clients.CreateDynamoDBClient(), stateTable);
-        return new S3SinkFunction(new Sink.S3Sink(clients.CreateS3Client(), store, options, transform, onStage: Failpoints.FromEnvironment<SinkStage>(environment)));
+        public override IAmazonS3 S3() => new AwsClientFactory(Settings).CreateS3Client();
+
+        public override ISinkStateStore StateStore(string table) => new DynamoDbSinkStateStore(new AwsClientFactory(Settings).CreateDynamoDBClient(), table);
+
+        public override IRecordTransform TransformFunction(string functionName) =>
+            new LambdaRecordTransform(new LambdaInvokeClient(Settings, functionName), functionName, new LambdaTransformOptions { Region = Settings.Region });
     }
 }

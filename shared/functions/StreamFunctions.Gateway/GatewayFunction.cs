@@ -11,9 +11,6 @@ namespace StreamFunctions.Gateway;
 /// <param name="gateway">The gateway.</param>
 public sealed class GatewayFunction(GatewayService gateway)
 {
-    // Time kept back from the invocation's deadline to answer after the last retry.
-    private static readonly TimeSpan MinimumMargin = TimeSpan.FromMilliseconds(500);
-
     /// <summary>Handles one request.</summary>
     /// <param name="request">The request.</param>
     /// <param name="context">The invocation.</param>
@@ -23,8 +20,7 @@ public sealed class GatewayFunction(GatewayService gateway)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 10));
-        var response = await gateway.HandleAsync(request, context.Deadline - margin, cancellationToken).ConfigureAwait(false);
+        var response = await gateway.HandleAsync(request, InvocationDeadline.Retries.Of(context), cancellationToken).ConfigureAwait(false);
         context.Logger.Info("ingest",
             new KeyValuePair<string, object?>("status", response.StatusCode),
             new KeyValuePair<string, object?>("bodyBytes", request.Body?.Length ?? 0));

@@ -18,8 +18,6 @@ namespace StreamFunctions.Router;
 /// </summary>
 public sealed class RouterFunction(StreamRouter router)
 {
-    private static readonly TimeSpan MinimumMargin = TimeSpan.FromMilliseconds(500);
-
     /// <summary>Handles one Kinesis or Kafka event: routes every record, and answers the batch's item failures.</summary>
     /// <param name="payload">The event.</param>
     /// <param name="context">The invocation.</param>
@@ -27,8 +25,7 @@ public sealed class RouterFunction(StreamRouter router)
     /// <returns>The response: <c>batchItemFailures</c>.</returns>
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
     {
-        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 10));
-        var deadline = context.Deadline - margin;
+        var deadline = InvocationDeadline.Retries.Of(context);
         RouterResult result;
         byte[] response;
         var source = LambdaEventSource.Of(payload);

@@ -17,7 +17,6 @@ namespace StreamFunctions.Sink;
 /// <param name="sink">The sink.</param>
 public sealed class S3SinkFunction(S3Sink sink)
 {
-    private static readonly TimeSpan MinimumMargin = TimeSpan.FromSeconds(1);
     private readonly Lock _gate = new();
     private SinkResult _totals = new(0, 0, 0, 0, 0, 0, null);
 
@@ -44,8 +43,7 @@ public sealed class S3SinkFunction(S3Sink sink)
     public async ValueTask<ReadOnlyMemory<byte>> HandleAsync(ReadOnlyMemory<byte> payload, ILambdaContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var margin = TimeSpan.FromTicks(Math.Max(MinimumMargin.Ticks, context.RemainingTime.Ticks / 5));
-        var deadline = context.Deadline - margin;
+        var deadline = InvocationDeadline.Flushes.Of(context);
         var source = LambdaEventSource.Of(payload);
         if (source == LambdaEventSource.EventBridge && LambdaEventSource.DetailTypeOf(payload) is var detailType && detailType != LambdaEventSource.ScheduledEvent)
         {

@@ -6,8 +6,6 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using StreamFunctions.Aggregator;
 using StreamFunctions.Aws;
-using StreamFunctions.FailureHandler;
-using StreamFunctions.Gateway;
 using StreamFunctions.KinesisApi.Model;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.S3;
@@ -18,9 +16,7 @@ using StreamFunctions.Local.EventSourceMapping;
 using StreamFunctions.Local.EventSourceMapping.Checkpoints;
 using StreamFunctions.Local.EventSourceMapping.Destinations;
 using StreamFunctions.Local.Lambda;
-using StreamFunctions.Producers;
 using StreamFunctions.Sink;
-using StreamFunctions.Transform;
 
 namespace StreamFunctions.Cli.Run;
 
@@ -81,28 +77,16 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
         var clock = Stopwatch.StartNew();
         await backend.PrepareAsync(stop).ConfigureAwait(false);
         var kinesis = backend.Kinesis;
-        var s3 = backend.S3;
         var stream = backend.StreamName;
-        var bucket = backend.Bucket;
 
-        // The functions, built on the local parts.
+        // The functions, built by their own composition roots from the environment the pipeline gives them, on the local parts.
         var apiKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var gateway = new GatewayFunction(new GatewayService(
-            new KinesisRecordProducer(kinesis, stream, new KinesisProducerOptions
-            {
-                Aggregate = config.GatewayAggregate,
-                Ordering = config.GatewayOrdering == "none" ? ProducerOrdering.None : ProducerOrdering.PerPartitionKey,
-            }),
-            new GatewayAuthorizer(GatewayAuthMode.ApiKey, [Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey)))]),
-            backend.Idempotency));
-        var sinkService = new S3Sink(s3, backend.SinkState, config.SinkOptions(bucket), config.Transform is { } t ? JsonProjectionTransform.Parse(t) : null);
-        var sink = new S3SinkFunction(sinkService);
-        var aggregatorConfig = config.Aggregator is { } a ? AggregatorConfig.Parse(a) : null;
-        var resultWriter = new S3WindowResultWriter(s3, bucket, "results/");
-        var sideOutput = new S3SideOutput(s3, bucket, "late/");
-        var windows = aggregatorConfig is null ? null : new StreamWindowAggregator(aggregatorConfig, backend.AggregatorState, resultWriter, sideOutput);
-        var aggregator = windows is null ? null : new AggregatorFunction(windows, new LambdaTumblingWindowAggregator(aggregatorConfig!, resultWriter, backend.Spill, sideOutput));
-        var failures = new FailureHandlerFunction(kinesis, s3, new S3PoisonRecordArchive(s3, bucket, "dlq"));
+        var gateway = PipelineFunctions.Gateway(config, backend, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(apiKey))));
+        var sink = PipelineFunctions.S3Sink(config, backend);
+        var composed = config.Aggregator is { } aggregation ? PipelineFunctions.Aggregator(aggregation, backend) : null;
+        var aggregator = composed?.Function;
+        var windows = composed?.Windows;
+        var failures = PipelineFunctions.FailureHandler(backend);
 
         await using var gatewayInvoker = Invoker("Gateway", LambdaHost.Typed(gateway.HandleAsync, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyRequest, LambdaEventsJsonContext.Default.APIGatewayHttpApiV2ProxyResponse));
         await using var sinkInvoker = Invoker("S3Sink", sink.HandleAsync);
@@ -221,7 +205,7 @@ internal sealed class LocalPipeline(PipelineConfig config, PipelineBackend backe
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
         var rows = 0;
-        await foreach (var line in PipelineOutput.JsonLinesAsync(backend.S3, backend.Bucket, "results/", cancellationToken).ConfigureAwait(false))
+        await foreach (var line in PipelineOutput.JsonLinesAsync(backend.S3, backend.Bucket, PipelineFunctions.ResultsPrefix, cancellationToken).ConfigureAwait(false))
         {
             using var document = JsonDocument.Parse(line);
             keys.Add(document.RootElement.GetProperty("resultKey").GetString()!);

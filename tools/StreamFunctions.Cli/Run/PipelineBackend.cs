@@ -30,13 +30,26 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
     public abstract string Bucket { get; }
 
-    public abstract ISinkStateStore SinkState { get; }
+    /// <summary>The name of the run's table of a role (<c>sink-state</c>, <c>aggregator-state</c>, <c>idempotency</c>), as the functions' settings name it.</summary>
+    public abstract string Table(string role);
 
-    public abstract IAggregatorStateStore AggregatorState { get; }
+    /// <summary>The sink's state store on <paramref name="table"/>.</summary>
+    public abstract ISinkStateStore SinkState(string table);
 
-    public abstract ISnapshotSpill Spill { get; }
+    /// <summary>The aggregator's state store on <paramref name="table"/>.</summary>
+    public abstract IAggregatorStateStore AggregatorState(string table);
 
-    public abstract IIdempotencyStore Idempotency { get; }
+    /// <summary>The aggregator's spill on <paramref name="table"/>.</summary>
+    public abstract ISnapshotSpill Spill(string table);
+
+    /// <summary>The gateway's idempotency store on <paramref name="table"/>.</summary>
+    public abstract IIdempotencyStore Idempotency(string table, TimeSpan window);
+
+    /// <summary>
+    /// The longest path segment of an object key the run's object store takes: 255 bytes (NAME_MAX) on every backend,
+    /// since the folder S3 and the local emulators keep objects as files.
+    /// </summary>
+    public const int MaxKeySegmentBytes = 255;
 
     /// <summary>Lines that say where things are.</summary>
     public abstract IEnumerable<string> Describe();
@@ -153,13 +166,16 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
         public override string Bucket => config.Bucket;
 
-        public override ISinkStateStore SinkState { get; } = new InMemorySinkStateStore();
+        // In memory: the tables' names only label them.
+        public override string Table(string role) => role;
 
-        public override IAggregatorStateStore AggregatorState { get; } = new InMemoryAggregatorStateStore();
+        public override ISinkStateStore SinkState(string table) => new InMemorySinkStateStore();
 
-        public override ISnapshotSpill Spill { get; } = new InMemorySnapshotSpill();
+        public override IAggregatorStateStore AggregatorState(string table) => new InMemoryAggregatorStateStore();
 
-        public override IIdempotencyStore Idempotency { get; } = new InMemoryIdempotencyStore(TimeSpan.FromMinutes(60));
+        public override ISnapshotSpill Spill(string table) => new InMemorySnapshotSpill();
+
+        public override IIdempotencyStore Idempotency(string table, TimeSpan window) => new InMemoryIdempotencyStore(window);
 
         public override string ObjectsLocation => Path.Combine(output.Path, config.Bucket);
 
@@ -217,10 +233,6 @@ internal abstract class PipelineBackend : IAsyncDisposable
             _dynamo = clients.CreateDynamoDBClient();
             StreamName = $"{config.StreamName}-{_run}";
             Bucket = $"{config.Bucket}-{_run}";
-            SinkState = new DynamoDbSinkStateStore(_dynamo, Table("sink-state"));
-            AggregatorState = new DynamoDbAggregatorStateStore(_dynamo, Table("aggregator-state"));
-            Spill = new DynamoDbSnapshotSpill(_dynamo, Table("aggregator-state"));
-            Idempotency = new DynamoDbIdempotencyStore(_dynamo, Table("idempotency"), TimeSpan.FromMinutes(60));
         }
 
         public override IKinesisApi Kinesis => _kinesis;
@@ -231,13 +243,13 @@ internal abstract class PipelineBackend : IAsyncDisposable
 
         public override string Bucket { get; }
 
-        public override ISinkStateStore SinkState { get; }
+        public override ISinkStateStore SinkState(string table) => new DynamoDbSinkStateStore(_dynamo, table);
 
-        public override IAggregatorStateStore AggregatorState { get; }
+        public override IAggregatorStateStore AggregatorState(string table) => new DynamoDbAggregatorStateStore(_dynamo, table);
 
-        public override ISnapshotSpill Spill { get; }
+        public override ISnapshotSpill Spill(string table) => new DynamoDbSnapshotSpill(_dynamo, table);
 
-        public override IIdempotencyStore Idempotency { get; }
+        public override IIdempotencyStore Idempotency(string table, TimeSpan window) => new DynamoDbIdempotencyStore(_dynamo, table, window);
 
         public override string ObjectsLocation => $"s3://{Bucket}";
 
@@ -270,6 +282,6 @@ internal abstract class PipelineBackend : IAsyncDisposable
             }
         }
 
-        private string Table(string role) => $"sfn-run-{_run}-{role}";
+        public override string Table(string role) => $"sfn-run-{_run}-{role}";
     }
 }
