@@ -1,8 +1,6 @@
 using System.Text;
 using StreamFunctions.KinesisApi;
 using StreamFunctions.KinesisApi.Model;
-using StreamFunctions.Records;
-using StreamFunctions.Records.Exceptions;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Cli.Streams;
