@@ -41,7 +41,7 @@ public class LargeKinesisEventBenchmarks
         long total = 0;
         foreach (var record in batch.Records)
         {
-            total += record.Data.Length + record.SequenceNumber.Length;
+            total += record.Data.Length + record.Sequence.Length;
         }
 
         return total;

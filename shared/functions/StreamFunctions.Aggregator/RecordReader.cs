@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using StreamFunctions.Json;
 using StreamFunctions.KinesisApi;
-using StreamFunctions.Records;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Aggregator;

@@ -7,7 +7,6 @@ using StreamFunctions.Lambda.Events.Kafka;
 using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Producers;
-using StreamFunctions.Records;
 using StreamFunctions.Records.Kpl;
 
 namespace StreamFunctions.Router;
