@@ -18,7 +18,8 @@ public static class KinesisEventReader
     /// <summary>The shard of a record whose event names none (no <c>eventID</c>).</summary>
     public const string DefaultShardId = "shardId-000000000000";
 
-    // 9999-12-31T23:59:59Z, the last second DateTimeOffset holds.
+    // 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the seconds DateTimeOffset holds (what the contract's converter reads).
+    private const decimal MinEpochSeconds = -62_135_596_800m;
     private const decimal MaxEpochSeconds = 253_402_300_799m;
 
     /// <summary>Reads an event.</summary>
@@ -141,9 +142,9 @@ public static class KinesisEventReader
                     else if (reader.ValueTextEquals("approximateArrivalTimestamp"u8))
                     {
                         Expect(ref reader, JsonTokenType.Number, index, "kinesis.approximateArrivalTimestamp");
-                        arrival = reader.TryGetDecimal(out var seconds) && seconds >= 0 && seconds <= MaxEpochSeconds
+                        arrival = reader.TryGetDecimal(out var seconds) && seconds >= MinEpochSeconds && seconds <= MaxEpochSeconds
                             ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000m))
-                            : throw Malformed(index, "kinesis.approximateArrivalTimestamp", $"{System.Text.Encoding.UTF8.GetString(reader.ValueSpan)} is not a time in epoch seconds (0 to {MaxEpochSeconds})");
+                            : throw Malformed(index, "kinesis.approximateArrivalTimestamp", $"{System.Text.Encoding.UTF8.GetString(reader.ValueSpan)} is not a time in epoch seconds ({MinEpochSeconds} to {MaxEpochSeconds})");
                     }
                     else
                     {
