@@ -459,7 +459,15 @@ public abstract class LoopbackHttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Close();
+        try
+        {
+            _listener?.Close();
+        }
+        catch (Exception e) when (e is NullReferenceException or ObjectDisposedException or HttpListenerException)
+        {
+            // The managed HttpListener can fail closing a connection whose response is still being written (a client
+            // killed mid-exchange): the listener is closed regardless, and that connection is abandoned as intended.
+        }
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
