@@ -124,19 +124,6 @@ public sealed partial class S3Sink
     }
 
     /// <summary>
-    /// Encodes a Kinesis batch exactly as a write stages it — de-aggregation, transformation, partitioning,
-    /// encoding and compression into one chunk — without reading or writing S3 or the state (benchmarks, dry runs).
-    /// </summary>
-    /// <param name="evnt">The event (one shard).</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The chunk and what went into it.</returns>
-    public async Task<SinkEncoding> EncodeAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
-    {
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
-        return await EncodeAsync(batch, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
     /// Encodes a stream batch's first shard or topic-partition exactly as a write stages it — de-aggregation,
     /// transformation, partitioning, encoding and compression into one chunk — without reading or writing S3 or the
     /// state (benchmarks, dry runs).

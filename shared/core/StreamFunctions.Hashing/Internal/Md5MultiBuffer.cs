@@ -178,11 +178,11 @@ internal static unsafe class Md5MultiBuffer
 
                 if (lanes == 16)
                 {
-                    HashGroup16(group.AsSpan(0, size), digests);
+                    HashGroup<Lanes16>(group.AsSpan(0, size), digests);
                 }
                 else
                 {
-                    HashGroup8(group.AsSpan(0, size), digests);
+                    HashGroup<Lanes8>(group.AsSpan(0, size), digests);
                 }
             }
         }
@@ -245,16 +245,41 @@ internal static unsafe class Md5MultiBuffer
         Finish(digests, lane.Index, a, b, c, d);
     }
 
-    // ---- 8 lanes (AVX2) ----
-
-    private static void HashGroup8(Span<Lane> group, Span<byte> digests)
+    /// <summary>
+    /// The state of <see cref="Width"/> MD5 chains side by side, one per vector lane: the 8-lane (AVX2) and 16-lane
+    /// (AVX-512) implementations share <see cref="HashGroup{TLanes}"/>, which the JIT compiles once per width.
+    /// </summary>
+    private interface ILanes<TSelf>
+        where TSelf : struct, ILanes<TSelf>
     {
-        var tails = stackalloc byte[8 * 2 * BlockSize];
+        /// <summary>How many messages one pass hashes.</summary>
+        static abstract int Width { get; }
+
+        /// <summary>Every lane at MD5's initial state.</summary>
+        static abstract TSelf Initial();
+
+        /// <summary>One 64-byte block of every lane (<c>p[k]</c> is lane k's block).</summary>
+        void Compress(byte** p);
+
+        /// <summary>The state as <c>a[0..Width], b[..], c[..], d[..]</c>.</summary>
+        void Store(uint* states);
+    }
+
+    /// <summary>
+    /// Hashes a group of up to <c>TLanes.Width</c> messages: while every lane is still in its message the blocks are
+    /// read in place; then each lane takes its padded tail or, once done, a zero block, and a lane left alone finishes
+    /// on the scalar code.
+    /// </summary>
+    private static void HashGroup<TLanes>(Span<Lane> group, Span<byte> digests)
+        where TLanes : struct, ILanes<TLanes>
+    {
+        var width = TLanes.Width;
+        var tails = stackalloc byte[TLanes.Width * 2 * BlockSize];
         var zero = stackalloc byte[BlockSize];
         new Span<byte>(zero, BlockSize).Clear();
         PrepareTails(group, tails);
-        var pointers = stackalloc byte*[8];
-        var states = stackalloc uint[4 * 8];
+        var pointers = stackalloc byte*[TLanes.Width];
+        var states = stackalloc uint[4 * TLanes.Width];
         var maxBlocks = 0;
         var commonBlocks = int.MaxValue;
         foreach (ref readonly var lane in group)
@@ -263,11 +288,8 @@ internal static unsafe class Md5MultiBuffer
             commonBlocks = Math.Min(commonBlocks, lane.FullBlocks);
         }
 
-        var a = Vector256.Create(A0);
-        var b = Vector256.Create(B0);
-        var c = Vector256.Create(C0);
-        var d = Vector256.Create(D0);
-        for (var k = 0; k < 8; k++)
+        var state = TLanes.Initial();
+        for (var k = 0; k < width; k++)
         {
             pointers[k] = k < group.Length ? group[k].Data : zero;
         }
@@ -276,7 +298,7 @@ internal static unsafe class Md5MultiBuffer
         var block = 0;
         for (; block < commonBlocks; block++)
         {
-            Compress8(pointers, ref a, ref b, ref c, ref d);
+            state.Compress(pointers);
             for (var k = 0; k < group.Length; k++)
             {
                 pointers[k] += BlockSize;
@@ -286,22 +308,19 @@ internal static unsafe class Md5MultiBuffer
         var left = group.Length;
         for (; block < maxBlocks; block++)
         {
-            for (var k = 0; k < 8; k++)
+            for (var k = 0; k < width; k++)
             {
                 pointers[k] = k < group.Length ? group[k].Block(block, zero) : zero;
             }
 
-            Compress8(pointers, ref a, ref b, ref c, ref d);
-            a.Store(states);
-            b.Store(states + 8);
-            c.Store(states + (2 * 8));
-            d.Store(states + (3 * 8));
+            state.Compress(pointers);
+            state.Store(states);
             for (var k = 0; k < group.Length; k++)
             {
                 ref var lane = ref group[k];
                 if (block == lane.TotalBlocks - 1)
                 {
-                    Finish(digests, lane.Index, states[k], states[8 + k], states[(2 * 8) + k], states[(3 * 8) + k]);
+                    Finish(digests, lane.Index, states[k], states[width + k], states[(2 * width) + k], states[(3 * width) + k]);
                     left--;
                 }
             }
@@ -313,12 +332,35 @@ internal static unsafe class Md5MultiBuffer
                     ref var lane = ref group[k];
                     if (lane.TotalBlocks > block + 1)
                     {
-                        FinishAlone(ref lane, block + 1, a.GetElement(k), b.GetElement(k), c.GetElement(k), d.GetElement(k), digests);
+                        FinishAlone(ref lane, block + 1, states[k], states[width + k], states[(2 * width) + k], states[(3 * width) + k], digests);
                     }
                 }
 
                 return;
             }
+        }
+    }
+
+    // ---- 8 lanes (AVX2) ----
+
+    private struct Lanes8 : ILanes<Lanes8>
+    {
+        private Vector256<uint> _a, _b, _c, _d;
+
+        public static int Width => 8;
+
+        public static Lanes8 Initial() => new() { _a = Vector256.Create(A0), _b = Vector256.Create(B0), _c = Vector256.Create(C0), _d = Vector256.Create(D0) };
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Compress(byte** p) => Compress8(p, ref _a, ref _b, ref _c, ref _d);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store(uint* states)
+        {
+            _a.Store(states);
+            _b.Store(states + 8);
+            _c.Store(states + (2 * 8));
+            _d.Store(states + (3 * 8));
         }
     }
 
@@ -446,82 +488,27 @@ internal static unsafe class Md5MultiBuffer
 
     // ---- 16 lanes (AVX-512) ----
 
-    private static void HashGroup16(Span<Lane> group, Span<byte> digests)
+    private struct Lanes16 : ILanes<Lanes16>
     {
-        var tails = stackalloc byte[16 * 2 * BlockSize];
-        var zero = stackalloc byte[BlockSize];
-        new Span<byte>(zero, BlockSize).Clear();
-        PrepareTails(group, tails);
-        var pointers = stackalloc byte*[16];
-        var states = stackalloc uint[4 * 16];
-        var maxBlocks = 0;
-        var commonBlocks = int.MaxValue;
-        foreach (ref readonly var lane in group)
+        private Vector512<uint> _a, _b, _c, _d;
+
+        public static int Width => 16;
+
+        public static Lanes16 Initial() => new() { _a = Vector512.Create(A0), _b = Vector512.Create(B0), _c = Vector512.Create(C0), _d = Vector512.Create(D0) };
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Compress(byte** p) => Compress16(p, ref _a, ref _b, ref _c, ref _d);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Store(uint* states)
         {
-            maxBlocks = Math.Max(maxBlocks, lane.TotalBlocks);
-            commonBlocks = Math.Min(commonBlocks, lane.FullBlocks);
-        }
-
-        var a = Vector512.Create(A0);
-        var b = Vector512.Create(B0);
-        var c = Vector512.Create(C0);
-        var d = Vector512.Create(D0);
-        for (var k = 0; k < 16; k++)
-        {
-            pointers[k] = k < group.Length ? group[k].Data : zero;
-        }
-
-        var block = 0;
-        for (; block < commonBlocks; block++)
-        {
-            Compress16(pointers, ref a, ref b, ref c, ref d);
-            for (var k = 0; k < group.Length; k++)
-            {
-                pointers[k] += BlockSize;
-            }
-        }
-
-        var left = group.Length;
-        for (; block < maxBlocks; block++)
-        {
-            for (var k = 0; k < 16; k++)
-            {
-                pointers[k] = k < group.Length ? group[k].Block(block, zero) : zero;
-            }
-
-            Compress16(pointers, ref a, ref b, ref c, ref d);
-            a.Store(states);
-            b.Store(states + 16);
-            c.Store(states + (2 * 16));
-            d.Store(states + (3 * 16));
-            for (var k = 0; k < group.Length; k++)
-            {
-                ref var lane = ref group[k];
-                if (block == lane.TotalBlocks - 1)
-                {
-                    Finish(digests, lane.Index, states[k], states[16 + k], states[(2 * 16) + k], states[(3 * 16) + k]);
-                    left--;
-                }
-            }
-
-            if (left == 1 && block + 1 < maxBlocks)
-            {
-                for (var k = 0; k < group.Length; k++)
-                {
-                    ref var lane = ref group[k];
-                    if (lane.TotalBlocks > block + 1)
-                    {
-                        FinishAlone(ref lane, block + 1, a.GetElement(k), b.GetElement(k), c.GetElement(k), d.GetElement(k), digests);
-                    }
-                }
-
-                return;
-            }
+            _a.Store(states);
+            _b.Store(states + 16);
+            _c.Store(states + (2 * 16));
+            _d.Store(states + (3 * 16));
         }
     }
 
-    // RFC 1321's round functions, each one vpternlogd: the immediate is the function's truth table for x = 0xF0,
-    // y = 0xCC, z = 0xAA.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<uint> F(Vector512<uint> x, Vector512<uint> y, Vector512<uint> z) => Avx512F.TernaryLogic(x, y, z, 0xCA); // (x & y) | (~x & z)
 

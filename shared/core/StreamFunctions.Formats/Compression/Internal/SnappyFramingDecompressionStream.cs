@@ -12,41 +12,17 @@ namespace StreamFunctions.Formats.Compression.Internal;
 /// reserved unskippable ones refused, and a chunk cut short reported (Snappier's own reader returns the
 /// bytes it has instead).
 /// </summary>
-internal sealed class SnappyFramingDecompressionStream(Stream source, bool leaveOpen) : ReadOnlyStreamBase
+internal sealed class SnappyFramingDecompressionStream(Stream source, bool leaveOpen) : BlockDecompressionStream(source, leaveOpen)
 {
     private const int MaxChunkData = 65536;
     private byte[] _chunk = ArrayPool<byte>.Shared.Rent(MaxChunkData + 1024);
     private readonly byte[] _output = ArrayPool<byte>.Shared.Rent(MaxChunkData);
-    private int _outputLength;
-    private int _position;
-    private long _offset;
     private bool _sawIdentifier;
 
-    public override int Read(Span<byte> buffer)
-    {
-        if (buffer.IsEmpty)
-        {
-            return 0;
-        }
-
-        while (_position == _outputLength)
-        {
-            if (!ReadChunk())
-            {
-                return 0;
-            }
-        }
-
-        var take = Math.Min(buffer.Length, _outputLength - _position);
-        _output.AsSpan(_position, take).CopyTo(buffer);
-        _position += take;
-        return take;
-    }
-
-    private bool ReadChunk()
+    protected override bool ReadBlock()
     {
         Span<byte> header = stackalloc byte[4];
-        var start = _offset;
+        var start = Offset;
         var got = ReadFully(header);
         if (got == 0)
         {
@@ -78,7 +54,7 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
             throw Corrupt("it does not start with the stream identifier (sNaPpY)");
         }
 
-        _position = _outputLength = 0;
+        SetOutput(_output, 0);
         switch (type)
         {
             case 0xFF:
@@ -97,6 +73,7 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
 
                 var expected = BinaryPrimitives.ReadUInt32LittleEndian(body);
                 var data = body[4..];
+                int produced;
                 if (type == 0x00)
                 {
                     try
@@ -107,7 +84,7 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
                             throw Corrupt($"the chunk at byte {start} decompresses to {size} bytes, more than 65536");
                         }
 
-                        _outputLength = Snappy.Decompress(data, _output);
+                        produced = Snappy.Decompress(data, _output);
                     }
                     catch (InvalidDataException e)
                     {
@@ -122,13 +99,15 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
                     }
 
                     data.CopyTo(_output);
-                    _outputLength = data.Length;
+                    produced = data.Length;
                 }
 
-                if (MaskedCrc32C(_output.AsSpan(0, _outputLength)) != expected)
+                if (MaskedCrc32C(_output.AsSpan(0, produced)) != expected)
                 {
                     throw Corrupt($"the chunk at byte {start} fails its CRC-32C");
                 }
+
+                SetOutput(_output, produced);
 
                 return true;
             case >= 0x02 and <= 0x7F:
@@ -157,24 +136,6 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
         return ((crc >> 15) | (crc << 17)) + 0xA282EAD8;
     }
 
-    private int ReadFully(Span<byte> buffer)
-    {
-        var total = 0;
-        while (total < buffer.Length)
-        {
-            var read = source.Read(buffer[total..]);
-            if (read == 0)
-            {
-                break;
-            }
-
-            total += read;
-        }
-
-        _offset += total;
-        return total;
-    }
-
     private static CompressedDataException Corrupt(string detail) => new($"The Snappy (framing format) data is corrupt or truncated: {detail}.");
 
     protected override void Dispose(bool disposing)
@@ -183,10 +144,6 @@ internal sealed class SnappyFramingDecompressionStream(Stream source, bool leave
         {
             ArrayPool<byte>.Shared.Return(_chunk);
             ArrayPool<byte>.Shared.Return(_output);
-            if (!leaveOpen)
-            {
-                source.Dispose();
-            }
         }
 
         base.Dispose(disposing);

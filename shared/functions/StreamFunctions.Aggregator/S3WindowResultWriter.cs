@@ -1,84 +1,11 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using Amazon.S3;
 using StreamFunctions.Aws;
 using StreamFunctions.Formats.Compression;
 using StreamFunctions.Formats.Objects;
-using StreamFunctions.Producers;
 using StreamFunctions.Windowing.Engine;
 
 namespace StreamFunctions.Aggregator;
-
-/// <summary>
-/// A result as one JSON object: <c>resultKey</c>, <c>aggregation</c>, <c>groupKey</c>, <c>windowStart</c>, <c>windowEnd</c>
-/// (Unix ms; a count window's number), <c>count</c>, <c>isUpdate</c>, <c>batch</c> (the batch that emitted it: a later
-/// batch of the shard sorts after), then one member per aggregate value (a number or null; top-k a list of
-/// <c>{item, count, error}</c>).
-/// </summary>
-public static class WindowResultJson
-{
-    /// <summary>Writes the result.</summary>
-    /// <param name="writer">The writer.</param>
-    /// <param name="batchId">The emitting batch.</param>
-    /// <param name="result">The result.</param>
-    public static void Write(Utf8JsonWriter writer, string batchId, WindowResult result)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(result);
-        writer.WriteStartObject();
-        writer.WriteString("resultKey", result.ResultKey);
-        writer.WriteString("aggregation", result.Aggregation);
-        writer.WriteString("groupKey", result.Key);
-        writer.WriteNumber("windowStart", result.Window.Start);
-        writer.WriteNumber("windowEnd", result.Window.End);
-        writer.WriteNumber("count", result.Count);
-        writer.WriteBoolean("isUpdate", result.IsUpdate);
-        writer.WriteString("batch", batchId);
-        foreach (var value in result.Values)
-        {
-            if (value.Top is { } top)
-            {
-                writer.WriteStartArray(value.Name);
-                foreach (var hitter in top)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("item", hitter.Item);
-                    writer.WriteNumber("count", hitter.Count);
-                    writer.WriteNumber("error", hitter.Error);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
-            }
-            else if (value.Value is { } number && double.IsFinite(number))
-            {
-                writer.WriteNumber(value.Name, number);
-            }
-            else
-            {
-                writer.WriteNull(value.Name);
-            }
-        }
-
-        writer.WriteEndObject();
-    }
-
-    /// <summary>The result as UTF-8 JSON.</summary>
-    /// <param name="batchId">The emitting batch.</param>
-    /// <param name="result">The result.</param>
-    /// <returns>The bytes.</returns>
-    public static byte[] ToUtf8(string batchId, WindowResult result)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Write(writer, batchId, result);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-}
 
 /// <summary>The object format of <see cref="S3WindowResultWriter"/>.</summary>
 public enum ResultObjectFormat
@@ -191,39 +118,4 @@ public sealed class S3WindowResultWriter : IWindowResultWriter
     private static string HourOf(WindowResult result) => result.Window.IsCount
         ? "count"
         : DateTimeOffset.FromUnixTimeMilliseconds(result.Window.Start).ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture);
-}
-
-/// <summary>
-/// Results as records of a Kinesis stream or Kafka topic (any <see cref="IRecordProducer"/>), keyed by the group key
-/// so a key's results stay in order on one shard or partition, each the JSON of <see cref="WindowResultJson"/>.
-/// A retried batch writes its results again (streams are at-least-once): consumers upsert by <c>resultKey</c>.
-/// A result that cannot be written fails the batch, so the state is not committed past it.
-/// </summary>
-/// <param name="producer">The destination.</param>
-/// <param name="timeout">How long one batch's results may take, retries included (default 30 s).</param>
-/// <param name="time">The clock for the deadline.</param>
-public sealed class StreamWindowResultWriter(IRecordProducer producer, TimeSpan? timeout = null, TimeProvider? time = null) : IWindowResultWriter
-{
-    private readonly IRecordProducer _producer = producer ?? throw new ArgumentNullException(nameof(producer));
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-
-    /// <inheritdoc/>
-    public async Task WriteAsync(string batchId, IReadOnlyList<WindowResult> results, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(results);
-        if (results.Count == 0)
-        {
-            return;
-        }
-
-        var records = results.Select(r => new ProducerRecord(WindowResultJson.ToUtf8(batchId, r), r.Key.Length == 0 ? r.ResultKey : r.Key)).ToList();
-        var deadline = _time.GetUtcNow() + (timeout ?? TimeSpan.FromSeconds(30));
-        var outcomes = await _producer.ProduceAsync(records, deadline, cancellationToken).ConfigureAwait(false);
-        var failed = outcomes.Select((o, i) => (o, i)).Where(x => !x.o.Succeeded).ToList();
-        if (failed.Count > 0)
-        {
-            var (first, at) = failed[0];
-            throw new InvalidOperationException($"{failed.Count} of {results.Count} results were not written to {_producer.Destination}; the first, {results[at].ResultKey}: {first.ErrorCode}: {first.ErrorMessage}");
-        }
-    }
 }
