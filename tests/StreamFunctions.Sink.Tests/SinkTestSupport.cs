@@ -8,8 +8,6 @@ using Amazon.S3.Model;
 using StreamFunctions.Aws.Kinesis;
 using StreamFunctions.Formats.Compression;
 using StreamFunctions.KinesisApi.Model;
-using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Lambda.Invocation;
 using StreamFunctions.Local.Lambda;
@@ -296,13 +294,6 @@ internal sealed class LoopbackLambdaInvokeApi : IAsyncDisposable
 /// <summary>Sinks for <see cref="S3Sink.EncodeAsync(StreamRecordBatch, CancellationToken)"/> alone: S3 unreachable, state in memory, time fixed.</summary>
 internal static class OfflineSink
 {
-    /// <summary>Encodes a Kinesis event as the handler reads it: its JSON through the one event reader.</summary>
-    public static async Task<SinkEncoding> EncodeAsync(this S3Sink sink, KinesisEvent evnt)
-    {
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
-        return await sink.EncodeAsync(batch);
-    }
-
     public static S3Sink Create(S3SinkOptions options, IRecordTransform? transform, DateTimeOffset now, int blockBytes = 512 * 1024) => new(
         new AmazonS3Client(new BasicAWSCredentials("unused", "unused"), new AmazonS3Config { ServiceURL = "http://127.0.0.1:9" }),
         new InMemorySinkStateStore(),

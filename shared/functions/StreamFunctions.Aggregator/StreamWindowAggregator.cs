@@ -1,10 +1,6 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
 using StreamFunctions.KinesisApi;
-using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Events.Kafka;
-using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Windowing.Engine;
 
@@ -85,26 +81,6 @@ public sealed class StreamWindowAggregator
         _time = time ?? TimeProvider.System;
         _onStage = onStage;
         _reader = new RecordReader(config);
-    }
-
-    /// <summary>Processes one batch of one shard.</summary>
-    /// <param name="evnt">The Kinesis event.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>What was done.</returns>
-    public async Task<AggregatorBatchResult> ProcessAsync(KinesisEvent evnt, CancellationToken cancellationToken = default)
-    {
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
-        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Processes one batch of a Kafka topic (MSK or self-managed), each topic-partition as a shard, one after another.</summary>
-    /// <param name="evnt">The Kafka event.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>What was done, summed over the partitions (the watermark is the least of theirs).</returns>
-    public async Task<AggregatorBatchResult> ProcessAsync(KafkaEvent evnt, CancellationToken cancellationToken = default)
-    {
-        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
-        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

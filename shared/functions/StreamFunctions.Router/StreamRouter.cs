@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using StreamFunctions.BatchProcessing;
 using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kafka;
-using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Producers;
 using StreamFunctions.Records.Kpl;
@@ -73,29 +71,6 @@ public sealed class StreamRouter
         _producerFor = producerFor;
         _archive = archive;
         _time = time ?? TimeProvider.System;
-    }
-
-    /// <summary>Routes a Kinesis batch.</summary>
-    /// <param name="evnt">The event.</param>
-    /// <param name="deadline">When retries stop (leave time to answer).</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The result; return <see cref="RouterResult.Response"/> to Lambda.</returns>
-    public async Task<RouterResult> RouteAsync(KinesisEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
-    {
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
-        return await RouteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Routes a Kafka batch (MSK or self-managed).</summary>
-    /// <param name="evnt">The event.</param>
-    /// <param name="deadline">When retries stop.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The result.</returns>
-    /// <exception cref="RouterBatchFailedException">Records failed: Lambda retries the batch.</exception>
-    public async Task<RouterResult> RouteAsync(KafkaEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
-    {
-        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
-        return await RouteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

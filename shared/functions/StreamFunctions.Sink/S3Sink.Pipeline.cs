@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using StreamFunctions.Records.Kpl;
 using StreamFunctions.Sink.Buffer;
 using StreamFunctions.Sink.Partitioning;
 using StreamFunctions.Transform;
@@ -31,6 +32,7 @@ public sealed partial class S3Sink
         var whole = _transform is not null && inProcess is null;
         var users = new List<User>();
         using var block = inProcess is null ? null : new TransformBlock(pooled: true, i => new TransformRecordInfo(users[i].Source.Arrival, users[i].Source.PartitionKey, state.Shard, users[i].Source.Sequence, users[i].Subsequence));
+        var decoded = new List<DeaggregatedRecord>();
         var deaggregated = new List<Range>();
         var outcomes = Array.Empty<Transformed>();
         for (var first = 0; first < fresh.Count;)
@@ -43,7 +45,7 @@ public sealed partial class S3Sink
             }
 
             users.Clear();
-            Deaggregate(fresh.GetRange(first, end - first), users, deaggregated);
+            Deaggregate(fresh.GetRange(first, end - first), users, decoded, deaggregated);
             if (inProcess is not null)
             {
                 // The results are read from the block itself.

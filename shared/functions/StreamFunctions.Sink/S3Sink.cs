@@ -1,12 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Amazon.S3;
 using StreamFunctions.KinesisApi;
-using StreamFunctions.Lambda.Events;
-using StreamFunctions.Lambda.Events.Kafka;
-using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Records.Kpl;
 using StreamFunctions.Sink.Buffer;
@@ -89,18 +85,6 @@ public sealed partial class S3Sink
     {
     }
 
-    /// <summary>Writes a Kinesis batch. Returns once its records are durable.</summary>
-    /// <param name="evnt">The event.</param>
-    /// <param name="deadline">When to stop starting flushes (leave time to answer).</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>What was done.</returns>
-    /// <exception cref="SinkBatchFailedException">The batch could not be made durable; nothing of it is acknowledged, Lambda retries it.</exception>
-    public async Task<SinkResult> WriteAsync(KinesisEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
-    {
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
-        return await WriteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Writes a stream batch (Kinesis, or Kafka: MSK or self-managed), each shard or topic-partition on its own.
     /// Returns once its records are durable.
@@ -144,18 +128,6 @@ public sealed partial class S3Sink
         var state = new SinkShardState { Stream = stream, Shard = shard };
         var staged = await EncodeAsync(state, Sources(partition), cancellationToken).ConfigureAwait(false);
         return new SinkEncoding(staged.Delivered, staged.Dropped, staged.Failed, staged.Writes.Count, staged.Chunk ?? ReadOnlyMemory<byte>.Empty);
-    }
-
-    /// <summary>Writes a Kafka batch (MSK or self-managed), each topic-partition as a shard. Returns once its records are durable.</summary>
-    /// <param name="evnt">The event.</param>
-    /// <param name="deadline">When to stop starting flushes.</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>What was done.</returns>
-    /// <exception cref="SinkBatchFailedException">The batch could not be made durable.</exception>
-    public async Task<SinkResult> WriteAsync(KafkaEvent evnt, DateTimeOffset deadline, CancellationToken cancellationToken = default)
-    {
-        using var batch = KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));
-        return await WriteAsync(batch, deadline, cancellationToken).ConfigureAwait(false);
     }
 
     // A Kinesis shard by its stream's name; a Kafka topic-partition as topic and partition number.
@@ -293,10 +265,11 @@ public sealed partial class S3Sink
 
     // Into users, through the one batch de-aggregation; deaggregated is the blocks' shared scratch list of where the
     // user records' data are (a list per block would be allocated again and again).
-    private static void Deaggregate(List<Source> sources, List<User> users, List<Range> deaggregated)
+    // decoded and deaggregated are the caller's, reused from block to block (cleared here).
+    private static void Deaggregate(List<Source> sources, List<User> users, List<DeaggregatedRecord> decoded, List<Range> deaggregated)
     {
         var data = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(sources.Count);
-        var decoded = new List<DeaggregatedRecord>(sources.Count);
+        decoded.Clear();
         try
         {
             for (var i = 0; i < sources.Count; i++)
