@@ -73,6 +73,33 @@ public sealed class WindowFixtureTests
     }
 
     [Fact]
+    public void Session_OfOneEvent_FiresWhenTheWatermarkPassesItsGap()
+    {
+        // Gap 5 s, no out-of-orderness. a@1 opens [1,6) and never grows; b@3 → [3,8). b@10 → watermark 9999 ≥ 5999
+        // and ≥ 7999: both sessions fire through Advance, not only at the end (FireAll). b@10 opens [10,15) and waits.
+        var engine = Engine(WindowSpec.Session(TimeSpan.FromSeconds(5)));
+        Add(engine, "s", ("a", 1, 1), ("b", 3, 2));
+        Assert.Empty(engine.Advance());
+
+        Add(engine, "s", ("b", 10, 4));
+        Assert.Equal(["a [1000-6000) n=1 sum=1", "b [3000-8000) n=1 sum=2"], Describe(engine.Advance()).Order(StringComparer.Ordinal));
+        Assert.Equal(["b [10000-15000) n=1 sum=4"], Describe(engine.FireAll()));
+    }
+
+    [Fact]
+    public void Session_GrownByALaterEvent_FiresAtItsNewEndOnly()
+    {
+        // Gap 5 s. a@1 → [1,6); a@4 grows it to [1,9). A watermark of 6999 (b@7) passes the first end but not the new one.
+        var engine = Engine(WindowSpec.Session(TimeSpan.FromSeconds(5)));
+        Add(engine, "s", ("a", 1, 1), ("a", 4, 1), ("b", 7, 1));
+        Assert.Empty(engine.Advance());
+
+        // b@13 → watermark 12999: a's [1,9) and b's [7,12) fire once each.
+        Add(engine, "s", ("b", 13, 1));
+        Assert.Equal(["a [1000-9000) n=2 sum=2", "b [7000-12000) n=1 sum=1"], Describe(engine.Advance()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Tumbling_LateWithinLateness_UpdatesThenSideOutput()
     {
         // 10 s windows, lateness 5 s, no out-of-orderness. a@1; a@13 → watermark 12999 ≥ 9999: [0,10) fires n=1.

@@ -73,8 +73,10 @@ public sealed partial class WindowedAggregator
 
             if (target < 0)
             {
+                // A new session fires when the watermark passes its end, even if no later event ever grows it.
                 target = engine.NewSlot(engine.Intern(key), window.Start, window.End);
                 sessions.Add(target);
+                engine._fireTimers.Add(target, window.MaxTimestamp);
             }
             else if (engine._info[target].Start != window.Start || engine._info[target].End != window.End)
             {
