@@ -1,9 +1,9 @@
 using StreamFunctions.Windowing.Engine;
 
-namespace StreamFunctions.Aggregator;
+namespace StreamFunctions.Aggregator.Tests;
 
-/// <summary>Results in memory, by result key (the local pipeline, tests).</summary>
-public sealed class InMemoryWindowResultWriter : IWindowResultWriter
+/// <summary>Results in memory, by result key: the latest of each, as an upserting consumer keeps them.</summary>
+internal sealed class InMemoryWindowResultWriter : IWindowResultWriter
 {
     private readonly Dictionary<string, WindowResult> _results = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
