@@ -18,4 +18,10 @@ internal static class AggregatorEvents
         using var batch = TestEvents.Read(evnt);
         return await aggregator.ProcessAsync(batch, cancellationToken);
     }
+
+    public static async Task<(KinesisTimeWindowResponse Response, TumblingWindowResult Result)> ProcessAsync(this LambdaTumblingWindowAggregator aggregator, KinesisTimeWindowEvent evnt, CancellationToken cancellationToken = default)
+    {
+        using var batch = TestEvents.Read(evnt);
+        return await aggregator.ProcessAsync(batch, cancellationToken);
+    }
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using StreamFunctions.Lambda.Events;
 using StreamFunctions.Lambda.Events.Kinesis;
 using StreamFunctions.Lambda.Events.Streams;
 using StreamFunctions.Windowing.Engine;
@@ -62,18 +61,6 @@ public sealed class LambdaTumblingWindowAggregator
         _sideOutput = sideOutput;
         _maxInlineBytes = maxInlineBytes;
         _reader = new RecordReader(config);
-    }
-
-    /// <summary>Processes one invocation of a window.</summary>
-    /// <param name="evnt">The event (records, window, state).</param>
-    /// <param name="cancellationToken">Cancels.</param>
-    /// <returns>The response for Lambda (the state for the next invocation) and what was done.</returns>
-    /// <exception cref="ArgumentException">The event has no window, or its state is not this aggregator's.</exception>
-    public async Task<(KinesisTimeWindowResponse Response, TumblingWindowResult Result)> ProcessAsync(KinesisTimeWindowEvent evnt, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(evnt);
-        using var batch = KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent));
-        return await ProcessAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Processes one invocation of a window, read into the stream-record model.</summary>

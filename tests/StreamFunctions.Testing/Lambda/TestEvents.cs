@@ -16,6 +16,10 @@ public static class TestEvents
     public static StreamRecordBatch Read(KinesisEvent evnt) =>
         KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisEvent));
 
+    /// <summary>The tumbling-window Kinesis event's records, with its window and state.</summary>
+    public static StreamRecordBatch Read(KinesisTimeWindowEvent evnt) =>
+        KinesisEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KinesisTimeWindowEvent));
+
     /// <summary>The Kafka event's records (MSK or self-managed).</summary>
     public static StreamRecordBatch Read(KafkaEvent evnt) =>
         KafkaEventReader.Read(JsonSerializer.SerializeToUtf8Bytes(evnt, LambdaEventsJsonContext.Default.KafkaEvent));

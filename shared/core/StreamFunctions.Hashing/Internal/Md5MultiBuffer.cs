@@ -274,12 +274,12 @@ internal static unsafe class Md5MultiBuffer
         where TLanes : struct, ILanes<TLanes>
     {
         var width = TLanes.Width;
-        var tails = stackalloc byte[TLanes.Width * 2 * BlockSize];
+        var tails = stackalloc byte[width * 2 * BlockSize];
         var zero = stackalloc byte[BlockSize];
         new Span<byte>(zero, BlockSize).Clear();
         PrepareTails(group, tails);
-        var pointers = stackalloc byte*[TLanes.Width];
-        var states = stackalloc uint[4 * TLanes.Width];
+        var pointers = stackalloc byte*[width];
+        var states = stackalloc uint[4 * width];
         var maxBlocks = 0;
         var commonBlocks = int.MaxValue;
         foreach (ref readonly var lane in group)
